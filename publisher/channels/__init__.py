@@ -1,0 +1,12 @@
+"""Channel adapters: one module per channel kind behind the interface in ``base``."""
+
+from __future__ import annotations
+
+import importlib
+
+ADAPTER_MODULES: tuple[str, ...] = ()  # e.g. "publisher.channels.website"; each module registers its adapter
+
+
+def load_adapters() -> None:
+    for name in ADAPTER_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,209 @@
+"""The one interface every channel adapter implements, its data shapes, its error set and the registry.
+
+A new channel kind is one new module under ``publisher/channels/`` with one ``ChannelAdapter`` subclass
+decorated with ``@register``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+from publisher.settings import Settings
+
+
+class ErrorKind(StrEnum):
+    """What the pipeline can do about a failed channel call."""
+
+    TRANSIENT = "transient"  # retry with back-off
+    RATE_LIMITED = "rate_limited"  # retry after ``retry_after`` seconds
+    AUTH_EXPIRED = "auth_expired"  # pause the channel's deliveries until it is reconnected
+    REJECTED = "rejected"  # permanent: the platform refuses this content; a person must change it
+    DUPLICATE = "duplicate"  # the platform already has this post
+
+
+class ChannelError(Exception):
+    """A classified platform failure: a sentence for people plus the platform's own code and message."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        code: str | None = None,
+        subcode: str | None = None,
+        platform_message: str | None = None,
+        retry_after: float | None = None,
+        http_status: int | None = None,
+    ):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.code = code
+        self.subcode = subcode
+        self.platform_message = platform_message
+        self.retry_after = retry_after
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.code or self.platform_message:
+            parts.append(f"[{self.code or '-'}{'/' + self.subcode if self.subcode else ''}] {self.platform_message or ''}")
+        return " ".join(p.strip() for p in parts if p)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A media item as an adapter needs it: where its file and renditions are on disk."""
+
+    media_id: int
+    kind: str  # image | video
+    path: Path
+    content_type: str
+    size_bytes: int
+    caption: str = ""
+    alt_text: str = ""
+    renditions: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """Everything an adapter needs to publish one post on one channel (one dataclass in)."""
+
+    post_id: int
+    idempotency_key: str  # travels with the publish so that a retry can ask the platform whether it exists
+    title: str
+    summary: str
+    body_html: str
+    slug: str
+    variant: dict[str, Any]
+    media: tuple[MediaFile, ...] = ()
+    cover: MediaFile | None = None
+    hashtags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    public_url: str = ""  # the article's address on the public website, for link posts
+    campaign_id: int | None = None
+    campaign_name: str = ""
+    progress: Callable[[int, int], None] | None = None  # (bytes sent, total) during long uploads
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish or update produced (one result out)."""
+
+    remote_id: str
+    remote_url: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing a channel would refuse, found before anything is scheduled."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Engagement of one remote post as the platform reports it now (cumulative totals)."""
+
+    remote_id: str
+    values: dict[str, int]  # platform metric name -> value, e.g. {"post_media_view": 10, "shares": 2}
+    removed: bool = False  # the remote post no longer exists
+
+
+@dataclass(frozen=True)
+class RemoteComment:
+    remote_id: str
+    post_remote_id: str
+    author_name: str
+    message: str
+    created_at: datetime
+    parent_remote_id: str | None = None
+    like_count: int = 0
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    ok: bool
+    message: str
+    error: ChannelError | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelAdapter(ABC):
+    """One channel kind. Instances are cheap: built per use from a channel's settings and decrypted secrets."""
+
+    kind: ClassVar[str]
+    supports_update: ClassVar[bool] = True
+
+    def __init__(self, settings: Settings, channel_settings: dict[str, Any], secrets: dict[str, Any],
+                 channel_id: int | None = None):
+        self.settings = settings
+        self.channel_settings = channel_settings
+        self.secrets = secrets
+        self.channel_id = channel_id
+
+    @abstractmethod
+    def validate(self, request: PublishRequest) -> list[Problem]:
+        """Every problem the platform would refuse this post for (lengths, formats, required media)."""
+
+    @abstractmethod
+    def publish(self, request: PublishRequest) -> PublishResult:
+        """Publish the post; raise ChannelError on failure."""
+
+    @abstractmethod
+    def update(self, remote_id: str, request: PublishRequest) -> PublishResult:
+        """Change an already published post."""
+
+    @abstractmethod
+    def unpublish(self, remote_id: str) -> None:
+        """Remove the post from the channel (an already removed post is not an error)."""
+
+    @abstractmethod
+    def find_existing(self, request: PublishRequest) -> PublishResult | None:
+        """The remote post published for ``request.idempotency_key``, if the platform has it.
+
+        Raise ChannelError(TRANSIENT) when the platform cannot tell right now.
+        """
+
+    @abstractmethod
+    def fetch_metrics(self, remote_ids: list[str]) -> dict[str, Metrics]:
+        """Current totals for many remote posts (batched where the platform allows)."""
+
+    @abstractmethod
+    def fetch_comments(self, remote_id: str, since: datetime | None = None) -> list[RemoteComment]:
+        """Comments on one remote post, oldest first."""
+
+    @abstractmethod
+    def reply_comment(self, comment_remote_id: str, message: str) -> str:
+        """Answer a comment on the platform; returns the reply's remote id."""
+
+    @abstractmethod
+    def check_connection(self) -> ConnectionStatus:
+        """Whether the stored credentials work for this channel, said in one sentence."""
+
+
+REGISTRY: dict[str, type[ChannelAdapter]] = {}
+
+
+def register(cls: type[ChannelAdapter]) -> type[ChannelAdapter]:
+    REGISTRY[cls.kind] = cls
+    return cls
+
+
+def adapter_class(kind: str) -> type[ChannelAdapter]:
+    # Adapters register themselves on import; import them here, lazily, so that importing this module is cheap.
+    from publisher.channels import load_adapters
+
+    load_adapters()
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise KeyError(f"no adapter for channel kind {kind!r}") from None

@@ -1,0 +1,242 @@
+"""Test fixtures. The suite runs on SQLite by default and on PostgreSQL + Redis when PUBLISHER_DATABASE_URL and
+PUBLISHER_REDIS_URL name them (``.ci/run`` does both).
+
+The schema is built once per session; after each test every table is emptied. (Tests do not run inside one
+rolled-back transaction because some of them drive a live server thread, a browser or a worker process, which
+only see committed rows.)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import text
+
+from publisher.db import db
+from web import create_app
+
+DATABASE_URL = os.environ.get("PUBLISHER_DATABASE_URL")
+REDIS_URL = os.environ.get("PUBLISHER_REDIS_URL")
+PASSWORD = "mat-khau-rat-dai-2026"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"loa: database={DATABASE_URL or 'sqlite (temporary file)'} redis={REDIS_URL or 'fakeredis (in-process)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if DATABASE_URL:
+        return DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'loa-test.db'}"
+
+
+def base_config(database_url: str, instance: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "instance_path": instance,
+        "database_url": database_url if not database_url.startswith("postgresql://") else
+        "postgresql+psycopg://" + database_url[len("postgresql://"):],
+        "redis_url": REDIS_URL,
+        "secret_key": "test-secret-key-that-is-long-enough",
+        "media_dir": instance / "media",
+        "public_url": "http://loa.test",
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    app = create_app(base_config(database_url, tmp_path_factory.mktemp("schema")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.commit()
+    yield
+
+
+def empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """Settings and Flask keys for this test's app; override entries before the ``app`` fixture runs."""
+    return base_config(database_url, tmp_path / "instance")
+
+
+@pytest.fixture
+def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
+    from publisher import queue
+
+    queue.reset_embedded()
+    application = create_app(dict(app_config))
+    with application.app_context():
+        if REDIS_URL:
+            queue.redis_connection(application.extensions["publisher.settings"]).flushdb()
+        empty_all_tables()
+        yield application
+        db.session.rollback()
+        db.session.remove()
+        empty_all_tables()
+        db.session.remove()
+    shutil.rmtree(app_config["instance_path"], ignore_errors=True)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def settings(app: Flask):  # type: ignore[no-untyped-def]
+    return app.extensions["publisher.settings"]
+
+
+# --- factories: each returns a callable with sensible defaults; rows are committed ------------------------
+
+
+@pytest.fixture
+def root_unit(app: Flask):  # type: ignore[no-untyped-def]
+    from publisher.accounts.services import get_root_unit
+
+    unit = get_root_unit()
+    db.session.commit()
+    return unit
+
+
+@pytest.fixture
+def make_unit(app: Flask, root_unit) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    from publisher.accounts.services import create_unit
+
+    def make(name: str = "Công đoàn cơ sở", parent: Any = None) -> Any:
+        unit = create_unit(name, parent or root_unit)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask, root_unit) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    from publisher.accounts.services import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "editor", unit: Any = None, email: str | None = None, password: str = PASSWORD,
+             **kwargs: Any) -> Any:
+        user = create_user(email or f"{role}{next(counter)}@ldld.test", role, unit or root_unit, password=password,
+                           name=kwargs.pop("name", f"Cán bộ {role}"), **kwargs)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_token(app: Flask) -> Callable[..., str]:
+    from publisher.accounts.services import create_api_token
+
+    def make(user: Any) -> str:
+        token, _row = create_api_token(user)
+        db.session.commit()
+        return token
+
+    return make
+
+
+@pytest.fixture
+def make_post(app: Flask, make_user) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    from publisher.content.services import approve_post, create_post, submit_post
+
+    def make(author: Any = None, state: str = "draft", **fields: Any) -> Any:
+        author = author or make_user("editor")
+        data = {"title": "Đẩy mạnh chuyển đổi số trong hoạt động Công đoàn", "summary": "Tóm tắt",
+                "body_html": "<p>Nội dung bài viết</p>", **fields}
+        post = create_post(author, data)
+        if state in ("in_review", "approved"):
+            submit_post(post, author)
+        if state == "approved":
+            approve_post(post, make_user("approver", unit=author.unit))
+        db.session.commit()
+        return post
+
+    return make
+
+
+@pytest.fixture
+def make_campaign(app: Flask, make_user) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    from publisher.content.services import create_campaign
+
+    def make(user: Any = None, **fields: Any) -> Any:
+        data = {"name": "Tháng Công nhân 2026", "description": "Chiến dịch tuyên truyền", "starts_on": "2026-05-01",
+                "ends_on": "2026-05-31", "hashtags": ["ThangCongNhan"], **fields}
+        campaign = create_campaign(user or make_user("editor"), data)
+        db.session.commit()
+        return campaign
+
+    return make
+
+
+class ApiClient:
+    """A test client that speaks JSON with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str | None):
+        self.client, self.token = client, token
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, **kw: Any):  # type: ignore[no-untyped-def]
+        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any):  # type: ignore[no-untyped-def]
+        if json is not None:
+            kw["json"] = json
+        return self.client.post(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, path: str, json: Any = None, **kw: Any):  # type: ignore[no-untyped-def]
+        if json is not None:
+            kw["json"] = json
+        return self.client.patch(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, path: str, **kw: Any):  # type: ignore[no-untyped-def]
+        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def api_as(client: FlaskClient, make_user, make_token) -> Callable[..., ApiClient]:  # type: ignore[no-untyped-def]
+    """``api_as("editor")`` or ``api_as(user)``: an API client signed in with a fresh token."""
+
+    def make(who: Any = "editor", **kwargs: Any) -> ApiClient:
+        user = make_user(who, **kwargs) if isinstance(who, str) else who
+        api = ApiClient(client, make_token(user))
+        api.user = user  # type: ignore[attr-defined]
+        return api
+
+    return make
+
+
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1600, 1000), color: str = "red", exif: Any = None) -> bytes:
+    image = Image.new("RGB", size, color)
+    buf = io.BytesIO()
+    kwargs = {"exif": exif} if exif is not None else {}
+    image.save(buf, fmt, **kwargs)
+    return buf.getvalue()

@@ -1,0 +1,131 @@
+"""The Flask application: editorial UI under /admin/, the JSON API under /api/v1, the public website at /."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from publisher.db import db
+from publisher.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+LOCALES = ("vi", "en")
+
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
+)
+
+
+def translation_directories() -> str:
+    """Each area keeps its own catalogue under ``web/translations/<area>/``; Flask-Babel merges them."""
+    root = Path(__file__).resolve().parent / "translations"
+    return ";".join(str(p) for p in sorted(root.iterdir()) if p.is_dir()) if root.is_dir() else str(root)
+
+
+def current_settings() -> Settings:
+    from flask import current_app
+
+    return current_app.extensions["publisher.settings"]
+
+
+def select_locale() -> str:
+    user = getattr(g, "api_user", None)
+    if user is None and current_user and current_user.is_authenticated:
+        user = current_user
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    return "vi"
+
+
+def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app. ``config`` takes setting overrides (``database_url``…) and Flask keys (``TESTING``)."""
+    config = dict(config or {})
+    flask_keys = {k: config.pop(k) for k in list(config) if k.isupper() and not k.startswith("PUBLISHER_")}
+    settings = settings or load_settings(overrides=config)
+
+    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
+        MAX_CONTENT_LENGTH=(settings.max_video_mb + 16) * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="loa_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=translation_directories(),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(flask_keys)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["publisher.settings"] = settings
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+
+    import publisher.models  # noqa: F401  (the whole schema, for Alembic and relationships)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "editorial.login"
+    login_manager.session_protection = "basic"
+
+    from web.auth import load_user
+
+    login_manager.user_loader(load_user)
+
+    from web import filters
+
+    filters.init_app(app)
+
+    from web.api import bp as api_bp
+    from web.editorial import bp as editorial_bp
+    from web.public import bp as public_bp
+
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(editorial_bp)
+    app.register_blueprint(public_bp)
+
+    from web import errors
+
+    errors.init_app(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.is_sqlite:
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def _security_headers(response):  # type: ignore[no-untyped-def]
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if response.mimetype == "text/html" or request.path.startswith("/admin"):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    return response

@@ -1,0 +1,120 @@
+"""The JSON API under /api/v1: bearer tokens, JSON in and out, problem bodies for every error."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from publisher.accounts.models import User
+from publisher.accounts.services import user_for_token
+from publisher.content.services import StaleEdit
+from publisher.errors import DomainError, ValidationFailed
+from web.tx import commit_request
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PUBLIC_ENDPOINTS = {"api.health", "api.openapi"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **extra: Any):
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+def problem(status: int, code: str, message: str, **extra: Any):  # type: ignore[no-untyped-def]
+    body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="loa"'
+    return response
+
+
+def api_user() -> User:
+    return g.api_user
+
+
+def json_body(required: bool = True) -> dict[str, Any]:
+    """The request's JSON object; 400 for a body that is not JSON or not an object."""
+    if not request.get_data(cache=True):
+        if required:
+            raise ApiError(400, "malformed_body", _("A JSON object is required in the request body."))
+        return {}
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "malformed_body", _("The request body is not valid JSON."))
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_body", _("The request body must be a JSON object."))
+    return data
+
+
+@bp.before_request
+def _authenticate():  # type: ignore[no-untyped-def]
+    g.api_user = None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return problem(401, "unauthorized", _("Send an API token as 'Authorization: Bearer TOKEN'."))
+    user = user_for_token(token.strip())
+    if user is None:
+        return problem(401, "unauthorized", _("The API token is not valid or has been revoked."))
+    g.api_user = user
+    return None
+
+
+@bp.after_request
+def _commit(response):  # type: ignore[no-untyped-def]
+    return commit_request(response, api=True)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+    return problem(exc.status, exc.code, exc.message, **exc.extra)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
+    from publisher.db import db
+
+    extra: dict[str, Any] = dict(exc.details)
+    if isinstance(exc, ValidationFailed):
+        extra["fields"] = {k: [str(m) for m in v] for k, v in exc.fields.items()}
+    if isinstance(exc, StaleEdit):
+        from publisher.audit import record
+        from web.api.serializers import post_json
+
+        db.session.rollback()
+        # The refused changes are kept in the audit log as well as echoed back: nothing the user sent is lost.
+        record(g.api_user, "post.stale_edit", exc.post, submitted=exc.submitted)
+        db.session.commit()
+        extra["current"] = post_json(exc.post)
+        extra["yours"] = exc.submitted
+    return problem(exc.status, exc.code, str(exc.message), **extra)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+             415: "unsupported_media_type"}
+    messages = {404: _("No such object or address."), 405: _("This method is not allowed here."),
+                413: _("The request is too large.")}
+    status = exc.code or 500
+    return problem(status, codes.get(status, "error"), messages.get(status, exc.description or exc.name))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    log.exception("unexpected API error")
+    return problem(500, "internal_error", _("Something went wrong on the server; nothing was changed. "
+                                            "The error has been logged."))
+
+
+from web.api import campaigns, health, media, openapi, posts, units  # noqa: E402,F401

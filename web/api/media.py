@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from publisher.content.media import MediaLimits, save_upload, update_media
+from publisher.content.services import get_media
+from publisher.errors import ValidationFailed
+from web import current_settings
+from web.api import api_user, bp, json_body
+from web.api.serializers import media_json
+
+
+def media_limits() -> MediaLimits:
+    settings = current_settings()
+    return MediaLimits(max_image_bytes=settings.max_image_mb * 1024 * 1024,
+                       max_video_bytes=settings.max_video_mb * 1024 * 1024)
+
+
+@bp.post("/media")
+def post_media():  # type: ignore[no-untyped-def]
+    """Multipart upload, field ``file`` (+ optional ``caption``, ``alt_text``)."""
+    if not request.mimetype.startswith("multipart/form-data"):
+        raise ValidationFailed({"file": _("Send the file as multipart/form-data in the field 'file'.")})
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed({"file": _("Choose a file to upload.")})
+    item = save_upload(upload.stream, upload.filename, api_user(), current_settings().media_dir, media_limits(),
+                       caption=request.form.get("caption", ""), alt_text=request.form.get("alt_text", ""))
+    response = jsonify(media_json(item))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/media/<int:media_id>")
+def show_media(media_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(media_json(get_media(media_id, api_user())))
+
+
+@bp.patch("/media/<int:media_id>")
+def patch_media(media_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    item = get_media(media_id, api_user())
+    for name in ("caption", "alt_text"):
+        if name in data and not isinstance(data[name], str):
+            raise ValidationFailed({name: _("Wrong type of value.")})
+    return jsonify(media_json(update_media(item, api_user(), caption=data.get("caption"),
+                                           alt_text=data.get("alt_text"))))

@@ -1,0 +1,127 @@
+"""The OpenAPI 3 description of the API, built from the routes' declared shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from publisher import __version__
+from web.api import bp
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}}}
+
+VARIANTS = {"type": "object", "properties": {
+    "facebook": {"type": "object", "properties": {"message": {"type": "string", "maxLength": 63206},
+                                                  "link": {"type": "string"}}},
+    "youtube": {"type": "object", "properties": {"title": {"type": "string", "maxLength": 100},
+                                                 "description": {"type": "string"},
+                                                 "tags": {"type": "array", "items": {"type": "string"}},
+                                                 "privacy": {"type": "string", "enum": ["public", "unlisted", "private"]}}},
+    "website": {"type": "object", "properties": {"title": {"type": "string"}, "summary": {"type": "string"},
+                                                 "body_html": {"type": "string"}}},
+}}
+
+POST_IN = {"type": "object", "required": ["title"], "properties": {
+    "title": {"type": "string", "maxLength": 300}, "summary": {"type": "string"}, "body_html": {"type": "string"},
+    "slug": {"type": "string"}, "byline": {"type": "string"}, "category": {"type": "string"},
+    "locality": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
+    "campaign_id": {"type": ["integer", "null"]}, "cover_media_id": {"type": ["integer", "null"]},
+    "media_ids": {"type": "array", "items": {"type": "integer"}}, "variants": VARIANTS, "unit_id": {"type": "integer"}}}
+
+DELIVERY = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "channel_id": {"type": "integer"},
+    "state": {"type": "string", "enum": ["scheduled", "publishing", "published", "failed", "paused", "unconfirmed",
+                                         "cancelled", "unpublished"]},
+    "at": {"type": "string", "format": "date-time"}, "remote_id": {"type": ["string", "null"]},
+    "remote_url": {"type": ["string", "null"]}, "attempts": {"type": "integer"}, "error": {"type": ["string", "null"]}}}
+
+POST_OUT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "unit_id": {"type": "integer"}, "version": {"type": "integer"},
+    "state": {"type": "string", "enum": ["draft", "in_review", "approved"]},
+    **POST_IN["properties"], "deliveries": {"type": "array", "items": DELIVERY}}}
+
+CAMPAIGN_IN = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string"}, "description": {"type": "string"}, "starts_on": {"type": "string", "format": "date"},
+    "ends_on": {"type": "string", "format": "date"}, "hashtags": {"type": "array", "items": {"type": "string"}},
+    "goal": {"type": "string"}, "unit_id": {"type": "integer"}}}
+
+UNIT = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                         "parent_id": {"type": ["integer", "null"]}}}
+
+MEDIA = {"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["image", "video"]},
+                                          "renditions": {"type": "object"}}}
+
+PATHS: dict[str, dict[str, Any]] = {}
+
+
+def operation(path: str, method: str, summary: str, *, body: dict | None = None, answer: dict | None = None,
+              public: bool = False, status: str = "200", multipart: bool = False, params: list | None = None) -> None:
+    op: dict[str, Any] = {"summary": summary, "responses": {
+        status: {"description": "OK", "content": {"application/json": {"schema": answer or {"type": "object"}}}},
+        "default": {"description": "An error", "content": {"application/json": {"schema": ERROR}}}}}
+    if public:
+        op["security"] = []
+    if body is not None:
+        content_type = "multipart/form-data" if multipart else "application/json"
+        op["requestBody"] = {"required": True, "content": {content_type: {"schema": body}}}
+    parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
+                  for p in ("post_id", "campaign_id", "media_id", "unit_id") if "{" + p + "}" in path]
+    parameters += params or []
+    if parameters:
+        op["parameters"] = parameters
+    PATHS.setdefault(path, {})[method] = op
+
+
+operation("/openapi.json", "get", "This description", public=True)
+operation("/health", "get", "Database and queue reachability", public=True,
+          answer={"type": "object", "properties": {"status": {"type": "string"}, "database": {"type": "string"},
+                                                   "queue": {"type": "string"}}})
+operation("/units", "get", "Organisation units visible to the caller")
+operation("/units", "post", "Create a unit below another", body={"type": "object", "required": ["name", "parent_id"],
+          "properties": {"name": {"type": "string"}, "parent_id": {"type": "integer"}}}, answer=UNIT, status="201")
+operation("/units/{unit_id}", "get", "One unit", answer=UNIT)
+operation("/campaigns", "get", "Campaigns")
+operation("/campaigns", "post", "Create a campaign", body=CAMPAIGN_IN, status="201")
+operation("/campaigns/{campaign_id}", "get", "One campaign")
+operation("/campaigns/{campaign_id}", "patch", "Change a campaign", body=CAMPAIGN_IN)
+operation("/media", "post", "Upload an image or a video", multipart=True, status="201", answer=MEDIA,
+          body={"type": "object", "required": ["file"], "properties": {
+              "file": {"type": "string", "format": "binary"}, "caption": {"type": "string"},
+              "alt_text": {"type": "string"}}})
+operation("/media/{media_id}", "get", "One media item", answer=MEDIA)
+operation("/media/{media_id}", "patch", "Caption and alt text", answer=MEDIA, body={"type": "object", "properties": {
+    "caption": {"type": "string"}, "alt_text": {"type": "string"}}})
+operation("/posts", "get", "Posts, newest first", params=[
+    {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["draft", "in_review", "approved"]}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}])
+operation("/posts", "post", "Create a draft post", body=POST_IN, answer=POST_OUT, status="201")
+operation("/posts/{post_id}", "get", "One post with its deliveries", answer=POST_OUT)
+operation("/posts/{post_id}", "patch", "Edit a post (optimistic locking on version)", answer=POST_OUT,
+          body={**POST_IN, "required": ["version"], "properties": {**POST_IN["properties"], "version": {"type": "integer"}}})
+operation("/posts/{post_id}/submit", "post", "Send a draft for review", answer=POST_OUT)
+operation("/posts/{post_id}/approve", "post", "Approve a post in review", answer=POST_OUT)
+operation("/posts/{post_id}/reject", "post", "Send a post back to its author", answer=POST_OUT,
+          body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+operation("/posts/{post_id}/revisions", "get", "Saved revisions of a post")
+
+
+def register(path: str, method: str, summary: str, **kwargs: Any) -> None:
+    """Other areas describe their endpoints here when they add them."""
+    operation(path, method, summary, **kwargs)
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify({
+        "openapi": "3.1.0",
+        "info": {"title": "Loa API", "version": __version__},
+        "servers": [{"url": "/api/v1"}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": {"Error": ERROR, "Post": POST_OUT, "Delivery": DELIVERY}},
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+    })

@@ -1,0 +1,22 @@
+"""Jinja filters: dates, times and numbers in the user's locale and the organisation's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal
+
+
+def init_app(app: Flask) -> None:
+    @app.template_filter("datetime")
+    def _datetime(value: datetime | None, fmt: str = "short") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("date")
+    def _date(value: date | datetime | None, fmt: str = "medium") -> str:
+        return format_date(value, fmt) if value else ""
+
+    @app.template_filter("number")
+    def _number(value: int | float | None) -> str:
+        return format_decimal(value or 0)
