@@ -135,6 +135,11 @@ class Settings:
     smtp_from: str = "loa@localhost"
     youtube_daily_quota: int = 10000
     channel_timeout_seconds: float = 30.0
+    youtube_daily_uploads: int = 100
+    google_auth_url: str = "https://accounts.google.com/o/oauth2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -169,6 +174,11 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMTP_FROM": ("smtp_from", _parse_str),
     "YOUTUBE_DAILY_QUOTA": ("youtube_daily_quota", _parse_int(1)),
     "CHANNEL_TIMEOUT_SECONDS": ("channel_timeout_seconds", _parse_float(0.1)),
+    "YOUTUBE_DAILY_UPLOADS": ("youtube_daily_uploads", _parse_int(1)),
+    "GOOGLE_AUTH_URL": ("google_auth_url", _parse_url),
+    "GOOGLE_TOKEN_URL": ("google_token_url", _parse_url),
+    "GOOGLE_CLIENT_ID": ("google_client_id", _parse_str),
+    "GOOGLE_CLIENT_SECRET": ("google_client_secret", _parse_str),
 }
 
 

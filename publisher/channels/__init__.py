@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-ADAPTER_MODULES: tuple[str, ...] = ()  # e.g. "publisher.channels.website"; each module registers its adapter
+ADAPTER_MODULES: tuple[str, ...] = ("publisher.channels.youtube",)  # e.g. "publisher.channels.website"; each module registers its adapter
 
 
 def load_adapters() -> None:
