@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 import publisher.db  # noqa: F401  (UTCDateTime)
-from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
+from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=sa.Text()))
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -28,7 +28,7 @@ def upgrade():
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('units', sa.Integer(), nullable=False),
     sa.Column('uploads', sa.Integer(), nullable=False),
-    sa.Column('by_method', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('by_method', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('updated_at', publisher.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_youtube_quota_usage_channel_id_channels'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_youtube_quota_usage')),
