@@ -76,7 +76,8 @@ def start_youtube_connect(settings: Settings, user: User, unit: Unit, redirect_u
     """The Google consent URL (offline access, so that a refresh token comes back)."""
     require_role(user, "admin", unit)
     flow = _flow(settings, redirect_uri, state=secrets.token_urlsafe(24))
-    url, state = flow.authorization_url(access_type="offline", prompt="consent", include_granted_scopes="true")
+    with _loopback_transport(settings.google_auth_url):
+        url, state = flow.authorization_url(access_type="offline", prompt="consent", include_granted_scopes="true")
     return ConnectStart(url, state, flow.code_verifier or "")
 
 

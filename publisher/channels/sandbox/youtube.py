@@ -49,7 +49,8 @@ FAULTS = (
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def _new_id(length: int = 11) -> str:
@@ -208,6 +209,7 @@ class YouTubeSandbox:
 
     def add_comment(self, video_id: str, author: str, text: str, reply_to: str | None = None) -> str:
         with self.lock:
+            time.sleep(0.002)  # distinct, ordered publishedAt values (millisecond precision)
             comment_id = "Ug" + _new_id(20)
             comment = {"kind": "youtube#comment", "id": comment_id, "snippet": {
                 "videoId": video_id, "textDisplay": text, "textOriginal": text, "authorDisplayName": author,
