@@ -185,6 +185,7 @@ class YouTubeAdapter(ChannelAdapter):
         super().__init__(settings, channel_settings, secrets, channel_id)
         self.quota_recorder: Callable[[int, str], None] | None = _record_quota if channel_id is not None else None
         self._service: Any = None
+        self._http: httplib2.Http | None = None
         self._credentials: Credentials | None = None
 
     # --- plumbing: credentials, service, calls ---------------------------------------------------------------
@@ -223,6 +224,7 @@ class YouTubeAdapter(ChannelAdapter):
             raw = httplib2.Http(timeout=self.settings.channel_timeout_seconds)
             # 308 means "resume incomplete" to the upload protocol, not a redirect (as googleapiclient.build_http)
             raw.redirect_codes = raw.redirect_codes - {308}
+            self._http = raw
             http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=raw)
             sleep = self.retry_sleep
 
@@ -346,6 +348,7 @@ class YouTubeAdapter(ChannelAdapter):
         assert video is not None
         media = MediaFileUpload(str(video.path), mimetype=video.content_type, chunksize=self.chunk_size,
                                 resumable=True)
+        self._fresh_token_for_upload()
         insert = self.service.videos().insert(part="snippet,status", body=self._metadata(request),
                                               media_body=media, notifySubscribers=True)
         self._count("videos.insert")
@@ -361,6 +364,20 @@ class YouTubeAdapter(ChannelAdapter):
         if warning:
             warnings.append(warning)
         return PublishResult(video_id, self.watch_url(video_id), tuple(warnings))
+
+    def _fresh_token_for_upload(self) -> None:
+        """Refresh an access token of unknown age before a long upload.
+
+        google-auth then knows its expiry and renews it before it runs out; a 401 in the middle of an upload would
+        make google_auth_httplib2 re-send the chunk from a stream it cannot rewind.
+        """
+        creds = self.credentials
+        if creds.refresh_token and (creds.expiry is None or not creds.valid):
+            self.service  # noqa: B018 - builds the authorised http the refresh goes through
+            try:
+                creds.refresh(google_auth_httplib2.Request(self._http))
+            except Exception as exc:  # noqa: BLE001
+                raise classify_error(exc) from exc
 
     @staticmethod
     def watch_url(video_id: str) -> str:

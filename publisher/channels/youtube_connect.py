@@ -39,6 +39,19 @@ class ConnectStart:
     code_verifier: str
 
 
+def store_refreshed_tokens(channel: Channel, adapter: Any, settings: Settings) -> bool:
+    """Keep, encrypted, an access token the adapter refreshed during its calls; True when there was one.
+
+    Call it after any adapter call (the job commits); the pipeline and engagement jobs use it.
+    """
+    updated = getattr(adapter, "updated_secrets", None)
+    if not updated:
+        return False
+    store_secrets(channel, settings, updated)
+    db.session.flush()
+    return True
+
+
 def _client(settings: Settings) -> tuple[str, str]:
     if not settings.google_client_id or not settings.google_client_secret:
         raise Conflict(_l("YouTube connection is not configured: set PUBLISHER_GOOGLE_CLIENT_ID and "

@@ -388,7 +388,7 @@ def test_upload_limit_exceeded_is_never_retried(make_adapter, make_request, yout
     with pytest.raises(Exception) as info:
         make_adapter().publish(make_request())
     assert info.value.kind == ErrorKind.RATE_LIMITED and info.value.code == "uploadLimitExceeded"
-    assert youtube.operations() == ["videos.insert"]
+    assert youtube.operations() == ["token", "videos.insert"]  # a token of unknown age is renewed first
 
 
 def test_rate_limit_is_retried_by_the_library_then_reported(make_adapter, youtube):
@@ -540,3 +540,58 @@ def test_oauth_callback_with_a_wrong_state_changes_nothing(client, make_user, yo
 def test_oauth_connect_is_for_admins_only(client, make_user):
     _sign_in(client, make_user("editor"))
     assert client.get("/admin/channels/youtube/connect").status_code == 403
+
+
+# --- time-outs after YouTube accepted the video: nothing published twice ------------------------------------
+
+
+def test_lost_answer_to_the_last_chunk_is_recovered_by_asking_youtube(make_adapter, make_request, youtube, settings):
+    youtube.inject("lose_final_answer", seconds=1.5)
+    adapter = make_adapter()
+    adapter.settings = replace(settings, channel_timeout_seconds=0.5)
+    result = adapter.publish(make_request())
+    assert list(youtube.videos) == [result.remote_id]  # one video, found by the status query
+    assert next(iter(youtube.uploads.values())).status_queries == 1
+
+
+def test_publish_that_timed_out_is_found_by_find_existing(make_adapter, make_request, youtube, settings):
+    youtube.inject("lose_final_answer", seconds=1.5)
+    adapter = make_adapter()
+    adapter.settings = replace(settings, channel_timeout_seconds=0.5)
+    adapter.upload_resumes = 0
+    with pytest.raises(Exception) as info:
+        adapter.publish(make_request())
+    assert info.value.kind == ErrorKind.TRANSIENT and info.value.code == "timeout"
+    found = make_adapter().find_existing(make_request())
+    assert found is not None and list(youtube.videos) == [found.remote_id]
+
+
+def test_token_of_unknown_age_is_refreshed_before_an_upload(make_adapter, make_request, youtube, tokens):
+    adapter = make_adapter()
+    youtube.expire_access_tokens()
+    result = adapter.publish(make_request())
+    assert result.remote_id in youtube.videos
+    assert youtube.operations()[:2] == ["token", "videos.insert"]  # no 401 on the way
+    assert adapter.updated_secrets["access_token"] != tokens["access_token"]
+
+
+def test_token_revoked_in_the_middle_of_an_upload_is_renewed_and_the_upload_resumed(make_adapter, make_request,
+                                                                                      youtube, settings, video):
+    adapter = make_adapter()
+    adapter.settings = replace(settings, channel_timeout_seconds=1.0)
+    youtube.inject("token_expired", operation="videos.upload_chunk")
+    result = adapter.publish(make_request())
+    assert youtube.video_files[result.remote_id]["sha256"] == sha256(video.path)
+    assert youtube.operations().count("token") == 2
+
+
+def test_refreshed_tokens_are_stored_encrypted(channel, settings, youtube):
+    from publisher.channels.youtube_connect import store_refreshed_tokens
+
+    adapter = _fast(adapter_for(channel, settings))
+    assert store_refreshed_tokens(channel, adapter, settings) is False
+    youtube.expire_access_tokens()
+    assert adapter.check_connection().ok
+    assert store_refreshed_tokens(channel, adapter, settings) is True
+    assert channel_secrets(channel, settings)["access_token"] == adapter.credentials.token
+    assert adapter.credentials.token not in (channel.secrets_encrypted or "")

@@ -44,7 +44,7 @@ PRIVACY = ("public", "unlisted", "private")
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 FAULTS = (
     "quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded", "rateLimitExceeded", "userRateLimitExceeded",
-    "backendError", "internalError", "delay", "token_expired", "upload_cut", "drop_connection",
+    "backendError", "internalError", "delay", "token_expired", "upload_cut", "drop_connection", "lose_final_answer",
 )
 
 
@@ -184,7 +184,8 @@ class YouTubeSandbox:
         Kinds: quotaExceeded, dailyLimitExceeded, uploadLimitExceeded, rateLimitExceeded, userRateLimitExceeded,
         backendError (503), internalError (500), delay (answer after ``seconds``), token_expired (every access
         token issued so far stops working), upload_cut (an upload chunk keeps only its first half, then 503),
-        drop_connection (the connection closes without an answer).
+        drop_connection (the connection closes without an answer), lose_final_answer (the last chunk of an upload
+        is stored, but its answer comes only after ``seconds``: a client time-out after YouTube accepted the video).
         """
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULTS)}")
@@ -197,6 +198,19 @@ class YouTubeSandbox:
             refresh = "1//sandbox-refresh-" + secrets.token_urlsafe(24)
             self.refresh_tokens.add(refresh)
             return {**self._access_token(), "refresh_token": refresh, "client_id": client_id}
+
+    def settings_overrides(self) -> dict[str, Any]:
+        """Loa settings that point the YouTube adapter and the OAuth flow at this sandbox (for the demo)."""
+        return {"youtube_api_url": self.url, "google_auth_url": self.auth_url, "google_token_url": self.token_url,
+                "google_client_id": CLIENT_ID, "google_client_secret": CLIENT_SECRET}
+
+    def demo_channel(self) -> dict[str, Any]:
+        """What ``POST /api/v1/channels`` takes to connect a demo YouTube channel to this sandbox."""
+        tokens = self.issue_tokens()
+        return {"kind": "youtube", "name": self.channel_title,
+                "settings": {"channel_id": self.channel_id, "access_token": tokens["access_token"],
+                             "refresh_token": tokens["refresh_token"], "client_id": CLIENT_ID,
+                             "client_secret": CLIENT_SECRET}}
 
     def revoke_refresh_tokens(self) -> None:
         with self.lock:
@@ -242,9 +256,13 @@ class YouTubeSandbox:
                 "scope": "https://www.googleapis.com/auth/youtube.force-ssl "
                          "https://www.googleapis.com/auth/youtube.upload"}
 
-    def take_fault(self, operation: str) -> Fault | None:
+    def take_fault(self, operation: str, final_chunk: bool = False, status_query: bool = False) -> Fault | None:
         with self.lock:
             for fault in self.faults:
+                if fault.kind == "lose_final_answer" and not final_chunk:
+                    continue
+                if fault.kind == "upload_cut" and (operation != "videos.upload_chunk" or status_query):
+                    continue
                 if fault.operation is None or fault.operation == operation:
                     fault.times -= 1
                     if fault.times <= 0:
@@ -308,6 +326,9 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing --------------------------------------------------------------------------------------------
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        if getattr(self, "answer_delay", 0):
+            time.sleep(self.answer_delay)
+            self.answer_delay = 0
         data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b""
         self.send_response(status)
         if data:
@@ -374,12 +395,21 @@ class _Handler(BaseHTTPRequestHandler):
         operation = self._operation(method, path, query)
         box = self.sandbox
         self.body_consumed = False
+        self.answer_delay = 0.0
         with box.lock:
             box.requests.append((operation, f"{method} {self.path}"))
         try:
-            fault = box.take_fault(operation) if operation != "authorize" else None
+            content_range = self.headers.get("Content-Range", "")
+            final_chunk = status_query = False
+            if operation == "videos.upload_chunk":
+                status_query = content_range.startswith("bytes */")
+                span, _, total = content_range.removeprefix("bytes ").partition("/")
+                final_chunk = not status_query and total.isdigit() and span.partition("-")[2] == str(int(total) - 1)
+            fault = box.take_fault(operation, final_chunk, status_query) if operation != "authorize" else None
             if fault is not None:
-                if fault.kind == "delay":
+                if fault.kind == "lose_final_answer":
+                    self.answer_delay = fault.seconds
+                elif fault.kind == "delay":
                     time.sleep(fault.seconds)
                 elif fault.kind == "token_expired":
                     box.expire_access_tokens()
