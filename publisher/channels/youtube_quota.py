@@ -85,10 +85,12 @@ def record_quota_use(channel_id: int, method: str, calls: int = 1, at: datetime 
     if usage is None:
         usage = YouTubeQuotaUsage(channel_id=channel_id, day=day, units=0, uploads=0, by_method={})
         db.session.add(usage)
+        db.session.flush()
+    # SQL-side increments (units = units + n), so that two workers counting at once lose nothing
     if method in UPLOAD_METHODS:
-        usage.uploads += calls
+        usage.uploads = YouTubeQuotaUsage.uploads + calls
     else:
-        usage.units += COSTS.get(method, 1) * calls
+        usage.units = YouTubeQuotaUsage.units + COSTS.get(method, 1) * calls
     by_method = dict(usage.by_method or {})
     by_method[method] = by_method.get(method, 0) + calls
     usage.by_method = by_method
