@@ -522,6 +522,8 @@ class YouTubeAdapter(ChannelAdapter):
             like_count=int(snippet.get("likeCount") or 0))
 
     def fetch_comments(self, remote_id: str, since: datetime | None = None) -> list[RemoteComment]:
+        """Every comment and reply on the video (1 unit per 100 threads, plus 1 per thread with more than the five
+        replies commentThreads.list includes), filtered to those after ``since``, oldest first."""
         comments: list[RemoteComment] = []
         page_token = None
         while True:
@@ -533,19 +535,29 @@ class YouTubeAdapter(ChannelAdapter):
                 if exc.code in ("commentsDisabled", "videoNotFound"):
                     return []
                 raise
-            stop = False
             for thread in answer.get("items", []):
                 top = self._comment(thread["snippet"]["topLevelComment"], remote_id)
-                replies = [self._comment(r, remote_id, parent=top.remote_id)
-                           for r in (thread.get("replies") or {}).get("comments", [])]
+                included = (thread.get("replies") or {}).get("comments", [])
+                if thread["snippet"].get("totalReplyCount", 0) > len(included):
+                    included = self._all_replies(top.remote_id)
+                replies = [self._comment(r, remote_id, parent=top.remote_id) for r in included]
                 comments.extend(c for c in [top, *replies] if since is None or c.created_at > since)
-                if since is not None and top.created_at <= since and not replies:
-                    stop = True  # threads come newest first: the rest is older still
             page_token = answer.get("nextPageToken")
-            if not page_token or stop:
+            if not page_token:
                 break
         comments.sort(key=lambda c: (c.created_at, c.remote_id))
         return comments
+
+    def _all_replies(self, parent_id: str) -> list[dict[str, Any]]:
+        replies: list[dict[str, Any]] = []
+        page_token = None
+        while True:
+            answer = self._execute("comments.list", self.service.comments().list(
+                part="snippet", parentId=parent_id, maxResults=100, textFormat="plainText", pageToken=page_token))
+            replies.extend(answer.get("items", []))
+            page_token = answer.get("nextPageToken")
+            if not page_token:
+                return replies
 
     def reply_comment(self, comment_remote_id: str, message: str) -> str:
         answer = self._execute("comments.insert", self.service.comments().insert(

@@ -35,6 +35,7 @@ COSTS: dict[str, int] = {
     "playlistItems.list": 1,
     "playlistItems.insert": 50,
     "commentThreads.list": 1,
+    "comments.list": 1,
     "comments.insert": 50,
     "channels.list": 1,
 }

@@ -326,6 +326,21 @@ def test_fetch_comments_and_reply(make_adapter, make_request, youtube):
     assert adapter.fetch_metrics([remote_id])[remote_id].values["commentCount"] == 3
     later = adapter.fetch_comments(remote_id, since=datetime.now(UTC) + timedelta(minutes=1))
     assert later == []
+    cutoff = reply.created_at
+    newer = youtube.add_comment(remote_id, "Lê Văn C", "Đồng ý", reply_to=first)
+    assert [c.remote_id for c in adapter.fetch_comments(remote_id, since=cutoff)] == [newer]
+
+
+def test_fetch_comments_reads_every_reply_of_a_long_thread(make_adapter, make_request, youtube):
+    adapter = make_adapter()
+    remote_id = adapter.publish(make_request()).remote_id
+    first = youtube.add_comment(remote_id, "Nguyễn Văn A", "Câu hỏi")
+    for n in range(8):
+        youtube.add_comment(remote_id, f"Người {n}", f"Trả lời {n}", reply_to=first)
+    comments = adapter.fetch_comments(remote_id)
+    assert len(comments) == 9
+    assert [c.message for c in comments[1:]] == [f"Trả lời {n}" for n in range(8)]
+    assert "comments.list" in youtube.operations()
 
 
 # --- connection and credentials -----------------------------------------------------------------------------

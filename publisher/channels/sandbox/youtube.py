@@ -5,7 +5,7 @@ It serves, on one port:
 * the Google OAuth 2 endpoints: ``GET /o/oauth2/auth`` (consents at once and redirects back with a code) and
   ``POST /token`` (``authorization_code`` with PKCE, ``refresh_token``; ``invalid_grant`` when revoked);
 * ``/youtube/v3/...``: channels.list, videos.list/update/delete, playlists.list/insert, playlistItems.list/insert,
-  commentThreads.list, comments.insert — each behind a bearer-token check;
+  commentThreads.list (at most five replies a thread, as YouTube does), comments.list, comments.insert — each behind a bearer-token check;
 * ``/upload/youtube/v3/videos``: the resumable upload protocol (POST → 200 with ``Location``; PUT chunks with
   ``Content-Range`` → 308 with ``Range``; ``Content-Range: bytes */TOTAL`` asks how much arrived; the last chunk
   → 200 with the video resource). Uploaded bytes are counted and hashed, never kept;
@@ -819,8 +819,26 @@ class _Handler(BaseHTTPRequestHandler):
         if video_id not in box.videos:
             raise ApiError(404, "videoNotFound", "The video identified by the videoId parameter could not be found.")
         with box.lock:
-            threads = list(reversed(box.comment_threads.get(video_id, [])))  # order=time: newest first
+            threads = []
+            for thread in reversed(box.comment_threads.get(video_id, [])):  # order=time: newest first
+                view = {**thread}
+                if "replies" in thread:  # YouTube includes at most five replies; comments.list gives them all
+                    view["replies"] = {"comments": thread["replies"]["comments"][:5]}
+                threads.append(view)
         self._send_page(query, threads, "youtube#commentThreadListResponse")
+
+    def _op_comments_list(self, query: dict[str, str]) -> None:
+        box = self.sandbox
+        parent = query.get("parentId", "")
+        with box.lock:
+            for threads in box.comment_threads.values():
+                for thread in threads:
+                    if thread["id"] == parent:
+                        replies = list((thread.get("replies") or {}).get("comments", []))
+                        self._send_page(query, replies, "youtube#commentListResponse")
+                        return
+        raise ApiError(404, "commentNotFound", "One or more of the comments identified by the parentId parameter "
+                       "could not be found.")
 
     def _op_comments_insert(self, query: dict[str, str]) -> None:
         body = self._json_body()
