@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -88,6 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale  # <html lang="..."> in every page
     login_manager.init_app(app)
     login_manager.login_view = "editorial.login"
     login_manager.session_protection = "basic"
