@@ -19,7 +19,7 @@ from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostR
 from publisher.content.sanitize import clean_html, clean_text, find_dangerous_markup
 from publisher.content.slugs import MAX_SLUG_LENGTH, is_valid_slug, make_slug
 from publisher.content.variants import dangerous_markup_message, normalise_variants
-from publisher.db import db, utcnow
+from publisher.db import db, is_id, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
 
 TITLE_MAX = 300
@@ -156,7 +156,7 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
         cid = data["campaign_id"]
         if cid is None:
             out["campaign_id"] = None
-        elif not isinstance(cid, int) or isinstance(cid, bool):
+        elif not is_id(cid):
             problem("campaign_id", _l("Wrong type of value."))
         else:
             campaign = db.session.get(Campaign, cid)
@@ -171,7 +171,7 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
             out["cover_media_id"] = None
     for name, ids in media_fields:
         ids = ids if ids is not None else []
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not isinstance(ids, list) or not all(is_id(i) for i in ids):
             problem(name, _l("Expected a list of media ids."))
             continue
         items = {m.id: m for m in db.session.scalars(select(MediaItem).where(MediaItem.id.in_(ids)))} if ids else {}
