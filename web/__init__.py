@@ -13,7 +13,6 @@ from flask_babel import Babel, get_locale
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
-
 from werkzeug.routing import IntegerConverter
 
 from publisher.db import MAX_ID, db

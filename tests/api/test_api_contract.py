@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 
-import pytest
 from flask import Flask
 
 from publisher.accounts.services import update_user
