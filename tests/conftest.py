@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import text
@@ -91,6 +91,9 @@ def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
 
     queue.reset_embedded()
     application = create_app(dict(app_config))
+    # The test holds one app context open, which every test-client request reuses; in production each request has
+    # its own, so start each request with an empty ``g`` (signed-in user, locale, API user) as production does.
+    application.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
     with application.app_context():
         if REDIS_URL:
             queue.redis_connection(application.extensions["publisher.settings"]).flushdb()
