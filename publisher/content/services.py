@@ -29,6 +29,14 @@ EDITABLE_FIELDS = ("title", "slug", "summary", "body_html", "byline", "category"
                    "campaign_id", "cover_media_id", "media_ids", "variants")
 
 
+STATE_LABELS = {"draft": _l("a draft"), "in_review": _l("in review"), "approved": _l("approved")}
+
+
+def state_label(state: str) -> str:
+    """A post state as people read it, in their language."""
+    return str(STATE_LABELS.get(state, state))
+
+
 class StaleEdit(Conflict):
     """A save based on an older version: refused, with the current post and the rejected changes kept."""
 
@@ -302,7 +310,8 @@ def revisions(post: Post) -> list[PostRevision]:
 def submit_post(post: Post, user: User) -> Post:
     require_role(user, "editor", post.unit)
     if post.state != "draft":
-        raise Conflict(_l("Only a draft can be sent for review (this post is %(state)s).", state=post.state),
+        raise Conflict(_l("Only a draft can be sent for review (this post is %(state)s).",
+                          state=state_label(post.state)),
                        code="invalid_state")
     post.state = "in_review"
     post.submitted_at = utcnow()
@@ -315,7 +324,8 @@ def submit_post(post: Post, user: User) -> Post:
 def approve_post(post: Post, user: User) -> Post:
     require_role(user, "approver", post.unit)
     if post.state != "in_review":
-        raise Conflict(_l("Only a post in review can be approved (this post is %(state)s).", state=post.state),
+        raise Conflict(_l("Only a post in review can be approved (this post is %(state)s).",
+                          state=state_label(post.state)),
                        code="invalid_state")
     post.state = "approved"
     post.approved_at = utcnow()
@@ -332,7 +342,8 @@ def reject_post(post: Post, user: User, reason: str) -> Post:
     if not reason:
         raise ValidationFailed({"reason": _l("Tell the author why, so they can fix it.")})
     if post.state != "in_review":
-        raise Conflict(_l("Only a post in review can be sent back (this post is %(state)s).", state=post.state),
+        raise Conflict(_l("Only a post in review can be sent back (this post is %(state)s).",
+                          state=state_label(post.state)),
                        code="invalid_state")
     post.state = "draft"
     post.review_note = reason[:2000]

@@ -119,8 +119,9 @@ def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
 def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
              415: "unsupported_media_type"}
-    messages = {404: _("No such object or address."), 405: _("This method is not allowed here."),
-                413: _("The request is too large.")}
+    messages = {400: _("The request could not be understood."), 404: _("No such object or address."),
+                405: _("This method is not allowed here."), 413: _("The request is too large."),
+                415: _("This type of content is not accepted here.")}
     status = exc.code or 500
     return problem(status, codes.get(status, "error"), messages.get(status, exc.description or exc.name))
 
