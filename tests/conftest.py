@@ -69,8 +69,12 @@ def empty_all_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # Units refer to their parent units: switch the checks off while emptying (SQLite has no TRUNCATE).
+        db.session.execute(text("PRAGMA foreign_keys=OFF"))
         for table in tables:
             db.session.execute(table.delete())
+        db.session.commit()
+        db.session.execute(text("PRAGMA foreign_keys=ON"))
     db.session.commit()
 
 
