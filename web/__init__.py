@@ -119,6 +119,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     csrf.exempt(api_bp)
     app.register_blueprint(editorial_bp)
     app.register_blueprint(public_bp)
+    from web.kits_ui import bp as kits_bp
+
+    app.register_blueprint(kits_bp)
 
     from web import errors
 

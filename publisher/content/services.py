@@ -55,16 +55,25 @@ class StaleEdit(Conflict):
 def get_post(post_id: int, user: User) -> Post:
     """The post if the user may see it; NotFound otherwise (out-of-scope objects do not leak)."""
     post = db.session.get(Post, post_id)
-    if post is None or not can_see_unit(user, post.unit.path):
+    if post is None or not (can_see_unit(user, post.unit.path) or _shared_from_above(user, post=post)):
         raise NotFound(_l("No such post."))
     return post
 
 
 def get_campaign(campaign_id: int, user: User) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or not can_see_unit(user, campaign.unit.path):
+    if campaign is None or not (can_see_unit(user, campaign.unit.path) or _shared_from_above(user, campaign=campaign)):
         raise NotFound(_l("No such campaign."))
     return campaign
+
+
+def _shared_from_above(user: User, *, post: Post | None = None, campaign: Campaign | None = None) -> bool:
+    """Kits sent down make their campaign and original posts visible to the receiving units (read-only)."""
+    from publisher.hierarchy.services import campaign_shared_with, original_shared_with
+
+    if post is not None:
+        return original_shared_with(user, post)
+    return campaign is not None and campaign_shared_with(user, campaign)
 
 
 def get_media(media_id: int, user: User) -> MediaItem:
@@ -168,7 +177,8 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
             problem("campaign_id", _l("Wrong type of value."))
         else:
             campaign = db.session.get(Campaign, cid)
-            if campaign is None or not can_see_unit(user, campaign.unit.path):
+            if campaign is None or not (can_see_unit(user, campaign.unit.path)
+                                        or _shared_from_above(user, campaign=campaign)):
                 problem("campaign_id", _l("No such campaign."))
             else:
                 out["campaign_id"] = cid
