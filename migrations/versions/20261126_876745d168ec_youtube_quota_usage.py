@@ -1,7 +1,7 @@
 """youtube quota usage
 
 Revision ID: 876745d168ec
-Revises: 65a8ba71a095
+Revises: 1319724a133b
 Create Date: 2026-11-26 14:08:20.390488
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '876745d168ec'
-down_revision = '65a8ba71a095'
+down_revision = '1319724a133b'
 branch_labels = None
 depends_on = None
 
