@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-ADAPTER_MODULES: tuple[str, ...] = ()  # e.g. "publisher.channels.website"; each module registers its adapter
+ADAPTER_MODULES: tuple[str, ...] = (  # each module registers its adapter on import
+    "publisher.channels.facebook",
+)
 
 
 def load_adapters() -> None:
