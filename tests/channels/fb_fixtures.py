@@ -11,6 +11,8 @@ import pytest
 
 from publisher.channels.sandbox import RunningSandboxes, start_sandboxes
 
+__all__ = ["sandboxes", "graph_sandbox", "fb_settings", "app_config"]
+
 
 @pytest.fixture
 def sandboxes() -> Iterator[RunningSandboxes]:

@@ -12,7 +12,7 @@ import facebook
 import pytest
 import requests
 from conftest import image_bytes
-from fb_fixtures import fb_settings, graph_sandbox, sandboxes  # noqa: F401
+from fb_fixtures import *  # noqa: F403  (the sandbox fixtures)
 
 from publisher.channels.base import ChannelError, ErrorKind, MediaFile, PublishRequest, adapter_class
 from publisher.channels.facebook import FacebookAdapter, GraphCallError, GraphClient, compose_message

@@ -347,7 +347,7 @@ class RunningSandboxes:
             service.urls[host] = url
             self.urls[service.name if not host else f"{service.name}_{host}"] = url
             self._servers.append(server)
-            threading.Thread(target=server.serve_forever, name=f"sandbox-{service.name}-{host or 'main'}",
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{service.name}-{host or 'main'}",
                              daemon=True).start()
         self.services[service.name] = service
         return service
