@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from publisher.db import db
 from web import create_app
@@ -70,6 +70,12 @@ def empty_all_tables() -> None:
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in tables:
+            # a self-referencing table (units.parent_id, RESTRICT) is emptied leaves first
+            self_refs = [fk.parent for fk in table.foreign_keys if fk.column.table is table]
+            for column in self_refs:
+                while db.session.execute(table.delete().where(table.c.id.not_in(
+                        select(column).where(column.is_not(None)).scalar_subquery()))).rowcount:
+                    pass
             db.session.execute(table.delete())
     db.session.commit()
 
