@@ -113,6 +113,8 @@ def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.session.remove()
+        for engine in db.engines.values():  # close this app's pooled connections now, not at garbage collection
+            engine.dispose()
     shutil.rmtree(app_config["instance_path"], ignore_errors=True)
 
 
