@@ -447,6 +447,22 @@ def test_faults_can_be_injected_over_http(fb_settings, graph_sandbox):  # type: 
     assert requests.delete(f"{base}/__sandbox/faults", timeout=5).json() == {"faults": 0}
 
 
+def test_sandbox_controls_over_http(fb_settings, graph_sandbox):  # type: ignore[no-untyped-def]
+    base = graph_sandbox.urls[""]
+    user_token = requests.post(f"{base}/__sandbox/user_token", json={"name": "B"}, timeout=5).json()["access_token"]
+    assert not adapter(fb_settings, token=user_token).check_connection().ok
+    page = requests.post(f"{base}/__sandbox/page", json={"name": "Trang C"}, timeout=5).json()
+    assert adapter(fb_settings, token=page["access_token"], page_id=page["id"]).check_connection().ok
+    requests.post(f"{base}/__sandbox/rate_limit", json={"code": 32, "minutes": 2}, timeout=5)
+    assert raises(ErrorKind.RATE_LIMITED, adapter(fb_settings).publish, request()).retry_after == 120
+    requests.post(f"{base}/__sandbox/advance", json={"seconds": 60}, timeout=5)
+    assert graph_sandbox.clock_offset == 60
+    requests.post(f"{base}/__sandbox/expire_token", json={"token": DEMO_PAGE_TOKEN}, timeout=5)
+    raises(ErrorKind.AUTH_EXPIRED, adapter(fb_settings).publish, request())
+    assert requests.post(f"{base}/__sandbox/nonsense", json={}, timeout=5).status_code == 404
+    assert requests.post(f"{base}/__sandbox/advance", json={}, timeout=5).status_code == 400
+
+
 def test_tokens_never_reach_logs(fb_settings, graph_sandbox, caplog):  # type: ignore[no-untyped-def]
     import logging
 

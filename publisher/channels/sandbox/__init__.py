@@ -14,6 +14,8 @@ any of its hosts::
                               "drop": false}
     DELETE /__sandbox/faults                   (clears them)
     GET /__sandbox/state                       (the service's ``describe()``, for debugging)
+    POST /__sandbox/<action>  {...}            (a service's own controls, e.g. the Graph sandbox's
+                                                ``expire_token``, ``advance``, ``user_token``)
 
 ``path_prefix`` matches the request path with any ``/vNN.N`` version prefix removed. ``skip`` lets that many
 matching requests through first; ``count`` is how many requests the fault then hits (``0``: every one).
@@ -216,6 +218,10 @@ class SandboxService:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "urls": self.urls}
 
+    def control(self, action: str, data: dict[str, Any]) -> SandboxResponse:
+        """``POST /__sandbox/<action>``: the service's own test controls (none by default)."""
+        return SandboxResponse(404, {"error": f"unknown sandbox action {action!r}"})
+
     def settings_overrides(self) -> dict[str, Any]:
         """Loa settings that point at this sandbox (``facebook_graph_url`` …)."""
         return {}
@@ -237,6 +243,12 @@ class SandboxService:
         if request.raw_path == STATE_PATH:
             with self.lock:
                 return SandboxResponse(200, self.describe())
+        if request.raw_path.startswith("/__sandbox/") and request.method == "POST":
+            try:
+                data = request.json() if request.body else {}
+                return self.control(request.raw_path.removeprefix("/__sandbox/"), data or {})
+            except (ValueError, TypeError, KeyError) as exc:
+                return SandboxResponse(400, {"error": f"{exc.__class__.__name__}: {exc}"})
         with self.lock:
             self.requests_seen.append((request.host, request.method, request.raw_path))
         fault = self._take_fault(request)

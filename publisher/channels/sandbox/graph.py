@@ -232,6 +232,26 @@ class GraphSandbox(SandboxService):
             response.body["error"].setdefault("fbtrace_id", "A" + secrets.token_urlsafe(12))
         return response
 
+    def control(self, action: str, data: dict[str, Any]) -> SandboxResponse:
+        """Test controls over HTTP: ``expire_token {"token"}``, ``advance {"seconds"}``, ``user_token {"name"}``,
+        ``page {"name"}``, ``rate_limit {"path_prefix", "code", "minutes", "count"}``."""
+        if action == "expire_token":
+            self.expire_token(str(data.get("token") or DEMO_PAGE_TOKEN))
+            return SandboxResponse(200, {"expired": True})
+        if action == "advance":
+            self.advance(float(data["seconds"]))
+            return SandboxResponse(200, {"clock_offset": self.clock_offset})
+        if action == "user_token":
+            return SandboxResponse(201, {"access_token": self.create_user(str(data.get("name") or "Người dùng"))})
+        if action == "page":
+            page = self.create_page(str(data.get("name") or "Trang mới"))
+            return SandboxResponse(201, {"id": page.id, "access_token": page.token})
+        if action == "rate_limit":
+            self.rate_limit(str(data.get("path_prefix") or ""), code=int(data.get("code") or 4),
+                            minutes=data.get("minutes"), count=int(data.get("count") or 1))
+            return SandboxResponse(201, {"faults": len(self.faults)})
+        return super().control(action, data)
+
     # --- the service -------------------------------------------------------------------------------------
 
     def settings_overrides(self) -> dict[str, Any]:
