@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -90,16 +91,7 @@ class SandboxRequest:
                 for key, values in parse_qs(self.body.decode("utf-8"), keep_blank_values=True).items():
                     self._form[key] = values[0]
             elif content_type.startswith("multipart/form-data"):
-                message = BytesParser(policy=HTTP).parsebytes(
-                    b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + self.body)
-                for part in message.iter_parts():
-                    name = part.get_param("name", header="content-disposition")
-                    filename = part.get_filename()
-                    payload = part.get_payload(decode=True) or b""
-                    if filename is not None:
-                        self._files[name] = UploadedFile(filename, part.get_content_type(), payload)
-                    else:
-                        self._form[name] = payload.decode("utf-8")
+                self._parse_multipart(content_type)
             elif content_type.startswith("application/json") and self.body:
                 try:
                     data = json.loads(self.body)
@@ -108,6 +100,26 @@ class SandboxRequest:
                 if isinstance(data, dict):
                     self._form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
         return self._form
+
+    def _parse_multipart(self, content_type: str) -> None:
+        """multipart/form-data split on its boundary (fast enough for multi-megabyte video chunks)."""
+        match = re.search(r'boundary="?([^";]+)"?', content_type)
+        if not match:
+            return
+        delimiter = b"--" + match.group(1).encode("latin-1")
+        for part in self.body.split(delimiter)[1:]:
+            if part.startswith(b"--"):
+                break
+            head, _sep, payload = part.partition(b"\r\n\r\n")
+            if payload.endswith(b"\r\n"):
+                payload = payload[:-2]
+            headers = BytesParser(policy=HTTP).parsebytes(head.lstrip(b"\r\n") + b"\r\n\r\n")
+            name = headers.get_param("name", header="content-disposition")
+            filename = headers.get_filename()
+            if filename is not None:
+                self._files[name] = UploadedFile(filename, headers.get_content_type(), payload)
+            else:
+                self._form[name] = payload.decode("utf-8")
 
     @property
     def files(self) -> dict[str, UploadedFile]:
