@@ -247,7 +247,7 @@ def classify(exc: GraphCallError) -> ChannelError:
             sentence = _("Facebook no longer accepts this Page's access token (it is invalid or was revoked): "
                          "reconnect the Page with a new token.")
         return ChannelError(ErrorKind.AUTH_EXPIRED, sentence, **details)
-    if code in RATE_LIMIT_CODES or (code is not None and 80001 <= code <= 80099):
+    if code in RATE_LIMIT_CODES or (code is not None and 80001 <= code <= 80099) or exc.http_status == 429:
         wait = retry_after_from_headers(exc.headers)
         if wait is None:
             wait = DEFAULT_RATE_LIMIT_WAIT.get(code or 0, 300.0)
@@ -301,7 +301,10 @@ def retry_after_from_headers(headers: dict[str, str]) -> float | None:
             except ValueError:
                 continue
     positive = [m for m in minutes if m > 0]
-    return max(positive) * 60 if positive else None
+    if positive:
+        return max(positive) * 60
+    retry_after = lowered.get("retry-after", "")
+    return float(retry_after) if retry_after.isdigit() else None
 
 
 # --- the adapter ---------------------------------------------------------------------------------------------

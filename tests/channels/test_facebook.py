@@ -400,6 +400,11 @@ def test_rate_limits_carry_retry_after(fb_settings, graph_sandbox, code, minutes
     assert adapter(fb_settings).publish(request()).remote_id  # the limit has passed
 
 
+def test_http_429_with_retry_after_is_a_rate_limit(fb_settings, graph_sandbox):  # type: ignore[no-untyped-def]
+    graph_sandbox.add_fault(path_prefix=f"/{PAGE}/feed", status=429, body=b"slow down", headers={"Retry-After": "90"})
+    assert raises(ErrorKind.RATE_LIMITED, adapter(fb_settings).publish, request()).retry_after == 90
+
+
 @pytest.mark.parametrize("status,code,transient", [(500, 2, True), (500, 1, False), (503, None, False),
                                                    (400, 9999, True)])
 def test_transient_failures(fb_settings, graph_sandbox, status, code, transient):  # type: ignore[no-untyped-def]
