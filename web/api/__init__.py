@@ -117,5 +117,4 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
                                             "The error has been logged."))
 
 
-from web.api import campaigns, health, media, openapi, posts, units  # noqa: E402,F401
-from web.api import channels  # noqa: E402,F401
+from web.api import campaigns, channels, health, media, openapi, posts, units  # noqa: E402,F401
