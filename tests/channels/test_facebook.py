@@ -478,3 +478,13 @@ def test_tokens_never_reach_logs(fb_settings, graph_sandbox, caplog):  # type: i
         adapter(fb_settings).publish(request("khác"))
     assert DEMO_PAGE_TOKEN not in caplog.text and DEMO_PAGE_TOKEN not in str(caught.value)
     assert json.dumps(caught.value.__dict__, default=str).find(DEMO_PAGE_TOKEN) == -1
+
+
+def test_retired_insights_metrics_are_refused_by_graph(fb_settings):  # type: ignore[no-untyped-def]
+    remote_id = adapter(fb_settings).publish(request()).remote_id
+    client = GraphClient.from_settings(fb_settings, DEMO_PAGE_TOKEN)
+    with pytest.raises(GraphCallError) as caught:
+        client.get_object(remote_id, fields="insights.metric(post_impressions,post_reach)")
+    assert caught.value.code == 100 and "insights metric" in caught.value.platform_message
+    insights = client.get_object(remote_id, fields="insights.metric(post_media_view)")["insights"]["data"]
+    assert insights[0]["name"] == "post_media_view"
