@@ -52,10 +52,32 @@ class UploadedFile:
     data: bytes
 
 
+class _BodyStream:
+    """The request body as a stream that never reads past Content-Length (for services that stream uploads)."""
+
+    def __init__(self, raw: IO[bytes], length: int):
+        self.raw, self.remaining = raw, length
+
+    def read(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        size = self.remaining if size is None or size < 0 else min(size, self.remaining)
+        data = self.raw.read(size)
+        self.remaining -= len(data)
+        if not data:
+            self.remaining = 0
+        return data
+
+    def drain(self) -> None:
+        while self.remaining > 0 and self.read(1 << 20):
+            pass
+
+
 class SandboxRequest:
     """One HTTP request as a sandbox service sees it. The body is read lazily (``stream`` for large bodies)."""
 
     def __init__(self, method: str, target: str, headers: Any, stream: IO[bytes], host: str, base_url: str):
+        """``stream`` reads the body as it arrives (large uploads); ``body`` reads it whole."""
         parts = urlsplit(target)
         self.method = method.upper()
         self.raw_path = parts.path
@@ -64,7 +86,7 @@ class SandboxRequest:
         self.host = host
         self.base_url = base_url
         self.content_length = int(headers.get("Content-Length") or 0)
-        self.stream = stream
+        self.stream = _BodyStream(stream, self.content_length)
         self._body: bytes | None = None
         self._form: dict[str, str] | None = None
         self._files: dict[str, UploadedFile] = {}
@@ -73,7 +95,7 @@ class SandboxRequest:
     @property
     def body(self) -> bytes:
         if self._body is None:
-            self._body = self.stream.read(self.content_length) if self.content_length else b""
+            self._body = self.stream.read()
         return self._body
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -269,7 +291,7 @@ class SandboxService:
         if fault.process:
             self.handle(request)
         else:
-            request.body  # noqa: B018  (read the body so the client is not left writing into a closed socket)
+            request.stream.drain()  # so the client is not left writing into a closed socket
         if fault.delay:
             time.sleep(fault.delay)
         if fault.drop:
@@ -309,8 +331,7 @@ def _handler_class(service: SandboxService, host: str) -> type[BaseHTTPRequestHa
             if response is None:
                 self.close_connection = True
                 return
-            if request.content_length and request._body is None:
-                request.body  # noqa: B018  (drain an unread body so keep-alive stays in step)
+            request.stream.drain()  # whatever the service left unread, so that keep-alive stays in step
             payload, content_type = response.encode()
             self.send_response(response.status)
             self.send_header("Content-Type", content_type)
