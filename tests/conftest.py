@@ -19,7 +19,7 @@ import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from publisher.db import db
 from web import create_app
@@ -88,6 +88,12 @@ def empty_all_tables() -> None:
                 if fk.column.table is table and fk.parent.nullable:
                     db.session.execute(table.update().values({fk.parent.name: None}))
         for table in tables:
+            # a self-referencing table (units.parent_id, RESTRICT) is emptied leaves first
+            self_refs = [fk.parent for fk in table.foreign_keys if fk.column.table is table]
+            for column in self_refs:
+                while db.session.execute(table.delete().where(table.c.id.not_in(
+                        select(column).where(column.is_not(None)).scalar_subquery()))).rowcount:
+                    pass
             db.session.execute(table.delete())
     db.session.commit()
 
@@ -125,7 +131,8 @@ def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.session.remove()
-        db.engine.dispose()  # each test's app has its own pool: close it, or a shared PostgreSQL runs out of slots
+        for engine in db.engines.values():  # close this app's pooled connections now, not at garbage collection
+            engine.dispose()
     shutil.rmtree(app_config["instance_path"], ignore_errors=True)
 
 

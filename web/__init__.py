@@ -125,6 +125,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     from web.youtube_oauth import bp as youtube_oauth_bp
 
     app.register_blueprint(youtube_oauth_bp)
+    from web.channels_ui import bp as channels_ui_bp
+
+    app.register_blueprint(channels_ui_bp)
 
     from web import errors
 

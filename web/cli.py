@@ -21,10 +21,10 @@ log = logging.getLogger("publisher")
 EXTRA_COMMANDS: list[tuple[str, str]] = []
 
 
-def _app() -> Flask:
+def _app(overrides: dict[str, Any] | None = None) -> Flask:
     from web import create_app
 
-    return create_app()
+    return create_app(overrides)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -214,8 +214,13 @@ def run(host: str, port: int, demo: bool) -> None:
 
     from publisher.db import db as database
 
+    sandboxes = None
+    if demo:  # the sandboxes start first: the app's settings point at them
+        from publisher.channels.sandbox import start_sandboxes
+
+        sandboxes = start_sandboxes()
     try:
-        app = _app()
+        app = _app(sandboxes.settings_overrides() if sandboxes else None)
     except SettingsError as exc:
         _fail(f"bad setting: {exc}", 2)
     settings = app.extensions["publisher.settings"]
@@ -225,7 +230,15 @@ def run(host: str, port: int, demo: bool) -> None:
             database.session.commit()
         except SQLAlchemyError as exc:
             _fail(f"cannot prepare the database at {settings.database_url}: {exc.__class__.__name__}")
-        _first_start_hint(app)
+        if sandboxes is not None:
+            from publisher.demo import set_up_demo
+
+            click.echo("demo: sandbox services " + ", ".join(f"{k} {v}" for k, v in sandboxes.urls.items()))
+            for line in set_up_demo(settings, sandboxes.demo_channels()):
+                click.echo(f"demo: {line}")
+            database.session.commit()
+        else:
+            _first_start_hint(app)
         for hook in RUN_HOOKS:
             hook(app, demo)
         database.session.commit()
@@ -244,6 +257,8 @@ def run(host: str, port: int, demo: bool) -> None:
         pass
     finally:
         server.shutdown()
+        if sandboxes is not None:
+            sandboxes.stop()
         click.echo("stopped")
 
 

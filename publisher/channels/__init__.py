@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 
-ADAPTER_MODULES: tuple[str, ...] = ("publisher.channels.youtube",)  # e.g. "publisher.channels.website"; each module registers its adapter
+ADAPTER_MODULES: tuple[str, ...] = (  # each module registers its adapter on import
+    "publisher.channels.facebook",
+    "publisher.channels.youtube",
+)
 
 
 def load_adapters() -> None:

@@ -1,17 +1,52 @@
-"""Connected channels: loading them within a user's scope and building their adapters."""
+"""Connected channels: connecting, changing, testing and disconnecting them, and building their adapters.
+
+Tokens and other secrets are split from a channel's settings when it is saved and stored encrypted; nothing here
+logs or returns them. Other areas plug in through two lists:
+
+- :data:`RECONNECT_HOOKS`: callables ``hook(channel)`` run (inside the caller's unit of work, before commit)
+  whenever a channel is connected again — new tokens, or a test that works again after ``needs_reconnect`` —
+  so that the pipeline can resume the deliveries it ``paused`` for it.
+- :data:`QUOTA_PROVIDERS`: ``{kind: provider(channel, settings) -> {"used", "limit"} | None}`` for the "quota
+  used today" the channel list shows (YouTube registers its tracker).
+"""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import logging
+from collections.abc import Callable
+from typing import Any
 
-from publisher.accounts.models import User
-from publisher.accounts.services import can_see_unit
-from publisher.channels.base import ChannelAdapter, adapter_class
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from publisher.accounts.models import Unit, User
+from publisher.accounts.services import can_see_unit, get_unit, require_role, visible_filter
+from publisher.audit import record
+from publisher.channels import load_adapters
+from publisher.channels.base import ChannelAdapter, ChannelError, ConnectionStatus, ErrorKind, adapter_class
 from publisher.channels.models import Channel
 from publisher.crypto import decrypt_json, encrypt_json
-from publisher.db import db
-from publisher.errors import NotFound
+from publisher.db import db, utcnow
+from publisher.errors import Conflict, NotFound, ValidationFailed
 from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+KINDS = ("website", "facebook", "youtube")
+NAME_MAX = 200
+SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "password"}
+REQUIRED: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id", "access_token"),
+                                        "youtube": ("channel_id", "access_token")}
+CONNECTION_KEYS: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id",), "youtube": ("channel_id",)}
+# Kinds whose credentials are checked against the platform before they are saved.
+CHECK_AT_CONNECT: set[str] = {"facebook"}
+
+RECONNECT_HOOKS: list[Callable[[Channel], None]] = []
+QUOTA_PROVIDERS: dict[str, Callable[[Channel, Settings], dict[str, Any] | None]] = {}
+
+
+# --- loading -------------------------------------------------------------------------------------------------
 
 
 def get_channel(channel_id: int, user: User) -> Channel:
@@ -19,6 +54,13 @@ def get_channel(channel_id: int, user: User) -> Channel:
     if channel is None or not can_see_unit(user, channel.unit.path):
         raise NotFound(_l("No such channel."))
     return channel
+
+
+def list_channels(user: User, kind: str | None = None) -> list[Channel]:
+    query = select(Channel).where(visible_filter(user, Channel.unit_id)).order_by(Channel.kind, Channel.name)
+    if kind:
+        query = query.where(Channel.kind == kind)
+    return list(db.session.scalars(query))
 
 
 def channel_secrets(channel: Channel, settings: Settings) -> dict:
@@ -29,7 +71,230 @@ def store_secrets(channel: Channel, settings: Settings, secrets: dict) -> None:
     channel.secrets_encrypted = encrypt_json(settings.secret_key, secrets) if secrets else None
 
 
+def secret_names(channel: Channel, settings: Settings) -> list[str]:
+    """Which secrets a channel holds (names only, for display)."""
+    try:
+        return sorted(channel_secrets(channel, settings))
+    except ValueError:
+        return []
+
+
 def adapter_for(channel: Channel, settings: Settings) -> ChannelAdapter:
     """The channel's adapter, with its decrypted secrets (never logged, never returned by the API)."""
     cls = adapter_class(channel.kind)
     return cls(settings, dict(channel.settings or {}), channel_secrets(channel, settings), channel_id=channel.id)
+
+
+def quota_for(channel: Channel, settings: Settings) -> dict[str, Any] | None:
+    """Today's API quota use ``{"used", "limit"}`` where the channel kind tracks one, else ``None``."""
+    load_adapters()  # adapters register their quota trackers and connect-time checks on import
+    provider = QUOTA_PROVIDERS.get(channel.kind)
+    if provider is None:
+        return None
+    try:
+        return provider(channel, settings)
+    except Exception:  # a broken tracker must not break the channel list
+        log.exception("quota provider for %s failed", channel.kind)
+        return None
+
+
+# --- input ------------------------------------------------------------------------------------------------------
+
+
+def is_secret_key(key: str) -> bool:
+    return key in SECRET_KEYS or key.endswith("_token") or key.endswith("_secret")
+
+
+def split_settings(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(shown, secret)``: tokens and other secrets go to the encrypted store, the rest may be displayed."""
+    shown, secret = {}, {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            value = value.strip()
+        (secret if is_secret_key(key) else shown)[key] = value
+    return shown, secret
+
+
+def _clean_name(data: dict[str, Any], problems: dict[str, list[Any]], required: bool) -> str | None:
+    if "name" not in data and not required:
+        return None
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.setdefault("name", []).append(_l("A name is required."))
+        return None
+    if len(name.strip()) > NAME_MAX:
+        problems.setdefault("name", []).append(_l("At most %(n)s characters.", n=NAME_MAX))
+        return None
+    return name.strip()
+
+
+def _settings_input(data: dict[str, Any], problems: dict[str, list[Any]]) -> dict[str, Any]:
+    raw = data.get("settings", {})
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.setdefault("settings", []).append(_l("Expected an object."))
+        return {}
+    for key, value in raw.items():
+        if value is not None and not isinstance(value, (str, int, bool)):
+            problems.setdefault(f"settings.{key}", []).append(_l("Wrong type of value."))
+    return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in raw.items()}
+
+
+def _require_keys(kind: str, shown: dict[str, Any], secret: dict[str, Any], problems: dict[str, list[Any]]) -> None:
+    for key in REQUIRED.get(kind, ()):
+        if not (shown.get(key) if key in shown else secret.get(key)):
+            problems.setdefault(f"settings.{key}", []).append(_l("Required for a %(kind)s channel.", kind=kind))
+
+
+def _check_credentials(kind: str, settings: Settings, shown: dict[str, Any], secret: dict[str, Any],
+                       channel_id: int | None = None) -> ConnectionStatus | None:
+    """Ask the platform whether these credentials work; ``None`` for kinds not checked at connect time."""
+    load_adapters()
+    if kind not in CHECK_AT_CONNECT:
+        return None
+    try:
+        cls = adapter_class(kind)
+    except KeyError:
+        return None
+    status = cls(settings, shown, secret, channel_id=channel_id).check_connection()
+    if not status.ok:
+        raise ValidationFailed({"settings.access_token": status.message},
+                               message=_l("The channel could not be connected: %(reason)s", reason=status.message))
+    return status
+
+
+# --- changing -------------------------------------------------------------------------------------------------
+
+
+def create_channel(actor: User, data: dict[str, Any], settings: Settings, unit_id: int | None = None) -> Channel:
+    """Connect a channel (admins of the unit). Facebook credentials are checked first: a user token is refused."""
+    unit: Unit = actor.unit if unit_id is None else get_unit(unit_id)
+    if not can_see_unit(actor, unit.path):
+        raise NotFound(_l("No such organisation unit."))
+    require_role(actor, "admin", unit)
+    problems: dict[str, list[Any]] = {}
+    kind = data.get("kind")
+    if kind not in KINDS:
+        problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(KINDS))]
+    name = _clean_name(data, problems, required=True)
+    shown, secret = split_settings(_settings_input(data, problems))
+    if kind in KINDS:
+        _require_keys(kind, shown, secret, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    status = _check_credentials(kind, settings, shown, secret)
+    if status is not None and status.details.get("page_name"):
+        shown.setdefault("page_name", status.details["page_name"])
+    channel = Channel(unit_id=unit.id, kind=kind, name=name, settings=shown, state="connected", last_error="",
+                      last_checked_at=utcnow() if status is not None else None)
+    store_secrets(channel, settings, secret)
+    db.session.add(channel)
+    db.session.flush()
+    record(actor, "channel.create", channel, kind=kind, name=name, settings=shown, secrets=sorted(secret))
+    return channel
+
+
+def update_channel(channel: Channel, actor: User, data: dict[str, Any], settings: Settings) -> Channel:
+    """PATCH semantics: ``name`` replaces, ``settings`` merge into the old ones (``null`` removes a key). New
+    tokens (or a new page/channel id) reconnect the channel: they are checked, the state goes back to
+    ``connected`` and :data:`RECONNECT_HOOKS` run."""
+    require_role(actor, "admin", channel.unit)
+    problems: dict[str, list[Any]] = {}
+    name = _clean_name(data, problems, required=False)
+    if "kind" in data and data["kind"] != channel.kind:
+        problems["kind"] = [_l("The kind of a channel cannot change; connect a new channel instead.")]
+    shown_in, secret_in = split_settings(_settings_input(data, problems))
+    if problems:
+        raise ValidationFailed(problems)
+    old_secrets = channel_secrets(channel, settings)
+    shown = {k: v for k, v in {**(channel.settings or {}), **shown_in}.items() if v is not None}
+    secret = {k: v for k, v in {**old_secrets, **secret_in}.items() if v is not None}
+    reconnecting = bool(secret_in) or any(shown_in.get(k) != (channel.settings or {}).get(k)
+                                          for k in CONNECTION_KEYS.get(channel.kind, ()) if k in shown_in)
+    if channel.state == "disconnected" and not reconnecting and shown_in:
+        raise Conflict(_l("This channel is disconnected: send new credentials to connect it again."))
+    if reconnecting:
+        _require_keys(channel.kind, shown, secret, problems)
+        if problems:
+            raise ValidationFailed(problems)
+        status = _check_credentials(channel.kind, settings, shown, secret, channel_id=channel.id)
+        if status is not None and status.details.get("page_name"):
+            shown["page_name"] = status.details["page_name"]
+    if name is not None:
+        channel.name = name
+    channel.settings = shown
+    store_secrets(channel, settings, secret)
+    changed = sorted(set(shown_in) | set(secret_in))
+    if reconnecting:
+        channel.state = "connected"
+        channel.last_error = ""
+        channel.last_checked_at = utcnow()
+    db.session.flush()
+    record(actor, "channel.update", channel, name=channel.name, changed=changed, reconnected=reconnecting)
+    if reconnecting:
+        _run_reconnect_hooks(channel)
+    return channel
+
+
+def disconnect_channel(channel: Channel, actor: User, settings: Settings) -> Channel:
+    """Forget the channel's credentials; nothing goes out on it until it is connected again."""
+    require_role(actor, "admin", channel.unit)
+    store_secrets(channel, settings, {})
+    channel.state = "disconnected"
+    channel.last_error = ""
+    db.session.flush()
+    record(actor, "channel.disconnect", channel)
+    return channel
+
+
+def check_channel(channel: Channel, settings: Settings, actor: User | None = None) -> ConnectionStatus:
+    """Check the stored credentials on the platform now and keep the outcome on the channel."""
+    if actor is not None:
+        require_role(actor, "admin", channel.unit)
+    if channel.state == "disconnected":
+        status = ConnectionStatus(ok=False, message=_("This channel is disconnected."))
+    else:
+        try:
+            status = adapter_for(channel, settings).check_connection()
+        except KeyError:
+            status = ConnectionStatus(ok=False, message=_("Loa has no adapter for %(kind)s channels.",
+                                                          kind=channel.kind))
+        except ValueError as exc:  # secrets stored under another secret key
+            error = ChannelError(ErrorKind.AUTH_EXPIRED, str(exc), code="secrets_unreadable")
+            status = ConnectionStatus(ok=False, message=_("The stored credentials cannot be read: connect the "
+                                                          "channel again."), error=error)
+    channel.last_checked_at = utcnow()
+    if status.ok:
+        was = channel.state
+        channel.state = "connected"
+        channel.last_error = ""
+        db.session.flush()
+        if was == "needs_reconnect":
+            _run_reconnect_hooks(channel)
+    elif status.error is not None and status.error.kind is ErrorKind.AUTH_EXPIRED and channel.state != "disconnected":
+        mark_needs_reconnect(channel, status.message)
+    else:
+        channel.last_error = status.message
+    db.session.flush()
+    record(actor, "channel.test", channel, ok=status.ok, message=status.message)
+    return status
+
+
+def mark_needs_reconnect(channel: Channel, reason: str) -> Channel:
+    """The platform no longer accepts the channel's credentials (the pipeline calls this on AUTH_EXPIRED)."""
+    if channel.state == "disconnected":
+        return channel
+    changed = channel.state != "needs_reconnect"
+    channel.state = "needs_reconnect"
+    channel.last_error = reason
+    db.session.flush()
+    if changed:
+        log.warning("channel %s needs reconnecting", channel.id)
+        record(None, "channel.needs_reconnect", channel, reason=reason)
+    return channel
+
+
+def _run_reconnect_hooks(channel: Channel) -> None:
+    for hook in RECONNECT_HOOKS:
+        hook(channel)

@@ -588,3 +588,14 @@ class _ChannelRef:
     def __init__(self, channel_id: int):
         self.id = channel_id
         self.name = str(channel_id)
+
+
+def _register_channel_hooks() -> None:
+    from publisher.channels import services
+    from publisher.channels.youtube_quota import quota_for_channel_list
+
+    services.QUOTA_PROVIDERS["youtube"] = quota_for_channel_list
+    services.CHECK_AT_CONNECT.add("youtube")  # a token that does not work is refused when connecting, not at publish
+
+
+_register_channel_hooks()

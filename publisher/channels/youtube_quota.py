@@ -148,3 +148,10 @@ def check_schedule_quota(channel: Any, uploads: int, settings: Settings | None =
                                 limit=settings.youtube_daily_quota, uploads=uploads, needed=needed_units)]},
             message=_l("The YouTube daily quota would be exceeded."),
         )
+
+
+def quota_for_channel_list(channel: Any, settings: Settings) -> dict[str, Any]:
+    """What the channel list shows as "quota used today" (registered in ``channels.services.QUOTA_PROVIDERS``)."""
+    units, uploads = quota_used(channel)
+    return {"used": units, "limit": settings.youtube_daily_quota, "uploads": uploads,
+            "uploads_limit": settings.youtube_daily_uploads}

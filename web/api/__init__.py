@@ -133,5 +133,4 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
                                             "The error has been logged."))
 
 
-from web.api import campaigns, health, media, openapi, posts, units  # noqa: E402,F401
-from web.api import kits  # noqa: E402,F401
+from web.api import campaigns, channels, health, kits, media, openapi, posts, units  # noqa: E402,F401

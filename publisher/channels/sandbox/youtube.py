@@ -865,3 +865,36 @@ def start(**kwargs: Any) -> YouTubeSandbox:
     sandbox = YouTubeSandbox(**kwargs)
     sandbox.start()
     return sandbox
+
+
+class YouTubeSandboxService:
+    """The YouTube sandbox as one of the shared sandbox services (``start_sandboxes``, ``publisher run --demo``).
+    It runs its own HTTP server, so it plugs in through ``start_self``/``stop_self``."""
+
+    name = "youtube"
+    hosts = ("",)
+
+    def __init__(self) -> None:
+        self.sandbox = YouTubeSandbox()
+        self.urls: dict[str, str] = {}
+
+    def start_self(self) -> dict[str, str]:
+        return {"": self.sandbox.start().rstrip("/")}
+
+    def stop_self(self) -> None:
+        self.sandbox.stop()
+
+    def settings_overrides(self) -> dict[str, Any]:
+        return self.sandbox.settings_overrides()
+
+    def demo_channels(self) -> list[dict[str, Any]]:
+        return [self.sandbox.demo_channel()]
+
+
+def _register() -> None:
+    from publisher.channels.sandbox import register_sandbox
+
+    register_sandbox("youtube", YouTubeSandboxService)  # type: ignore[arg-type]
+
+
+_register()

@@ -1,0 +1,608 @@
+"""The Facebook Page adapter, on facebook-sdk 3.1.0 through one small wrapper (:class:`GraphClient`).
+
+facebook-sdk 3.1.0 refuses current Graph versions at construction, takes its base URL from a module global, has
+no default time-out, raises only when a body has an ``error`` key and cannot reach the video-upload host.
+:class:`GraphClient` fixes all of that in one place: the version and both base URLs come from settings, every
+call has ``channel_timeout_seconds``, the HTTP status is checked, and errors keep Graph's code, subcode,
+``is_transient``, ``fbtrace_id`` and the response headers (usage headers tell how long a rate limit lasts).
+:func:`classify` is the one place that maps Graph errors to Loa's :class:`ErrorKind`.
+
+Idempotency (``find_existing``): Graph keeps no caller-supplied metadata on a Page post, so the marker is the
+post's message itself. Loa composes the message deterministically from the request (variant message, or title
+and summary, plus the campaign's hashtags), and Facebook refuses an identical message on the same Page within a
+short time (error 506, "Duplicate status message"), so among the Page's recent posts at most one carries that
+exact text. ``find_existing`` reads the Page's newest posts (``published_posts``, :data:`LOOKUP_LIMIT`) and
+matches the message with whitespace normalised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import facebook
+import requests
+from flask_babel import gettext as _
+
+from publisher.channels.base import (
+    ChannelAdapter,
+    ChannelError,
+    ConnectionStatus,
+    ErrorKind,
+    MediaFile,
+    Metrics,
+    Problem,
+    PublishRequest,
+    PublishResult,
+    RemoteComment,
+    register,
+)
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MAX = 63206
+PHOTO_MAX_BYTES = 4 * 1024 * 1024
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp"}
+VIDEO_MAX_BYTES = 10 * 1024 * 1024 * 1024
+VIDEO_TYPES = {"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/x-matroska", "video/mpeg"}
+IDS_PER_CALL = 50
+LOOKUP_LIMIT = 50
+COMMENTS_MAX = 2000
+CHUNK_RETRIES = 3
+METRIC_FIELDS = ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares,"
+                 "insights.metric(post_media_view,post_total_media_view_unique)")
+RATE_LIMIT_CODES = {4, 17, 32, 613}
+AUTH_SUBCODES = {458, 459, 460, 463, 464, 467, 492}
+DEFAULT_RATE_LIMIT_WAIT = {4: 300.0, 17: 300.0, 32: 300.0, 613: 60.0}
+USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage")
+PERMALINK = "https://www.facebook.com/{}"
+
+
+# --- the one wrapper around facebook-sdk -------------------------------------------------------------------
+
+
+class GraphCallError(facebook.GraphAPIError):
+    """A failed Graph call with everything Graph said about it."""
+
+    def __init__(self, result: Any, *, http_status: int | None = None, headers: Any = None, timed_out: bool = False,
+                 unreachable: bool = False):
+        super().__init__(result)
+        error = result.get("error") if isinstance(result, dict) and isinstance(result.get("error"), dict) else {}
+        self.http_status = http_status
+        self.headers = dict(headers or {})
+        self.timed_out = timed_out
+        self.unreachable = unreachable
+        self.code = _int(error.get("code"))
+        self.subcode = _int(error.get("error_subcode"))
+        self.is_transient = bool(error.get("is_transient"))
+        self.fbtrace_id = error.get("fbtrace_id")
+        self.error_type = error.get("type", "")
+        self.error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+        self.platform_message = str(error.get("message") or self.message or "")
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+_redaction_installed = threading.Lock()
+_redacted = False
+
+
+class _RedactTokens(logging.Filter):
+    """urllib3 logs request lines at DEBUG, with the access token in the query string: hide it."""
+
+    pattern = re.compile(r"(access_token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(self.pattern.sub(r"\1[hidden]", a) if isinstance(a, str) else a
+                                for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
+        if isinstance(record.msg, str):
+            record.msg = self.pattern.sub(r"\1[hidden]", record.msg)
+        return True
+
+
+def _install_redaction() -> None:
+    global _redacted
+    with _redaction_installed:
+        if not _redacted:
+            logging.getLogger("urllib3.connectionpool").addFilter(_RedactTokens())
+            _redacted = True
+
+
+class GraphClient(facebook.GraphAPI):
+    """facebook-sdk's GraphAPI with the version, base URLs and time-out from settings and strict error checks.
+
+    The sdk's own methods (``get_object``, ``get_objects``, ``put_object``, ``put_photo``, ``delete_object``,
+    ``get_connections``, ``put_comment``) all go through :meth:`request`, which this class replaces: the base URL
+    is per instance (never the sdk's module global), so clients for different settings can run in parallel.
+    """
+
+    def __init__(self, access_token: str, *, base_url: str, video_url: str, version: str, timeout: float,
+                 session: requests.Session | None = None):
+        super().__init__(access_token=access_token, timeout=timeout, session=session)
+        self.version = version  # after construction: the sdk refuses versions newer than 3.1 in __init__
+        self.base_url = base_url.rstrip("/")
+        self.video_url = video_url.rstrip("/")
+        self.last_headers: dict[str, str] = {}
+        _install_redaction()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, access_token: str) -> GraphClient:
+        return cls(access_token, base_url=settings.facebook_graph_url, video_url=settings.facebook_graph_video_url,
+                   version=settings.facebook_graph_version, timeout=settings.channel_timeout_seconds)
+
+    def request(self, path: str, args: dict[str, Any] | None = None, post_args: dict[str, Any] | None = None,
+                files: dict[str, Any] | None = None, method: str | None = None, *, host: str | None = None) -> Any:
+        args = dict(args or {})
+        if post_args is not None:
+            method = "POST"
+            post_args = dict(post_args)
+        if self.access_token:
+            if post_args is not None and "access_token" not in post_args:
+                post_args["access_token"] = self.access_token
+            elif "access_token" not in args:
+                args["access_token"] = self.access_token
+        url = f"{host or self.base_url}/{path.lstrip('/')}"
+        try:
+            response = self.session.request(method or "GET", url, timeout=self.timeout, params=args, data=post_args,
+                                            files=files, proxies=self.proxies)
+        except requests.Timeout:
+            raise GraphCallError({"error": {"message": f"no answer within {self.timeout:g} s"}}, timed_out=True) from None
+        except requests.RequestException as exc:
+            raise GraphCallError({"error": {"message": f"{exc.__class__.__name__}: cannot reach {host or self.base_url}"}},
+                                 unreachable=True) from None
+        self.last_headers = dict(response.headers)
+        try:
+            result = response.json()
+        except ValueError:
+            result = None
+        if isinstance(result, dict) and isinstance(result.get("error"), dict):
+            raise GraphCallError(result, http_status=response.status_code, headers=response.headers)
+        if response.status_code >= 400 or result is None:
+            text = response.text[:200].strip() or response.reason
+            raise GraphCallError({"error": {"message": f"HTTP {response.status_code}: {text}"}},
+                                 http_status=response.status_code, headers=response.headers)
+        return result
+
+    def path(self, *parts: str) -> str:
+        return "/".join((self.version, *parts))
+
+    def upload_video(self, page_id: str, path: Path, *, title: str, description: str,
+                     progress: Callable[[int, int], None] | None = None) -> str:
+        """Chunked upload to the video host (start, transfer…, finish); the file is read one chunk at a time.
+
+        A chunk whose transfer fails transiently (time-out, 5xx) is sent again; when Graph says it already has
+        more than we thought (start_offset mismatch), the upload resumes where Graph says.
+        """
+        size = path.stat().st_size
+        edge = self.path(page_id, "videos")
+        started = self.request(edge, post_args={"upload_phase": "start", "file_size": str(size)}, host=self.video_url)
+        session_id, video_id = started["upload_session_id"], str(started["video_id"])
+        start, end = int(started["start_offset"]), int(started["end_offset"])
+        failures = 0
+        with path.open("rb") as fh:
+            while start < end:
+                fh.seek(start)
+                chunk = fh.read(end - start)
+                try:
+                    answer = self.request(edge, post_args={"upload_phase": "transfer", "upload_session_id": session_id,
+                                                           "start_offset": str(start)},
+                                          files={"video_file_chunk": ("chunk", chunk, "application/octet-stream")},
+                                          host=self.video_url)
+                except GraphCallError as exc:
+                    failures += 1
+                    if exc.subcode == 1363037 and exc.error_data.get("start_offset") is not None \
+                            and failures <= CHUNK_RETRIES:
+                        start, end = int(exc.error_data["start_offset"]), int(exc.error_data["end_offset"])
+                        continue
+                    if classify(exc).kind is ErrorKind.TRANSIENT and failures <= CHUNK_RETRIES:
+                        continue
+                    raise
+                del chunk
+                start, end = int(answer["start_offset"]), int(answer["end_offset"])
+                if progress is not None:
+                    progress(start, size)
+        self.request(edge, post_args={"upload_phase": "finish", "upload_session_id": session_id, "title": title,
+                                      "description": description}, host=self.video_url)
+        return video_id
+
+
+# --- the one place Graph errors become Loa's error kinds ----------------------------------------------------
+
+
+def classify(exc: GraphCallError) -> ChannelError:
+    """Map a failed Graph call to an :class:`ErrorKind` with a sentence for people and Graph's own words."""
+    code, subcode = exc.code, exc.subcode
+    platform = exc.platform_message
+    if exc.fbtrace_id:
+        platform = f"{platform} (fbtrace_id {exc.fbtrace_id})"
+    details = {"code": str(code) if code is not None else (str(exc.http_status) if exc.http_status else None),
+               "subcode": str(subcode) if subcode is not None else None, "platform_message": platform,
+               "http_status": exc.http_status}
+
+    if exc.timed_out:
+        return ChannelError(ErrorKind.TRANSIENT, _("Facebook did not answer in time; Loa will try again (it first "
+                                                   "checks whether the post went out)."),
+                            code="timeout", platform_message=platform)
+    if exc.unreachable:
+        return ChannelError(ErrorKind.TRANSIENT, _("Facebook could not be reached; Loa will try again."),
+                            code="unreachable", platform_message=platform)
+    if code == 190 or code == 102 or subcode in AUTH_SUBCODES:
+        if subcode == 463:
+            sentence = _("The Facebook Page access token has expired: reconnect the Page with a new token.")
+        else:
+            sentence = _("Facebook no longer accepts this Page's access token (it is invalid or was revoked): "
+                         "reconnect the Page with a new token.")
+        return ChannelError(ErrorKind.AUTH_EXPIRED, sentence, **details)
+    if code in RATE_LIMIT_CODES or (code is not None and 80001 <= code <= 80099) or exc.http_status == 429:
+        wait = retry_after_from_headers(exc.headers)
+        if wait is None:
+            wait = DEFAULT_RATE_LIMIT_WAIT.get(code or 0, 300.0)
+        return ChannelError(ErrorKind.RATE_LIMITED,
+                            _("Facebook is limiting how often Loa may call it; Loa will try again in about "
+                              "%(minutes)s minutes.", minutes=max(1, round(wait / 60))),
+                            retry_after=wait, **details)
+    if code == 506:
+        return ChannelError(ErrorKind.DUPLICATE, _("Facebook says this Page already has a post with the same text."),
+                            **details)
+    if exc.is_transient or code in (1, 2) or (exc.http_status or 0) >= 500 or code == 390:
+        return ChannelError(ErrorKind.TRANSIENT, _("Facebook had a temporary problem; Loa will try again."), **details)
+    if code == 10 or (code is not None and 200 <= code <= 299):
+        return ChannelError(ErrorKind.REJECTED,
+                            _("Facebook refused: the token lacks a permission for this Page. If every post fails "
+                              "like this, the channel was probably connected with a user token instead of a Page "
+                              "access token: reconnect it with the Page's own token."), **details)
+    if code == 368:
+        return ChannelError(ErrorKind.REJECTED, _("Facebook blocked this post under its community standards."),
+                            **details)
+    if code == 324 or code in (6000, 6001):
+        return ChannelError(ErrorKind.REJECTED, _("Facebook refused the photo or video file."), **details)
+    if code == 100 or (exc.http_status or 0) >= 400:
+        return ChannelError(ErrorKind.REJECTED, _("Facebook refused the request."), **details)
+    return ChannelError(ErrorKind.TRANSIENT, _("Facebook gave an answer Loa did not understand; Loa will try "
+                                               "again."), **details)
+
+
+def retry_after_from_headers(headers: dict[str, str]) -> float | None:
+    """Seconds until access returns, from the largest ``estimated_time_to_regain_access`` (minutes) in the usage
+    headers; ``None`` when no header says."""
+    minutes: list[float] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "estimated_time_to_regain_access" and isinstance(inner, (int, float)):
+                    minutes.append(float(inner))
+                else:
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name in USAGE_HEADERS:
+        raw = lowered.get(name.lower())
+        if raw:
+            try:
+                walk(json.loads(raw))
+            except ValueError:
+                continue
+    positive = [m for m in minutes if m > 0]
+    if positive:
+        return max(positive) * 60
+    retry_after = lowered.get("retry-after", "")
+    return float(retry_after) if retry_after.isdigit() else None
+
+
+# --- the adapter ---------------------------------------------------------------------------------------------
+
+
+def compose_message(request: PublishRequest) -> str:
+    """The post's text: the variant's message (or title and summary), then the campaign's hashtags not yet in it."""
+    message = str((request.variant or {}).get("message") or "").strip()
+    if not message:
+        message = "\n\n".join(part.strip() for part in (request.title, request.summary) if part and part.strip())
+    tags = []
+    for tag in request.hashtags:
+        tag = "#" + tag.strip().lstrip("#")
+        if len(tag) > 1 and tag.lower() not in message.lower():
+            tags.append(tag)
+    if tags:
+        message = f"{message}\n\n{' '.join(tags)}" if message else " ".join(tags)
+    return message
+
+
+def _normalised(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _parse_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+
+
+@register
+class FacebookAdapter(ChannelAdapter):
+    """A Facebook Page. Settings: ``page_id``; secrets: ``access_token`` (a Page access token)."""
+
+    kind = "facebook"
+
+    @property
+    def page_id(self) -> str:
+        return str(self.channel_settings.get("page_id") or "")
+
+    def graph(self) -> GraphClient:
+        return GraphClient.from_settings(self.settings, str(self.secrets.get("access_token") or ""))
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except GraphCallError as exc:
+            error = classify(exc)
+            log.info("facebook call failed for channel %s: %s %s/%s", self.channel_id, error.kind, error.code,
+                     error.subcode)
+            raise error from exc
+
+    # --- what will be sent ---------------------------------------------------------------------------------
+
+    def _photo_file(self, media: MediaFile) -> Path | None:
+        """The file to upload for an image: the original when Facebook takes it, else the largest rendition."""
+        if media.content_type in PHOTO_TYPES and media.size_bytes <= PHOTO_MAX_BYTES:
+            return media.path
+        for name in ("w1600", "w960", "w480"):
+            path = media.renditions.get(name)
+            if path is not None and path.is_file() and path.stat().st_size <= PHOTO_MAX_BYTES:
+                return path
+        return None
+
+    def validate(self, request: PublishRequest) -> list[Problem]:
+        problems: list[Problem] = []
+        message = compose_message(request)
+        link = str((request.variant or {}).get("link") or "")
+        images = [m for m in request.media if m.kind == "image"]
+        videos = [m for m in request.media if m.kind == "video"]
+        if len(message) > MESSAGE_MAX:
+            problems.append(Problem("variants.facebook.message", _(
+                "Facebook allows at most %(n)s characters (this has %(have)s).", n=MESSAGE_MAX, have=len(message))))
+        if not (message or link or request.media):
+            problems.append(Problem("variants.facebook.message", _("A Facebook post needs text, a link or media.")))
+        if link and not re.match(r"^https?://[^\s/]+", link):
+            problems.append(Problem("variants.facebook.link", _("A link must start with http:// or https://.")))
+        if link and request.media:
+            problems.append(Problem("variants.facebook.link", _(
+                "Facebook cannot show a link preview together with photos or a video: remove the link (or put it "
+                "in the text) or the media.")))
+        if videos and images:
+            problems.append(Problem("media", _("A Facebook post carries either photos or one video, not both.")))
+        if len(videos) > 1:
+            problems.append(Problem("media", _("A Facebook post carries at most one video.")))
+        for image in images:
+            if image.content_type not in PHOTO_TYPES:
+                problems.append(Problem("media", _(
+                    "Facebook does not accept %(type)s photos (%(name)s): use JPEG, PNG, GIF, BMP, TIFF or WebP.",
+                    type=image.content_type, name=image.path.name)))
+            elif self._photo_file(image) is None:
+                problems.append(Problem("media", _(
+                    "The photo %(name)s is larger than Facebook's %(mb)s MB limit.", name=image.path.name,
+                    mb=PHOTO_MAX_BYTES // (1024 * 1024))))
+        for video in videos:
+            if video.content_type not in VIDEO_TYPES:
+                problems.append(Problem("media", _(
+                    "Facebook does not accept this video format (%(type)s): use MP4 or MOV.",
+                    type=video.content_type)))
+            if video.size_bytes > VIDEO_MAX_BYTES:
+                problems.append(Problem("media", _("Facebook accepts videos of at most 10 GB.")))
+            if video.size_bytes <= 0:
+                problems.append(Problem("media", _("The video file is empty.")))
+        if not self.page_id:
+            problems.append(Problem("channel", _("The channel has no Facebook Page id: reconnect it.")))
+        return problems
+
+    def _refuse_invalid(self, request: PublishRequest) -> None:
+        problems = self.validate(request)
+        if problems:
+            raise ChannelError(ErrorKind.REJECTED, " ".join(p.message for p in problems), code="validation")
+
+    # --- publishing ----------------------------------------------------------------------------------------
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        self._refuse_invalid(request)
+        graph = self.graph()
+        message = compose_message(request)
+        images = [m for m in request.media if m.kind == "image"]
+        videos = [m for m in request.media if m.kind == "video"]
+        link = str((request.variant or {}).get("link") or "")
+        with self._errors():
+            if videos:
+                remote_id = self._publish_video(graph, request, videos[0], message)
+            elif len(images) == 1:
+                remote_id = self._publish_photo(graph, images[0], message)
+            elif images:
+                remote_id = self._publish_album(graph, images, message)
+            else:
+                fields = {"message": message}
+                if link:
+                    fields["link"] = link
+                remote_id = str(graph.put_object(self.page_id, "feed", **fields)["id"])
+        return PublishResult(remote_id=remote_id, remote_url=PERMALINK.format(remote_id))
+
+    def _photo_fields(self, media: MediaFile) -> dict[str, str]:
+        return {"alt_text_custom": media.alt_text} if media.alt_text else {}
+
+    def _publish_photo(self, graph: GraphClient, media: MediaFile, message: str) -> str:
+        path = self._photo_file(media)
+        assert path is not None  # validate() refused it otherwise
+        with path.open("rb") as fh:
+            answer = graph.put_photo(fh, album_path=f"{self.page_id}/photos", message=message,
+                                     **self._photo_fields(media))
+        return str(answer.get("post_id") or answer["id"])
+
+    def _publish_album(self, graph: GraphClient, images: list[MediaFile], message: str) -> str:
+        """Photos uploaded unpublished, then attached to one feed post with ``attached_media``."""
+        fields: dict[str, str] = {"message": message}
+        for index, media in enumerate(images):
+            path = self._photo_file(media)
+            assert path is not None
+            with path.open("rb") as fh:
+                photo = graph.put_photo(fh, album_path=f"{self.page_id}/photos", published="false",
+                                        message=media.caption or "", **self._photo_fields(media))
+            fields[f"attached_media[{index}]"] = json.dumps({"media_fbid": str(photo["id"])})
+        return str(graph.put_object(self.page_id, "feed", **fields)["id"])
+
+    def _publish_video(self, graph: GraphClient, request: PublishRequest, video: MediaFile, message: str) -> str:
+        video_id = graph.upload_video(self.page_id, video.path, title=request.title[:255], description=message,
+                                      progress=request.progress)
+        try:
+            info = graph.get_object(video_id, fields="id,post_id,permalink_url")
+        except GraphCallError:
+            return video_id  # the video is live; its feed post id can be looked up later
+        return str(info.get("post_id") or video_id)
+
+    def update(self, remote_id: str, request: PublishRequest) -> PublishResult:
+        message = compose_message(request)
+        if len(message) > MESSAGE_MAX:
+            self._refuse_invalid(request)
+        graph = self.graph()
+        with self._errors():
+            graph.request(graph.path(remote_id), post_args={"message": message})
+        return PublishResult(remote_id=remote_id, remote_url=PERMALINK.format(remote_id))
+
+    def unpublish(self, remote_id: str) -> None:
+        graph = self.graph()
+        try:
+            graph.delete_object(remote_id)
+        except GraphCallError as exc:
+            if exc.code == 100 and exc.subcode == 33:
+                return  # already gone
+            raise classify(exc) from exc
+
+    def find_existing(self, request: PublishRequest) -> PublishResult | None:
+        wanted = _normalised(compose_message(request))
+        graph = self.graph()
+        with self._errors():
+            answer = graph.get_connections(self.page_id, "published_posts", fields="id,message,created_time",
+                                           limit=LOOKUP_LIMIT)
+        for post in answer.get("data", []):
+            if _normalised(post.get("message")) == wanted:
+                remote_id = str(post["id"])
+                return PublishResult(remote_id=remote_id, remote_url=PERMALINK.format(remote_id))
+        return None
+
+    # --- reading back ----------------------------------------------------------------------------------------
+
+    def fetch_metrics(self, remote_ids: list[str]) -> dict[str, Metrics]:
+        """Totals for many posts, :data:`IDS_PER_CALL` per Graph call; posts Graph no longer has are ``removed``."""
+        out: dict[str, Metrics] = {}
+        graph = self.graph()
+        pending = list(dict.fromkeys(str(r) for r in remote_ids))
+        while pending:
+            batch, pending = pending[:IDS_PER_CALL], pending[IDS_PER_CALL:]
+            while batch:
+                try:
+                    answer = graph.get_objects(batch, fields=METRIC_FIELDS)
+                except GraphCallError as exc:
+                    missing = _missing_ids(exc, batch)
+                    if not missing:
+                        raise classify(exc) from exc
+                    for remote_id in missing:
+                        out[remote_id] = Metrics(remote_id=remote_id, values={}, removed=True)
+                    batch = [r for r in batch if r not in missing]
+                    continue
+                for remote_id in batch:
+                    out[remote_id] = _metrics(remote_id, answer.get(remote_id) or {})
+                break
+        return out
+
+    def fetch_comments(self, remote_id: str, since: datetime | None = None) -> list[RemoteComment]:
+        graph = self.graph()
+        args: dict[str, Any] = {"fields": "id,from,message,created_time,parent{id},like_count", "filter": "stream",
+                                "order": "chronological", "limit": 100}
+        if since is not None:
+            args["since"] = str(int(since.timestamp()))
+        comments: list[RemoteComment] = []
+        with self._errors():
+            for item in graph.get_all_connections(remote_id, "comments", **args):
+                comments.append(RemoteComment(
+                    remote_id=str(item["id"]), post_remote_id=remote_id,
+                    author_name=str((item.get("from") or {}).get("name") or ""), message=str(item.get("message") or ""),
+                    created_at=_parse_time(item.get("created_time")),
+                    parent_remote_id=str(item["parent"]["id"]) if item.get("parent") else None,
+                    like_count=int(item.get("like_count") or 0)))
+                if len(comments) >= COMMENTS_MAX:
+                    break
+        comments.sort(key=lambda c: c.created_at)
+        return comments
+
+    def reply_comment(self, comment_remote_id: str, message: str) -> str:
+        message = (message or "").strip()
+        if not message:
+            raise ChannelError(ErrorKind.REJECTED, _("A reply needs some text."), code="validation")
+        graph = self.graph()
+        with self._errors():
+            return str(graph.put_comment(comment_remote_id, message)["id"])
+
+    def check_connection(self) -> ConnectionStatus:
+        """The token must be a Page access token for this very Page: ``GET /me`` answers the Page itself."""
+        if not self.page_id or not self.secrets.get("access_token"):
+            error = ChannelError(ErrorKind.AUTH_EXPIRED, _("A Page id and a Page access token are required."),
+                                 code="missing_credentials")
+            return ConnectionStatus(ok=False, message=error.message, error=error)
+        graph = self.graph()
+        try:
+            me = graph.get_object("me", fields="id,name")
+        except GraphCallError as exc:
+            error = classify(exc)
+            return ConnectionStatus(ok=False, message=str(error), error=error)
+        if str(me.get("id")) != self.page_id:
+            message = _("This token belongs to %(name)s (id %(id)s), not to the Page %(page)s: it is most likely a "
+                        "user access token, and with it every post would be refused. Use the Page's own access "
+                        "token (in Graph API Explorer pick the Page under “User or Page”, or read it from "
+                        "/me/accounts).", name=me.get("name") or "?", id=me.get("id"), page=self.page_id)
+            error = ChannelError(ErrorKind.AUTH_EXPIRED, message, code="not_a_page_token")
+            return ConnectionStatus(ok=False, message=message, error=error,
+                                    details={"token_owner_id": str(me.get("id")), "token_owner_name": me.get("name")})
+        return ConnectionStatus(ok=True, message=_("Connected to the Facebook Page %(name)s.", name=me.get("name")),
+                                details={"page_id": self.page_id, "page_name": me.get("name")})
+
+
+def _missing_ids(exc: GraphCallError, batch: list[str]) -> list[str]:
+    """Graph answers error 803 naming the ids it does not have ("Some of the aliases … do not exist: a,b")."""
+    if exc.code != 803 and not (exc.code == 100 and exc.subcode == 33):
+        return []
+    match = re.search(r"do not exist:\s*(.+)$", exc.platform_message)
+    if match:
+        named = {i.strip() for i in match.group(1).split(",")}
+        return [r for r in batch if r in named]
+    return batch if len(batch) == 1 else []
+
+
+def _metrics(remote_id: str, data: dict[str, Any]) -> Metrics:
+    values = {
+        "reactions": int(((data.get("reactions") or {}).get("summary") or {}).get("total_count") or 0),
+        "comments": int(((data.get("comments") or {}).get("summary") or {}).get("total_count") or 0),
+        "shares": int((data.get("shares") or {}).get("count") or 0),  # Graph leaves "shares" out when it is 0
+        "post_media_view": 0,
+        "post_total_media_view_unique": 0,
+    }
+    for insight in (data.get("insights") or {}).get("data", []):
+        name = insight.get("name")
+        if name in values:
+            points = insight.get("values") or [{}]
+            value = points[-1].get("value")
+            values[name] = int(value) if isinstance(value, (int, float)) else 0
+    return Metrics(remote_id=remote_id, values=values)
