@@ -16,7 +16,7 @@ __all__ = ["sandboxes", "graph_sandbox", "fb_settings", "app_config"]
 
 @pytest.fixture
 def sandboxes() -> Iterator[RunningSandboxes]:
-    running = start_sandboxes(["facebook"])
+    running = start_sandboxes()  # every registered sandbox: Graph and YouTube
     yield running
     running.stop()
 

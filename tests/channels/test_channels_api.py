@@ -92,14 +92,22 @@ def test_malformed_body_is_400(admin):  # type: ignore[no-untyped-def]
     assert admin.post("/api/v1/channels", data="{", headers={"Content-Type": "application/json"}).status_code == 400
 
 
-def test_website_and_youtube_channels(admin):  # type: ignore[no-untyped-def]
+def test_website_and_youtube_channels(admin, sandboxes):  # type: ignore[no-untyped-def]
     website = connect(admin, {"kind": "website", "name": "Cổng thông tin"})
     assert website["credentials"] == [] and website["state"] == "connected"
-    youtube = connect(admin, {"kind": "youtube", "name": "Kênh YouTube", "settings": {
-        "channel_id": "UC123", "access_token": "ya29.x", "refresh_token": "1//r", "client_id": "c.apps",
-        "client_secret": "s3cret"}})
+    demo = sandboxes["youtube"].sandbox.demo_channel()  # tokens the YouTube sandbox really issued
+    youtube = connect(admin, {"kind": "youtube", "name": "Kênh YouTube", "settings": demo["settings"]})
     assert youtube["credentials"] == ["access_token", "client_secret", "refresh_token"]
-    assert youtube["settings"] == {"channel_id": "UC123", "client_id": "c.apps"}
+    assert youtube["settings"] == {"channel_id": demo["settings"]["channel_id"],
+                                   "client_id": demo["settings"]["client_id"]}
+
+
+def test_youtube_tokens_that_do_not_work_are_refused_at_connect(admin, sandboxes):  # type: ignore[no-untyped-def]
+    demo = sandboxes["youtube"].sandbox.demo_channel()
+    response = admin.post("/api/v1/channels", json={"kind": "youtube", "name": "Kênh YouTube", "settings": {
+        **demo["settings"], "access_token": "ya29.not-issued", "refresh_token": "1//not-issued"}})
+    assert response.status_code == 422, response.get_json()
+    assert admin.get("/api/v1/channels").get_json()["channels"] == []
 
 
 def test_only_admins_connect_and_change_but_editors_see(admin, api_as):  # type: ignore[no-untyped-def]
@@ -183,13 +191,14 @@ def test_mark_needs_reconnect_is_recorded_once(admin):  # type: ignore[no-untype
     assert [e.action for e in entries_for("channels", channel.id)].count("channel.needs_reconnect") == 1
 
 
-def test_quota_slot_shows_a_registered_tracker(admin):  # type: ignore[no-untyped-def]
-    services.QUOTA_PROVIDERS["youtube"] = lambda channel, settings: {"used": 1600, "limit": 10000}
-    try:
-        body = connect(admin, {"kind": "youtube", "name": "Kênh", "settings": {"channel_id": "UC1", "access_token": "t"}})
-        assert body["quota"] == {"used": 1600, "limit": 10000}
-    finally:
-        del services.QUOTA_PROVIDERS["youtube"]
+def test_youtube_quota_used_today_is_shown(admin, sandboxes):  # type: ignore[no-untyped-def]
+    demo = sandboxes["youtube"].sandbox.demo_channel()
+    body = connect(admin, {"kind": "youtube", "name": "Kênh", "settings": demo["settings"]})
+    assert body["quota"] == {"used": 0, "limit": 10000, "uploads": 0, "uploads_limit": 100}
+    # Testing the connection asks YouTube for the channel: that call counts against today's quota.
+    assert admin.post(f"/api/v1/channels/{body['id']}/test").status_code == 200
+    assert admin.get(f"/api/v1/channels/{body['id']}").get_json()["quota"]["used"] >= 1
+    assert connect(admin, {"kind": "website", "name": "Trang"})["quota"] is None
 
 
 def test_openapi_describes_the_channel_routes(client):  # type: ignore[no-untyped-def]
