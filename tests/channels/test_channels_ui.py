@@ -112,9 +112,14 @@ def test_editors_see_the_list_but_cannot_change_it(admin_client, client, make_us
     assert db.session.get(Channel, channel.id).state == "connected"
 
 
-def test_youtube_quota_slot(admin_client):  # type: ignore[no-untyped-def]
+def test_youtube_quota_shown_and_tokens_never(admin_client, sandboxes):  # type: ignore[no-untyped-def]
+    demo = sandboxes["youtube"].sandbox.demo_channel()["settings"]
     page = admin_client.get("/admin/channels/new/youtube").get_data(as_text=True)
-    admin_client.post("/admin/channels/new/youtube", data={"csrf_token": csrf(page), "name": "Kênh YouTube",
-                                                           "channel_id": "UC1", "access_token": "ya29.secret"})
+    # A token YouTube does not know is refused at connect time, next to its field.
+    refused = admin_client.post("/admin/channels/new/youtube", data={
+        "csrf_token": csrf(page), "name": "Kênh YouTube", "channel_id": demo["channel_id"], "access_token": "ya29.no"})
+    assert refused.status_code == 422
+    admin_client.post("/admin/channels/new/youtube", data={"csrf_token": csrf(page), "name": "Kênh YouTube", **demo})
     listing = admin_client.get("/admin/channels/").get_data(as_text=True)
-    assert 'data-slot="youtube-quota"' in listing and "ya29.secret" not in listing
+    assert "Kênh YouTube" in listing and "/ 10" in listing  # units used today out of the daily 10,000
+    assert demo["access_token"] not in listing and demo["refresh_token"] not in listing
