@@ -186,7 +186,6 @@ def fetch_feed(url: str, *, etag: str | None = None, last_modified: str | None =
     current = url
     with requests.Session() as session:
         session.trust_env = False  # no proxies or .netrc from the environment
-        session.max_redirects = 0
         while True:
             response = _one_request(session, current, headers, allow_private, deadline)
             try:

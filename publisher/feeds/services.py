@@ -147,9 +147,10 @@ def create_source(user: User, data: dict[str, Any], unit_id: int | None = None) 
     unit = get_unit(unit_id) if unit_id is not None else user.unit
     require_role(user, "admin", unit)
     fields = _clean_source(data, creating=True)
-    source = Source(unit_id=unit.id, unit=unit, created_by_id=user.id, created_by=user, active=True,
-                    auto_draft=False, allow_private_address=False, fetch_interval_minutes=DEFAULT_INTERVAL_MINUTES,
-                    last_error="", last_new_count=0, **fields)
+    defaults = {"active": True, "auto_draft": False, "allow_private_address": False,
+                "fetch_interval_minutes": DEFAULT_INTERVAL_MINUTES}
+    source = Source(unit_id=unit.id, unit=unit, created_by_id=user.id, created_by=user, last_error="",
+                    last_new_count=0, **{**defaults, **fields})
     db.session.add(source)
     db.session.flush()
     record(user, "source.create", source, url=source.url, name=source.name)
