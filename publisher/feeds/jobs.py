@@ -60,10 +60,10 @@ def run_fetch(source_id: int) -> FetchOutcome | None:
                                 message=f"{exc.__class__.__name__}: {exc}")
 
 
-def fetch_source(source_id: int) -> dict[str, Any]:
-    """The RQ job: fetch one source now (an inactive or deleted source is skipped)."""
+def fetch_source(source_id: int, force: bool = False) -> dict[str, Any]:
+    """The RQ job: fetch one source now (a deleted source is skipped, an inactive one too unless ``force``)."""
     source = db.session.get(Source, source_id)
-    if source is None or not source.active:
+    if source is None or not (source.active or force):
         return {"source_id": source_id, "skipped": True}
     outcome = run_fetch(source_id)
     if outcome is None:
@@ -77,14 +77,14 @@ def job_id_for(source_id: int, due: datetime) -> str:
     return f"feeds-fetch-{source_id}-{int(due.timestamp())}"
 
 
-def _enqueue(job_id: str, source_id: int, **options: Any) -> bool:
+def _enqueue(job_id: str, source_id: int, force: bool = False, **options: Any) -> bool:
     from rq.exceptions import DuplicateJobError
 
     from publisher.queue import get_queue
 
     queue = get_queue(current_app.extensions["publisher.settings"], QUEUE)
     try:
-        queue.enqueue(fetch_source, source_id, job_id=job_id, unique=True, job_timeout=JOB_TIMEOUT,
+        queue.enqueue(fetch_source, source_id, force, job_id=job_id, unique=True, job_timeout=JOB_TIMEOUT,
                       failure_ttl=FAILURE_TTL, **{"result_ttl": RESULT_TTL, **options})
     except DuplicateJobError:
         return False
@@ -103,8 +103,8 @@ def enqueue_due_fetches() -> int:
 
 
 def enqueue_fetch_now(source_id: int) -> bool:
-    """Queue an immediate fetch ("fetch now"); False when one is already waiting."""
-    return _enqueue(f"feeds-fetch-{source_id}-now", source_id, result_ttl=0)
+    """Queue an immediate fetch ("fetch now", inactive sources too); False when one is already waiting."""
+    return _enqueue(f"feeds-fetch-{source_id}-now", source_id, force=True, result_ttl=0)
 
 
 # Periodic jobs of this area, for the scheduler: (interval in seconds, callable run in the app context).

@@ -26,6 +26,9 @@ def test_fetch_job_is_idempotent(feed_server, make_source):
     assert fetch_source(source.id)["new"] == 0
     assert count(Item) == 2
     assert fetch_source(999999) == {"source_id": 999999, "skipped": True}
+    paused = make_source(feed_server.url("/atom.xml"), active=False)
+    assert fetch_source(paused.id) == {"source_id": paused.id, "skipped": True}
+    assert fetch_source(paused.id, force=True)["new"] == 1  # "fetch now" also works for an inactive source
 
 
 def test_due_sources_are_queued_once_and_run_by_a_worker(app, settings, feed_server, make_source):

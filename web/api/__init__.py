@@ -118,4 +118,6 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
 
 
 from web.api import campaigns, health, media, openapi, posts, units  # noqa: E402,F401
+
+# isort: split
 from web.api import feeds  # noqa: E402,F401
