@@ -17,11 +17,13 @@ import ipaddress
 import logging
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from publisher import __version__
@@ -151,6 +153,20 @@ def _one_request(session: requests.Session, url: str, headers: dict[str, str], a
         raise FetchError("http_failed", str(exc), host=host) from None
 
 
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """The decoded body in pieces. ``read1`` makes at most one network read per piece, so the overall deadline is
+    checked at least every READ_TIMEOUT seconds even against a server that drips one byte at a time."""
+    raw = response.raw
+    if hasattr(raw, "read1"):
+        while True:
+            chunk = raw.read1(CHUNK, decode_content=True)
+            if not chunk:
+                return
+            yield chunk
+    else:  # an older urllib3
+        yield from response.iter_content(CHUNK)
+
+
 def _read_body(response: requests.Response, deadline: float) -> bytes:
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > MAX_BYTES:
@@ -158,20 +174,20 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        # iter_content undoes Content-Encoding, so the limit also holds for a compressed bomb.
-        for chunk in response.iter_content(CHUNK):
+        # Decoded sizes are counted, so the limit also holds for a compressed bomb.
+        for chunk in _chunks(response):
             size += len(chunk)
             if size > MAX_BYTES:
                 raise FetchError("too_large", f"more than {MAX_BYTES} bytes", limit_mb=MAX_BYTES // (1024 * 1024))
             if time.monotonic() > deadline:
                 raise FetchError("timeout", "overall deadline passed while reading")
             chunks.append(chunk)
-    except requests.exceptions.ConnectionError as exc:  # a read time-out mid-body arrives as this
+    except (urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError) as exc:
+        raise FetchError("timeout", str(exc)) from None
+    except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as exc:
         if "timed out" in str(exc).lower():
             raise FetchError("timeout", str(exc)) from None
         raise FetchError("unreachable", str(exc)) from None
-    except requests.exceptions.RequestException as exc:
-        raise FetchError("http_failed", str(exc)) from None
     return b"".join(chunks)
 
 

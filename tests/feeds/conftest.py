@@ -212,6 +212,21 @@ def _slow(handler: BaseHTTPRequestHandler) -> None:
         pass
 
 
+def _drip(handler: BaseHTTPRequestHandler) -> None:
+    """Answers at once, then one byte every 0.2 s: each read is quick, the whole never ends."""
+    try:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/rss+xml")
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        for _ in range(100):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            time.sleep(0.2)
+    except OSError:
+        pass
+
+
 def _huge(handler: BaseHTTPRequestHandler) -> None:
     """50 MB of feed, streamed chunk by chunk (never held in memory), without a Content-Length."""
     chunk = b"<!-- " + b"x" * (64 * 1024 - 9) + b" -->"
@@ -271,6 +286,7 @@ def feed_server() -> Iterator[FeedServer]:
     server.add("/script.xml", SCRIPTED)
     server.add("/page.html", HTML_PAGE, content_type="text/html; charset=utf-8")
     server.routes["/slow.xml"] = Route(handler=_slow)
+    server.routes["/drip.xml"] = Route(handler=_drip)
     server.routes["/huge.xml"] = Route(handler=_huge)
     server.routes["/huge-declared.xml"] = Route(handler=_huge_declared)
     server.routes["/bomb.xml"] = Route(handler=_gzip_bomb)

@@ -113,3 +113,19 @@ def test_openapi_describes_feeds(client):
     assert {"get", "post"} <= set(paths["/sources"])
     assert "get" in paths["/sources/{source_id}/items"]
     assert "post" in paths["/items/{item_id}/draft"]
+
+
+def test_source_for_a_unit_below(api_as, make_unit):
+    district = make_unit("Công đoàn huyện A")
+    admin = api_as("admin")
+    response = admin.post("/api/v1/sources", json={"url": "https://x.example/rss", "name": "X", "unit_id": district.id,
+                                                   "fetch_interval_minutes": 15, "auto_draft": True})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["unit_id"] == district.id and body["fetch_interval_minutes"] == 15 and body["auto_draft"] is True
+    district_admin = api_as("admin", unit=district)
+    assert [s["id"] for s in district_admin.get("/api/v1/sources").get_json()] == [body["id"]]
+    # Not upwards: a district admin cannot add a source to the federation.
+    root_id = admin.user.unit_id
+    assert district_admin.post("/api/v1/sources", json={"url": "https://y.example/rss", "name": "Y",
+                                                        "unit_id": root_id}).status_code == 404

@@ -158,6 +158,16 @@ def test_slow_server_times_out(feed_server, make_source, fast_timeouts):
     assert outcome.status == "error" and outcome.error_code == "timeout"
 
 
+def test_drip_feed_hits_the_overall_deadline(feed_server, make_source, monkeypatch):
+    monkeypatch.setattr(fetch, "READ_TIMEOUT", 1.0)
+    monkeypatch.setattr(fetch, "TOTAL_TIMEOUT", 1.5)
+    source = make_source(feed_server.url("/drip.xml"))
+    started = time.monotonic()
+    outcome = run_fetch(source.id)
+    assert time.monotonic() - started < 3.5
+    assert outcome.status == "error" and outcome.error_code == "timeout"
+
+
 def test_50mb_stream_is_cut_off(feed_server, make_source):
     source = make_source(feed_server.url("/huge.xml"))
     outcome = run_fetch(source.id)
