@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.routing import BuildError
 
 from publisher.accounts.services import has_role_in, require_role
 from publisher.content.models import Post
@@ -153,7 +154,10 @@ def inbox():  # type: ignore[no-untyped-def]
 def post_url(post: Post) -> str:
     for endpoint in POST_ENDPOINTS:
         if endpoint in current_app.view_functions:
-            return url_for(endpoint, post_id=post.id)
+            try:
+                return url_for(endpoint, post_id=post.id)
+            except BuildError:
+                continue
     return url_for("feeds_ui.draft_made", post_id=post.id)
 
 
