@@ -182,7 +182,7 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
             if time.monotonic() > deadline:
                 raise FetchError("timeout", "overall deadline passed while reading")
             chunks.append(chunk)
-    except (urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError) as exc:
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
         raise FetchError("timeout", str(exc)) from None
     except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as exc:
         if "timed out" in str(exc).lower():

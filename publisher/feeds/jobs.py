@@ -98,7 +98,6 @@ def enqueue_due_fetches() -> int:
     for source in due_sources(now):
         if _enqueue(job_id_for(source.id, due_at(source)), source.id):
             queued += 1
-    db.session.rollback()  # read-only
     return queued
 
 
