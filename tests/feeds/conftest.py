@@ -327,6 +327,18 @@ def make_source(app, make_user):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _dispose_engines():  # type: ignore[no-untyped-def]
+    """Each test's app has its own engine; close its pooled connections when the test ends (set up before the app
+    fixture, so torn down after it) instead of leaving them to the garbage collector on a shared PostgreSQL."""
+    yield
+    from publisher.db import db
+
+    for engines in list(getattr(db, "_app_engines", {}).values()):
+        for engine in engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(autouse=True)
 def _delete_sub_units_first(app):  # type: ignore[no-untyped-def]
     """SQLite checks units.parent_id (ON DELETE RESTRICT) row by row, so the shared table-emptying step fails when
     a test made sub-units; delete them deepest first before it runs."""
