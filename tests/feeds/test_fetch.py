@@ -62,6 +62,16 @@ def test_windows_1258_vietnamese(feed_server, make_source):
     assert item.summary == CP1258_SUMMARY
 
 
+def test_utf16_with_bom(feed_server, make_source):
+    from tests.feeds.conftest import RSS2
+
+    feed_server.add("/utf16.xml", RSS2.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+                    content_type="application/rss+xml")
+    source = make_source(feed_server.url("/utf16.xml"))
+    assert run_fetch(source.id).status == "ok"
+    assert "Công đoàn tỉnh tổ chức Tháng Công nhân 2026" in [i.title for i in items_of(source)]
+
+
 def test_conditional_get_304_is_nothing_new(feed_server, make_source):
     source = make_source(feed_server.url("/rss2.xml"))
     run_fetch(source.id)
