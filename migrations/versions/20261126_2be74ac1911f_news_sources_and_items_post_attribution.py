@@ -1,7 +1,7 @@
 """news sources and items, post attribution
 
 Revision ID: 2be74ac1911f
-Revises: 65a8ba71a095
+Revises: 1319724a133b
 Create Date: 2026-11-26 14:05:54.248253
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 
 # revision identifiers, used by Alembic.
 revision = '2be74ac1911f'
-down_revision = '65a8ba71a095'
+down_revision = '1319724a133b'
 branch_labels = None
 depends_on = None
 
