@@ -336,23 +336,3 @@ def _dispose_engines():  # type: ignore[no-untyped-def]
     for engines in list(getattr(db, "_app_engines", {}).values()):
         for engine in engines.values():
             engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _delete_sub_units_first(app):  # type: ignore[no-untyped-def]
-    """SQLite checks units.parent_id (ON DELETE RESTRICT) row by row, so the shared table-emptying step fails when
-    a test made sub-units; delete them deepest first before it runs."""
-    yield
-    from sqlalchemy import delete, func, select
-
-    from publisher.accounts.models import Unit
-    from publisher.db import db
-
-    db.session.rollback()
-    if db.engine.dialect.name == "sqlite":
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name != "units":
-                db.session.execute(table.delete())
-        for unit_id in db.session.scalars(select(Unit.id).order_by(func.length(Unit.path).desc())).all():
-            db.session.execute(delete(Unit).where(Unit.id == unit_id))
-        db.session.commit()
