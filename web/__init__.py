@@ -128,6 +128,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     from web.channels_ui import bp as channels_ui_bp
 
     app.register_blueprint(channels_ui_bp)
+    from web.feeds_ui import bp as feeds_ui_bp
+
+    app.register_blueprint(feeds_ui_bp)
 
     from web import errors
 

@@ -100,6 +100,9 @@ class Post(db.Model):
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)
     review_note: Mapped[str] = mapped_column(Text, default="")
+    # Attribution of a post made from a news-source item (publisher.feeds): the original's link and source name.
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    source_name: Mapped[str | None] = mapped_column(String(200))
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -133,4 +133,4 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
                                             "The error has been logged."))
 
 
-from web.api import campaigns, channels, health, kits, media, openapi, posts, units  # noqa: E402,F401
+from web.api import campaigns, channels, feeds, health, kits, media, openapi, posts, units  # noqa: E402,F401

@@ -85,6 +85,8 @@ def post_json(post: Post, deliveries: list[dict[str, Any]] | None = None) -> dic
         "variants": {v.channel_kind: dict(v.data or {}) for v in post.variants},
         "author_id": post.author_id,
         "review_note": post.review_note,
+        "source_url": post.source_url,
+        "source_name": post.source_name,
         "submitted_at": iso(post.submitted_at),
         "approved_at": iso(post.approved_at),
         "approved_by_id": post.approved_by_id,
