@@ -5,3 +5,5 @@ from publisher.audit import AuditEntry  # noqa: F401
 from publisher.channels.models import Channel  # noqa: F401
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostRevision, Variant  # noqa: F401
 from publisher.scheduler.models import Delivery, DeliveryAttempt  # noqa: F401
+from publisher.accounts.throttle import LoginFailure  # noqa: F401
+import publisher.content.queries  # noqa: F401,E402  (keeps Post.search_text up to date)

@@ -100,6 +100,7 @@ class Post(db.Model):
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(default=1)
     review_note: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")  # kept by publisher.content.queries
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
