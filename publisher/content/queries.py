@@ -198,3 +198,9 @@ def load_post_for_edit(post_id: int) -> Post | None:
         selectinload(Post.variants), selectinload(Post.media_links),
     )
     return db.session.scalars(query).unique().first()
+
+
+def users_by_id(ids: set[int]) -> list[User]:
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(ids))).unique())
