@@ -103,7 +103,7 @@ def password():  # type: ignore[no-untyped-def]
             add_field_errors(form, exc)
         else:
             # The password change ends every other session; this one continues under the new epoch.
-            login_user(current_user)
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
             flash(_("Your password is changed."), "info")
             return redirect(url_for("editorial.dashboard"))
     status = 400 if request.method == "POST" else 200

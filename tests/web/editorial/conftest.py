@@ -14,6 +14,15 @@ from tests.conftest import PASSWORD
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 
 
+def fresh_g() -> None:
+    """Forget per-request state: the tests hold one app context, so ``g`` (signed-in user, locale, form token)
+    would otherwise carry over from one request, or one test client, to the next."""
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 def csrf_from(html: str) -> str:
     match = TOKEN.search(html)
     assert match, "no CSRF token in the page"
@@ -29,21 +38,27 @@ class UI:
 
     def token(self) -> str:
         if self._token is None:
+            fresh_g()
             self._token = csrf_from(self.client.get("/admin/profile").get_data(as_text=True))
         return self._token
 
     def get(self, path: str, **kw: Any):  # type: ignore[no-untyped-def]
+        fresh_g()
         return self.client.get(path, **kw)
 
     def post(self, path: str, data: dict[str, Any] | None = None, **kw: Any):  # type: ignore[no-untyped-def]
+        fresh_g()
         return self.client.post(path, data={"csrf_token": self.token(), **(data or {})}, **kw)
 
     def post_json(self, path: str, body: Any):  # type: ignore[no-untyped-def]
+        fresh_g()
         return self.client.post(path, json=body, headers={"X-CSRFToken": self.token(), "Accept": "application/json"})
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    fresh_g()
     page = client.get("/admin/login").get_data(as_text=True)
+    fresh_g()
     return client.post("/admin/login", data={"csrf_token": csrf_from(page), "email": email, "password": password})
 
 
