@@ -14,9 +14,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from web.tx import commit_request
-
 from web import login_manager  # noqa: E402
+from web.tx import commit_request
 
 bp = Blueprint("editorial", __name__, url_prefix="/admin")
 
@@ -74,7 +73,4 @@ def _commit(response):  # type: ignore[no-untyped-def]
     return commit_request(response, api=False)
 
 
-from web.editorial import views  # noqa: E402,F401
-from web.editorial import posts  # noqa: E402,F401
-from web.editorial import media  # noqa: E402,F401
-from web.editorial import admin  # noqa: E402,F401
+from web.editorial import admin, media, posts, views  # noqa: E402,F401

@@ -152,7 +152,7 @@ def test_pages_need_few_queries(app, ui_as, make_post, make_campaign):
     for path in paths:
         count = [0]
 
-        def counter(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        def counter(*_args, count=count, **_kwargs):  # type: ignore[no-untyped-def]
             count[0] += 1
 
         event.listen(db.engine, "before_cursor_execute", counter)
