@@ -36,6 +36,29 @@ def upgrade():
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=False, server_default=''))
 
     # ### end Alembic commands ###
+    _backfill_search_text()
+
+
+def _backfill_search_text():
+    """Posts written before this migration get their search text (later saves keep it up to date)."""
+    import json
+    import re
+
+    from publisher.content.queries import unaccent
+
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, title, summary, body_html, tags, slug, category, locality FROM posts"))
+    for row in rows.mappings().all():
+        tags = row["tags"]
+        if isinstance(tags, str):
+            try:
+                tags = json.loads(tags)
+            except ValueError:
+                tags = []
+        body = re.sub(r"<[^>]+>", " ", row["body_html"] or "")
+        text = " ".join([row["title"] or "", row["summary"] or "", body, " ".join(tags or []), row["slug"] or "",
+                         row["category"] or "", row["locality"] or ""])
+        bind.execute(sa.text("UPDATE posts SET search_text = :t WHERE id = :id"), {"t": unaccent(text), "id": row["id"]})
 
 
 def downgrade():
