@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from publisher.accounts.models import ROLES
 from publisher.accounts.services import MIN_PASSWORD_LENGTH
+from web.editorial.wtforms_messages import LoaForm as FlaskForm
 
 
 def role_choices() -> list[tuple[str, str]]:

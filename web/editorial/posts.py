@@ -122,8 +122,29 @@ def _conflict_rows(mine: dict[str, str], theirs: dict[str, str]) -> list[dict[st
     return rows
 
 
+def field_labels() -> dict[str, str]:
+    return {
+        "title": _("Title"), "slug": _("Address (slug)"), "summary": _("Summary"), "body_html": _("Text"),
+        "byline": _("Byline"), "category": _("Category"), "locality": _("Locality"), "tags": _("Tags"),
+        "campaign_id": _("Campaign"), "cover_media_id": _("Cover image"), "media_ids": _("Media"),
+        "version": _("Version"),
+        "variants.website.title": _("Title on the website (if different)"),
+        "variants.website.summary": _("Summary on the website (if different)"),
+        "variants.facebook.message": _("Facebook message"), "variants.facebook.link": _("Link (optional)"),
+        "variants.youtube.title": _("YouTube title"), "variants.youtube.description": _("YouTube description"),
+        "variants.youtube.tags": _("YouTube tags"), "variants.youtube.privacy": _("Visibility"),
+    }
+
+
+FIELD_IDS = {"title": "title", "slug": "slug", "summary": "summary", "body_html": "body_html", "byline": "byline",
+             "category": "category", "locality": "locality", "tags": "tags", "campaign_id": "campaign_id",
+             **{f"variants.{kind}.{name}": f"v-{kind}-{name}" for kind, names in VARIANT_FORM_FIELDS.items()
+                for name in names}}
+
+
 def _compose_context(post: Post | None, values: dict[str, str], errors: dict[str, list[str]], **extra: Any):
     return dict(
+        field_labels=field_labels(), field_ids=FIELD_IDS,
         post=post, values=values, errors=errors,
         campaigns=queries.visible_campaigns(current_user),
         limits=LIMITS, privacy_choices=YOUTUBE_PRIVACY,

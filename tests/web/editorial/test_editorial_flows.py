@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import event, select
 
@@ -146,7 +146,9 @@ def test_pages_need_few_queries(app, ui_as, make_post, make_campaign):
     campaign = make_campaign()
     for i in range(15):
         make_post(title=f"Bài {i}", campaign_id=campaign.id, state="in_review" if i % 2 else "draft")
-    paths = ["/admin/", "/admin/posts", "/admin/review", f"/admin/campaigns/{campaign.id}", "/admin/audit",
+    post = make_post(title="Bài có phiên bản", author=ui.user, campaign_id=campaign.id)
+    paths = [f"/admin/posts/{post.id}/edit", f"/admin/posts/{post.id}", f"/admin/posts/{post.id}/revisions",
+             "/admin/", "/admin/posts", "/admin/review", f"/admin/campaigns/{campaign.id}", "/admin/audit",
              "/admin/users", "/admin/units", "/admin/media"]
     ui.get("/admin/")  # warm up
     for path in paths:
@@ -354,3 +356,44 @@ def test_user_management(ui_as, app):
     assert response.status_code == 422 and "Bạn không thể tự khóa" in response.get_data(as_text=True)
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.update")) is not None
     assert csrf_from(ui.get("/admin/users").get_data(as_text=True))
+
+
+def test_times_shown_in_the_organisation_time_zone(ui_as, make_post):
+    from datetime import datetime
+
+    ui = ui_as("editor")
+    post = make_post(author=ui.user, title="Giờ Việt Nam")
+    post.updated_at = datetime(2026, 5, 1, 18, 30, tzinfo=UTC)  # 01:30 on 2 May in Hà Nội
+    db.session.commit()
+    html = ui.get("/admin/posts").get_data(as_text=True)
+    assert "01:30" in html and "2/5/26" in html or "02/05/2026" in html, html.split("Giờ Việt Nam")[1][:300]
+    ui.post("/admin/profile", {"name": "", "locale": "en"})
+    html = ui.get("/admin/posts").get_data(as_text=True)
+    assert "5/2/26" in html and "1:30" in html
+
+
+def test_bad_hidden_fields_are_listed_not_a_500(ui_as, make_post):
+    ui = ui_as("editor")
+    post = make_post(author=ui.user)
+    response = ui.post(f"/admin/posts/{post.id}/edit", compose_form(version="abc", campaign_id="999999",
+                                                                     cover_media_id="x"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="error-summary"' in html and "Cần biết phiên bản bạn đã sửa." in html
+
+
+def test_editing_approved_post_does_not_autosave(ui_as, make_post):
+    ui = ui_as("editor")
+    post = make_post(author=ui.user, state="approved")
+    html = ui.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
+    assert 'data-autosave="0"' in html and 'id="not-autosaved"' in html
+    html = ui.get(f"/admin/posts/{make_post(author=ui.user).id}/edit").get_data(as_text=True)
+    assert 'data-autosave="1"' in html
+
+
+def test_wtforms_messages_are_vietnamese(ui_as):
+    ui = ui_as("admin")
+    response = ui.post("/admin/units", {"name": "x" * 300, "parent_id": "abc"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Trường không được dài quá 200 ký tự." in html

@@ -31,7 +31,7 @@
     var status = $("#save-status");
     var autosaveUrl = form.getAttribute("data-autosave-url");
     var draftKey = form.getAttribute("data-draft-key");
-    var paused = false;
+    var paused = form.getAttribute("data-autosave") !== "1";  /* only drafts save themselves */
     var timer = null;
     var videoIds = (form.getAttribute("data-video-ids") || "").split(",").filter(Boolean);
 
