@@ -71,7 +71,7 @@ def test_compose_submit_and_approve(browser_page, make_user, make_campaign, tmp_
     page.click("#tab-facebook")
     # autosave creates the draft and moves the page to its edit address
     page.wait_for_url(re.compile(r".*/admin/posts/\d+/edit$"), timeout=15000)
-    page.wait_for_function("document.getElementById('save-status').textContent.includes('phiên bản')")
+    page.wait_for_selector("#save-status:has-text('phiên bản')")
     shot = w.screenshot("compose")
     DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, DOCS_SCREENSHOT)
@@ -163,3 +163,36 @@ def test_ended_session_keeps_draft_and_restores_it(browser_page, make_user):
     w.goto("/admin/posts/new")
     w.page.wait_for_selector("#restored:not([hidden])")
     assert w.page.input_value("#title") == "Bài viết không được mất"
+
+
+def test_media_library_drag_and_drop_with_progress(browser_page, make_user):
+    email = make_user("editor").email
+    w = browser_page()
+    w.sign_in(email)
+    w.goto("/admin/media")
+    png = image_bytes(fmt="PNG", size=(800, 600), color="green")
+    # a drop of two files onto the drop zone, built in the page as a real DataTransfer
+    w.page.evaluate(
+        """([bytes]) => {
+            const data = new DataTransfer();
+            for (const name of ["mot.png", "hai.png"]) {
+                data.items.add(new File([new Uint8Array(bytes)], name, {type: "image/png"}));
+            }
+            const zone = document.getElementById("dropzone");
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+        }""",
+        [list(png)],
+    )
+    w.page.wait_for_selector("#upload-progress li.done >> nth=1", timeout=15000)
+    assert w.page.locator("#upload-progress progress").evaluate_all("bars => bars.map(b => b.value)") == [100, 100]
+    w.page.click("#upload-done a")
+    w.page.wait_for_selector(".media-item img")
+    first = w.page.locator(".media-item").first
+    first.locator("input[name=caption]").fill("Đoàn viên tham gia hội thao")
+    first.locator("input[name=alt_text]").fill("Vận động viên chạy trên sân")
+    first.locator("button[type=submit]").click()
+    w.page.wait_for_selector(".flash-info")
+    assert w.page.locator(".media-item input[name=caption]").first.input_value() == "Đoàn viên tham gia hội thao"
+    w.page.locator(".media-item details summary").first.click()
+    assert "w480" in w.page.locator(".renditions").first.inner_text()
+    w.screenshot("media-library")
