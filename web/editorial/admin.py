@@ -28,9 +28,15 @@ def campaign_list():  # type: ignore[no-untyped-def]
 
 def _campaign_data(form: CampaignForm) -> dict:
     return {"name": form.name.data or "", "description": form.description.data or "", "goal": form.goal.data or "",
-            "starts_on": (form.starts_on.data or "").strip() or None,
-            "ends_on": (form.ends_on.data or "").strip() or None,
-            "hashtags": [t for t in re.split(r"[\s,]+", form.hashtags.data or "") if t]}
+            "starts_on": str(form.starts_on.data or "").strip() or None,
+            "ends_on": str(form.ends_on.data or "").strip() or None,
+            "hashtags": _hashtags(form.hashtags.data)}
+
+
+def _hashtags(value: object) -> list[str]:
+    if isinstance(value, list):  # the form was posted without the field: keep the campaign's
+        return [str(v) for v in value]
+    return [t for t in re.split(r"[\s,]+", str(value or "")) if t]
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

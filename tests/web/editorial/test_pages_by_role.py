@@ -97,3 +97,32 @@ def test_create_unit_by_role(role, allowed, ui_as):
     assert page.status_code == 200
     response = ui.post("/admin/units", {"name": "Công đoàn ngành Y tế", "parent_id": str(ui.user.unit_id)})
     assert response.status_code == (302 if allowed else 403)
+
+
+GARBAGE = [{}, {"title": "x" * 5000, "version": "-1", "campaign_id": "abc", "parent_id": "x", "unit_id": "9999999",
+                "role": "god", "active": "maybe", "starts_on": "31/12/2026", "locale": "fr", "reason": "\x00",
+                "variants.youtube.privacy": "secret", "variants.facebook.link": "javascript:alert(1)",
+                "email": "@@", "password": "1", "name": "\u202e" * 10}]
+
+
+@pytest.mark.parametrize("role", ["editor", "admin"])
+def test_no_post_endpoint_answers_500_to_garbage(role, ui_as, make_post, make_campaign, root_unit):
+    ui = ui_as(role)
+    campaign = make_campaign(user=ui.user)
+    post = make_post(author=ui.user)
+    review = make_post(author=ui.user, state="in_review")
+    paths = ["/admin/posts/new", f"/admin/posts/{post.id}/edit", f"/admin/posts/{post.id}/submit",
+             f"/admin/posts/{review.id}/approve", f"/admin/posts/{review.id}/reject",
+             f"/admin/posts/{post.id}/revisions/1/restore", f"/admin/posts/{post.id}/revisions/99/restore",
+             "/admin/campaigns/new", f"/admin/campaigns/{campaign.id}/edit", "/admin/units",
+             f"/admin/units/{root_unit.id}/rename", "/admin/users/new", f"/admin/users/{ui.user.id}",
+             "/admin/profile", "/admin/password", "/admin/media/upload", "/admin/media/999999",
+             "/admin/posts/999999/edit", "/admin/posts/999999/approve"]
+    for data in GARBAGE:
+        for path in paths:
+            response = ui.post(path, data)
+            assert response.status_code < 500, (path, data, response.status_code)
+        for path in ("/admin/posts/autosave", f"/admin/posts/{post.id}/autosave"):
+            for body in ([1, 2], {"version": "x"}, {**data, "version": 1}, "text"):
+                response = ui.post_json(path, body)
+                assert response.status_code < 500, (path, body, response.status_code)
