@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "vi")
 
     @app.template_filter("datetime")
     def _datetime(value: datetime | None, fmt: str = "short") -> str:

@@ -103,6 +103,7 @@ class Post(db.Model):
     # Attribution of a post made from a news-source item (publisher.feeds): the original's link and source name.
     source_url: Mapped[str | None] = mapped_column(String(2000))
     source_name: Mapped[str | None] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")  # kept by publisher.content.queries
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

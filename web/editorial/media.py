@@ -1,0 +1,57 @@
+"""The media library: upload (several files, progress shown by the page's script), captions, alt text."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from publisher.content import queries
+from publisher.content.media import save_upload, update_media
+from publisher.content.services import get_media
+from publisher.errors import DomainError, ValidationFailed
+from web import current_settings
+from web.api.media import media_limits
+from web.api.serializers import media_json
+from web.editorial import bp
+from web.editorial.helpers import require
+
+
+@bp.get("/media")
+def media_index():  # type: ignore[no-untyped-def]
+    return render_template("editorial/media.html", items=queries.media_library(current_user),
+                           can_upload=current_user.has_role("editor"))
+
+
+@bp.get("/media/library.json")
+def media_library_json():  # type: ignore[no-untyped-def]
+    return jsonify({"items": [media_json(item) for item in queries.media_library(current_user)]})
+
+
+@bp.post("/media/upload")
+def media_upload():  # type: ignore[no-untyped-def]
+    """One file per request (the page sends several in turn, each with its own progress bar)."""
+    require("editor")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return jsonify({"error": {"code": "validation_failed", "message": _("Choose a file to upload."),
+                                  "fields": {"file": [_("Choose a file to upload.")]}}}), 422
+    try:
+        item = save_upload(upload.stream, upload.filename, current_user, current_settings().media_dir, media_limits(),
+                           caption=request.form.get("caption", ""), alt_text=request.form.get("alt_text", ""))
+    except DomainError as exc:
+        body = {"error": {"code": exc.code, "message": str(exc.message)}}
+        if isinstance(exc, ValidationFailed):
+            body["error"]["fields"] = {k: [str(m) for m in v] for k, v in exc.fields.items()}
+            body["error"]["message"] = "; ".join(m for v in body["error"]["fields"].values() for m in v)
+        return jsonify(body), exc.status
+    return jsonify(media_json(item)), 201
+
+
+@bp.post("/media/<int:media_id>")
+def media_update(media_id: int):  # type: ignore[no-untyped-def]
+    require("editor")
+    item = get_media(media_id, current_user)
+    update_media(item, current_user, caption=request.form.get("caption"), alt_text=request.form.get("alt_text"))
+    flash(_("Caption and alt text saved."), "info")
+    return redirect(url_for("editorial.media_index") + f"#media-{item.id}")

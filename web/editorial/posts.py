@@ -1,0 +1,405 @@
+"""Posts: the list, the compose page (with autosave and stale-save handling), review, revisions and history."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from publisher.accounts.services import units_visible_to, visible_filter
+from publisher.audit import AuditEntry
+from publisher.content import queries
+from publisher.content import services as content
+from publisher.content.models import Post, PostRevision
+from publisher.content.variants import LIMITS, YOUTUBE_PRIVACY
+from publisher.db import db
+from publisher.errors import ValidationFailed
+from web import current_settings
+from web.editorial import bp
+from web.editorial.helpers import field_errors, int_or_none, require
+
+_MEDIA_IN_BODY = re.compile(r'data-media-id="(\d+)"')
+_TAGS = re.compile(r"<[^>]+>")
+VARIANT_FORM_FIELDS = {
+    "website": ("title", "summary"),
+    "facebook": ("message", "link"),
+    "youtube": ("title", "description", "tags", "privacy"),
+}
+
+
+# --- form <-> service data ----------------------------------------------------------------------------------
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,\n]", value or "") if part.strip()]
+
+
+def post_data(form: Any, *, creating: bool) -> dict[str, Any]:
+    """The service's data from the compose form (an HTML form or the autosave JSON with the same names)."""
+
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value if isinstance(value, str) else str(value or "")
+
+    data: dict[str, Any] = {name: text(name) for name in ("title", "summary", "body_html", "category", "locality")}
+    if text("byline").strip():
+        data["byline"] = text("byline")
+    slug = text("slug").strip()
+    if slug or not creating:
+        if slug:
+            data["slug"] = slug
+    data["tags"] = _split(text("tags"))
+    data["campaign_id"] = int_or_none(form.get("campaign_id"))
+    data["cover_media_id"] = int_or_none(form.get("cover_media_id"))
+    media_ids = [int(m) for m in _MEDIA_IN_BODY.findall(data["body_html"])]
+    media_ids += [int(m) for m in _split(text("media_ids")) if m.isdigit()]
+    data["media_ids"] = list(dict.fromkeys(media_ids))
+    variants: dict[str, Any] = {}
+    for kind, names in VARIANT_FORM_FIELDS.items():
+        values = {name: text(f"variants.{kind}.{name}").strip() for name in names}
+        if kind == "youtube":
+            privacy = values.pop("privacy") or "public"
+            tags = _split(values.pop("tags"))
+            if any(values.values()) or tags:
+                variants[kind] = {**values, "tags": tags, "privacy": privacy}
+            else:
+                variants[kind] = None
+        else:
+            kept = {k: v for k, v in values.items() if v}
+            variants[kind] = kept or None
+    data["variants"] = variants
+    return data
+
+
+def post_values(post: Post | None) -> dict[str, str]:
+    """The compose form's fields as the post holds them now."""
+    if post is None:
+        return {"variants.youtube.privacy": "public"}
+    values = {
+        "title": post.title, "slug": post.slug, "summary": post.summary, "body_html": post.body_html,
+        "byline": post.byline, "category": post.category, "locality": post.locality,
+        "tags": ", ".join(post.tags or []), "campaign_id": str(post.campaign_id or ""),
+        "cover_media_id": str(post.cover_media_id or ""), "version": str(post.version),
+        "media_ids": ", ".join(str(link.media_id) for link in post.media_links),
+    }
+    for kind, names in VARIANT_FORM_FIELDS.items():
+        data = post.variant(kind)
+        for name in names:
+            value = data.get(name, "")
+            values[f"variants.{kind}.{name}"] = ", ".join(value) if isinstance(value, list) else str(value or "")
+    values.setdefault("variants.youtube.privacy", "public")
+    if not values["variants.youtube.privacy"]:
+        values["variants.youtube.privacy"] = "public"
+    return values
+
+
+def _form_values(form: Any) -> dict[str, str]:
+    return {key: (value if isinstance(value, str) else str(value)) for key, value in form.items()
+            if key != "csrf_token"}
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"\s+", " ", _TAGS.sub(" ", html or "")).strip()
+
+
+def _conflict_rows(mine: dict[str, str], theirs: dict[str, str]) -> list[dict[str, str]]:
+    """The fields where the submitted edit and the saved post differ, for the side-by-side view."""
+    rows = []
+    for key in sorted(set(mine) | set(theirs)):
+        if key in ("version", "csrf_token", "action"):
+            continue
+        a, b = mine.get(key, ""), theirs.get(key, "")
+        if key == "body_html":
+            a, b = _plain(a), _plain(b)
+        if a.strip() != b.strip():
+            rows.append({"field": key, "mine": a, "theirs": b})
+    return rows
+
+
+def field_labels() -> dict[str, str]:
+    return {
+        "title": _("Title"), "slug": _("Address (slug)"), "summary": _("Summary"), "body_html": _("Text"),
+        "byline": _("Byline"), "category": _("Category"), "locality": _("Locality"), "tags": _("Tags"),
+        "campaign_id": _("Campaign"), "cover_media_id": _("Cover image"), "media_ids": _("Media"),
+        "version": _("Version"),
+        "variants.website.title": _("Title on the website (if different)"),
+        "variants.website.summary": _("Summary on the website (if different)"),
+        "variants.facebook.message": _("Facebook message"), "variants.facebook.link": _("Link (optional)"),
+        "variants.youtube.title": _("YouTube title"), "variants.youtube.description": _("YouTube description"),
+        "variants.youtube.tags": _("YouTube tags"), "variants.youtube.privacy": _("Visibility"),
+    }
+
+
+FIELD_IDS = {"title": "title", "slug": "slug", "summary": "summary", "body_html": "body_html", "byline": "byline",
+             "category": "category", "locality": "locality", "tags": "tags", "campaign_id": "campaign_id",
+             **{f"variants.{kind}.{name}": f"v-{kind}-{name}" for kind, names in VARIANT_FORM_FIELDS.items()
+                for name in names}}
+
+
+def _compose_context(post: Post | None, values: dict[str, str], errors: dict[str, list[str]], **extra: Any):
+    return dict(
+        field_labels=field_labels(), field_ids=FIELD_IDS,
+        post=post, values=values, errors=errors,
+        campaigns=queries.visible_campaigns(current_user),
+        limits=LIMITS, privacy_choices=YOUTUBE_PRIVACY,
+        media_lookup={m.id: m for m in (post.media if post else [])},
+        **extra,
+    )
+
+
+def _load(post_id: int) -> Post:
+    post = queries.load_post_for_edit(post_id)
+    if post is None:
+        abort(404)
+    return content.get_post(post.id, current_user)
+
+
+# --- list --------------------------------------------------------------------------------------------------
+
+
+@bp.get("/posts")
+def post_list():  # type: ignore[no-untyped-def]
+    filters = queries.PostFilters.from_args(request.args)
+    page = queries.list_posts(current_user, filters, current_settings().zone)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "editorial/posts/list.html", page=page, filters=filters, args=args,
+        campaigns=queries.visible_campaigns(current_user), authors=queries.visible_authors(current_user),
+        units=units_visible_to(current_user),
+    )
+
+
+# --- compose -----------------------------------------------------------------------------------------------
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+def post_new():  # type: ignore[no-untyped-def]
+    require("editor")
+    if request.method == "GET":
+        return render_template("editorial/posts/compose.html", **_compose_context(None, post_values(None), {}))
+    values = _form_values(request.form)
+    try:
+        post = content.create_post(current_user, post_data(request.form, creating=True))
+    except ValidationFailed as exc:
+        flash(_("Some fields need attention; nothing was saved yet."), "error")
+        return render_template("editorial/posts/compose.html",
+                               **_compose_context(None, values, field_errors(exc))), 422
+    if request.form.get("action") == "submit":
+        content.submit_post(post, current_user)
+        flash(_("Sent for review."), "info")
+        return redirect(url_for("editorial.post_show", post_id=post.id))
+    flash(_("Draft saved."), "info")
+    return redirect(url_for("editorial.post_edit", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def post_edit(post_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    require("editor")
+    if not content.can_edit(current_user, post):
+        abort(403)
+    if request.method == "GET":
+        return render_template("editorial/posts/compose.html", **_compose_context(post, post_values(post), {}))
+    values = _form_values(request.form)
+    version = int_or_none(request.form.get("version"))
+    try:
+        content.update_post(post, current_user, post_data(request.form, creating=False), version)
+    except content.StaleEdit:
+        theirs = post_values(post)
+        values["version"] = str(post.version)  # saving again means "keep mine" on top of their version
+        flash(_("Someone else saved this post meanwhile. Nothing was overwritten: compare both versions below, "
+                "then save again to keep yours."), "error")
+        return render_template("editorial/posts/compose.html",
+                               **_compose_context(post, values, {}, conflict=_conflict_rows(values, theirs),
+                                                  theirs=theirs)), 409
+    except ValidationFailed as exc:
+        flash(_("Some fields need attention; nothing was saved yet."), "error")
+        return render_template("editorial/posts/compose.html",
+                               **_compose_context(post, values, field_errors(exc))), 422
+    if request.form.get("action") == "submit" and post.state == "draft":
+        content.submit_post(post, current_user)
+        flash(_("Sent for review."), "info")
+        return redirect(url_for("editorial.post_show", post_id=post.id))
+    flash(_("Saved (version %(v)s).", v=post.version), "info")
+    return redirect(url_for("editorial.post_edit", post_id=post.id))
+
+
+def _autosave_answer(post: Post, status: int = 200):  # type: ignore[no-untyped-def]
+    return jsonify({"id": post.id, "version": post.version, "slug": post.slug, "state": post.state,
+                    "edit_url": url_for("editorial.post_edit", post_id=post.id),
+                    "autosave_url": url_for("editorial.post_autosave", post_id=post.id)}), status
+
+
+def _json_form() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400)
+    return data
+
+
+@bp.post("/posts/autosave")
+def post_autosave_new():  # type: ignore[no-untyped-def]
+    """The first autosave of a new post creates the draft (once it has a title)."""
+    require("editor")
+    data = _json_form()
+    try:
+        post = content.create_post(current_user, post_data(data, creating=True))
+    except ValidationFailed as exc:
+        return jsonify({"error": {"code": "validation_failed", "message": str(exc.message),
+                                  "fields": field_errors(exc)}}), 422
+    return _autosave_answer(post, 201)
+
+
+@bp.post("/posts/<int:post_id>/autosave")
+def post_autosave(post_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    require("editor")
+    data = _json_form()
+    try:
+        content.update_post(post, current_user, post_data(data, creating=False), int_or_none(data.get("version")))
+    except content.StaleEdit as exc:
+        return jsonify({"error": {"code": "stale_version", "message": str(exc.message)},
+                        "current": post_values(post),
+                        "conflict": _conflict_rows(_form_values(data), post_values(post))}), 409
+    except ValidationFailed as exc:
+        return jsonify({"error": {"code": "validation_failed", "message": str(exc.message),
+                                  "fields": field_errors(exc)}}), 422
+    return _autosave_answer(post)
+
+
+# --- one post, review --------------------------------------------------------------------------------------
+
+
+@bp.get("/posts/<int:post_id>")
+def post_show(post_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    history = list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "posts", AuditEntry.object_id == post.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(30)
+    ))
+    users = {u.id: u for u in queries.users_by_id({e.user_id for e in history if e.user_id})}
+    return render_template("editorial/posts/show.html", post=post, history=history, users=users,
+                           can_edit=content.can_edit(current_user, post),
+                           can_review=current_user.has_role("approver") and post.state == "in_review")
+
+
+@bp.post("/posts/<int:post_id>/submit")
+def post_submit(post_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    require("editor")
+    content.submit_post(post, current_user)
+    flash(_("Sent for review."), "info")
+    return redirect(url_for("editorial.post_show", post_id=post.id))
+
+
+@bp.post("/posts/<int:post_id>/approve")
+def post_approve(post_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    require("approver")
+    content.approve_post(post, current_user)
+    flash(_("Approved: “%(title)s”.", title=post.title), "info")
+    return redirect(url_for("editorial.review_queue"))
+
+
+@bp.post("/posts/<int:post_id>/reject")
+def post_reject(post_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    require("approver")
+    try:
+        content.reject_post(post, current_user, request.form.get("reason", ""))
+    except ValidationFailed as exc:
+        history: list[AuditEntry] = []
+        return render_template("editorial/posts/show.html", post=post, history=history, users={},
+                               can_edit=content.can_edit(current_user, post), can_review=True,
+                               errors=field_errors(exc), reason=request.form.get("reason", "")), 422
+    flash(_("Sent back to the author."), "info")
+    return redirect(url_for("editorial.review_queue"))
+
+
+@bp.get("/review")
+def review_queue():  # type: ignore[no-untyped-def]
+    require("approver")
+    return render_template("editorial/posts/review.html", posts=queries.review_queue(current_user))
+
+
+# --- revisions ---------------------------------------------------------------------------------------------
+
+
+def _diff_lines(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
+    """A line diff (difflib) of two snapshots: each line tagged add, del or same."""
+    def lines(snap: dict[str, Any]) -> list[str]:
+        out = []
+        for key in ("title", "slug", "summary", "category", "locality", "tags", "campaign_id", "cover_media_id"):
+            value = snap.get(key)
+            out.append(f"{key}: {', '.join(value) if isinstance(value, list) else value or ''}")
+        body = re.sub(r"</(p|h2|h3|li|figure|blockquote)>", "\n", snap.get("body_html") or "")
+        out += [f"body: {line.strip()}" for line in _TAGS.sub("", body).splitlines() if line.strip()]
+        for kind, data in sorted((snap.get("variants") or {}).items()):
+            for name, value in sorted((data or {}).items()):
+                out.append(f"{kind}.{name}: {', '.join(value) if isinstance(value, list) else value}")
+        return out
+
+    result = []
+    for line in difflib.ndiff(lines(old), lines(new)):
+        tag = line[:2]
+        if tag == "? ":
+            continue
+        result.append(({"+ ": "add", "- ": "del"}.get(tag, "same"), line[2:]))
+    return result
+
+
+@bp.get("/posts/<int:post_id>/revisions")
+def post_revisions(post_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    revs = list(db.session.scalars(
+        select(PostRevision).where(PostRevision.post_id == post.id).options(joinedload(PostRevision.saved_by))
+        .order_by(PostRevision.version.desc())
+    ))
+    by_version = {r.version: r for r in revs}
+    new_v = int_or_none(request.args.get("b")) or post.version
+    old_v = int_or_none(request.args.get("a")) or max(new_v - 1, 1)
+    diff = None
+    if old_v in by_version and new_v in by_version:
+        diff = _diff_lines(by_version[old_v].snapshot, by_version[new_v].snapshot)
+    return render_template("editorial/posts/revisions.html", post=post, revisions=revs, diff=diff, old_v=old_v,
+                           new_v=new_v, can_edit=content.can_edit(current_user, post))
+
+
+@bp.post("/posts/<int:post_id>/revisions/<int:version>/restore")
+def post_restore(post_id: int, version: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    require("editor")
+    try:
+        content.restore_revision(post, current_user, version, int_or_none(request.form.get("version")))
+    except content.StaleEdit:
+        flash(_("Someone else saved this post meanwhile; look at the latest version and restore again."), "error")
+        return redirect(url_for("editorial.post_revisions", post_id=post.id))
+    flash(_("Version %(old)s restored as version %(new)s.", old=version, new=post.version), "info")
+    return redirect(url_for("editorial.post_edit", post_id=post.id))
+
+
+# --- audit log ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+def audit_log():  # type: ignore[no-untyped-def]
+    require("approver")
+    page = int_or_none(request.args.get("page")) or 1
+    per_page = 50
+    query = select(AuditEntry).where(visible_filter(current_user, AuditEntry.unit_id))
+    action = (request.args.get("action") or "").strip()
+    if action:
+        query = query.where(AuditEntry.action.startswith(action[:60]))
+    entries = list(db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                                      .limit(per_page + 1).offset((page - 1) * per_page)))
+    has_next = len(entries) > per_page
+    entries = entries[:per_page]
+    users = {u.id: u for u in queries.users_by_id({e.user_id for e in entries if e.user_id})}
+    return render_template("editorial/audit.html", entries=entries, users=users, page=page, has_next=has_next,
+                           action=action)
