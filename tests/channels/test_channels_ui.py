@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD
+from tests.conftest import PASSWORD
 from fb_fixtures import *  # noqa: F403  (the sandbox fixtures; the app points at the sandbox)
 
 from publisher.channels.models import Channel

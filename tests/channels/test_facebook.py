@@ -11,7 +11,7 @@ from pathlib import Path
 import facebook
 import pytest
 import requests
-from conftest import image_bytes
+from tests.conftest import image_bytes
 from fb_fixtures import *  # noqa: F403  (the sandbox fixtures)
 
 from publisher.channels.base import ChannelError, ErrorKind, MediaFile, PublishRequest, adapter_class
