@@ -60,6 +60,8 @@ def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         db.drop_all()
         db.create_all()
         db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
     yield
 
 
@@ -103,6 +105,9 @@ def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.session.remove()
+        # Each test builds its own app and engine: close its pooled connections now, or a PostgreSQL server
+        # shared with other suites runs out of connection slots long before garbage collection closes them.
+        db.engine.dispose()
     shutil.rmtree(app_config["instance_path"], ignore_errors=True)
 
 
