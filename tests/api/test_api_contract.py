@@ -6,6 +6,7 @@ import itertools
 import json
 
 from flask import Flask
+from openapi_spec_validator import validate
 
 from publisher.accounts.services import update_user
 from publisher.db import db
@@ -35,6 +36,7 @@ def test_openapi_is_an_openapi_3_document_listing_every_api_route(app: Flask, cl
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     doc = response.get_json()
+    validate(doc)  # against the official OpenAPI 3.x schema
     assert doc["openapi"].startswith("3.")
     assert doc["info"]["title"] and doc["info"]["version"]
     assert isinstance(doc["paths"], dict) and doc["paths"]
