@@ -123,7 +123,9 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 def _upright_rgb(image: Image.Image) -> Image.Image:
     """The pixels turned as the camera meant them, as RGB; a broken EXIF block only loses the turn."""
     try:
-        oriented = ImageOps.exif_transpose(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" is handled here, not a warning for the log
+            oriented = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - malformed EXIF comes in many shapes; the pixels are still good
         log.info("ignoring unreadable EXIF orientation")
         oriented = image
