@@ -91,6 +91,7 @@ def _copy_limited(stream: IO[bytes], target: Path, limit: int, head: bytes = b""
 
 def _open_image(data: bytes) -> Image.Image:
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": the pixels may still be fine
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
@@ -105,8 +106,10 @@ def _open_image(data: bytes) -> Image.Image:
             raise ValidationFailed({"file": _l("The image is too large in pixels to be safe to open.")}) from None
         except UnidentifiedImageError:
             raise ValidationFailed({"file": _l("This file is not an image or video Loa can use.")}) from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            log.info("corrupt image upload: %s", exc)
+        except ValidationFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged file trips Pillow's decoders in many ways
+            log.info("corrupt image upload: %s: %s", exc.__class__.__name__, exc)
             raise ValidationFailed({"file": _l("The image file is damaged and cannot be read.")}) from None
     return image
 
