@@ -33,6 +33,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"loa: database={DATABASE_URL or 'sqlite (temporary file)'} redis={REDIS_URL or 'fakeredis (in-process)'}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing() -> Iterator[None]:
+    """Argon2 with its production cost (64 MB, several passes) for every test user would dominate the run; the
+    algorithm stays the same, only cheaper. Subprocess tests still use the real cost."""
+    from argon2 import PasswordHasher
+
+    from publisher.accounts import services
+
+    production = services._hasher
+    services._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    services._hasher = production
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if DATABASE_URL:
