@@ -34,16 +34,17 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _cheap_password_hashing() -> Iterator[None]:
-    """Argon2 at its production cost takes ~0.1 s a hash; tests make hundreds of users."""
+def _quick_password_hashing() -> Iterator[None]:
+    """Argon2 with its production cost (64 MB, several passes) for every test user would dominate the run; the
+    algorithm stays the same, only cheaper. Subprocess tests still use the real cost."""
     from argon2 import PasswordHasher
 
     from publisher.accounts import services
 
-    original = services._hasher
+    production = services._hasher
     services._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
-    services._hasher = original
+    services._hasher = production
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +74,8 @@ def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         db.drop_all()
         db.create_all()
         db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
     yield
 
 
@@ -131,8 +134,9 @@ def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.session.remove()
-        for engine in db.engines.values():  # close this app's pooled connections now, not at garbage collection
-            engine.dispose()
+        # Each test builds its own app and engine: close its pooled connections now, or a PostgreSQL server
+        # shared with other suites runs out of connection slots long before garbage collection closes them.
+        db.engine.dispose()
     shutil.rmtree(app_config["instance_path"], ignore_errors=True)
 
 

@@ -192,6 +192,9 @@ def test_db_upgrade_then_user_and_token_as_processes(tmp_path: Path) -> None:
     made = publisher(["user", "create", "admin@ldld.test", "--role", "admin", "--password-stdin"], tmp_path,
                      input="mat-khau-rat-dai-2026\n", PUBLISHER_DATABASE_URL=url)
     assert made.returncode == 0, made.stderr
+    with sqlite3.connect(database) as conn:
+        stored_hash = conn.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert stored_hash.startswith("$argon2id$") and "m=65536" in stored_hash  # argon2's full production cost
     token = publisher(["token", "create", "admin@ldld.test"], tmp_path, PUBLISHER_DATABASE_URL=url)
     assert token.returncode == 0, token.stderr
     assert re.fullmatch(r"loa_\S+\n", token.stdout)

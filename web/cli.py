@@ -60,6 +60,9 @@ def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
                 _fail(f"the database is not reachable or not migrated ({exc.orig.__class__.__name__}: "
                       f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}); "
                       "check PUBLISHER_DATABASE_URL and run 'publisher db upgrade'")
+            finally:
+                db.session.remove()
+                db.engine.dispose()  # a command leaves no pooled connections behind (CliRunner runs many in-process)
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__

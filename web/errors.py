@@ -49,5 +49,10 @@ def init_app(app: Flask) -> None:
 
             return _unexpected(exc)
         log.exception("unexpected error on %s", request.path)
-        return render_template("errors/error.html", status=500, title=_("Something went wrong"),
-                               message=_("Nothing was lost: go back and try again. The error has been logged.")), 500
+        message = _("Nothing was lost: go back and try again. The error has been logged.")
+        try:
+            return render_template("errors/error.html", status=500, title=_("Something went wrong"),
+                                   message=message), 500
+        except Exception:  # noqa: BLE001 - the error page itself failed: answer in plain text rather than not at all
+            log.exception("the error page failed too")
+            return message, 500, {"Content-Type": "text/plain; charset=utf-8"}

@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: any real photo; far below what a decompression bomb expands to
-IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp"),
-                 "GIF": ("image/gif", "gif")}
+# MPO is how Pillow names the JPEG files many phones write (a JPEG with extra pictures appended).
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
+                 "WEBP": ("image/webp", "webp"), "GIF": ("image/gif", "gif")}
 WEB_WIDTHS = (480, 960, 1600)
 SOCIAL_CARD = (1200, 630)
 YOUTUBE_THUMB = (1280, 720)
@@ -90,6 +91,7 @@ def _copy_limited(stream: IO[bytes], target: Path, limit: int, head: bytes = b""
 
 def _open_image(data: bytes) -> Image.Image:
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": the pixels may still be fine
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
@@ -104,8 +106,10 @@ def _open_image(data: bytes) -> Image.Image:
             raise ValidationFailed({"file": _l("The image is too large in pixels to be safe to open.")}) from None
         except UnidentifiedImageError:
             raise ValidationFailed({"file": _l("This file is not an image or video Loa can use.")}) from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            log.info("corrupt image upload: %s", exc)
+        except ValidationFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged file trips Pillow's decoders in many ways
+            log.info("corrupt image upload: %s: %s", exc.__class__.__name__, exc)
             raise ValidationFailed({"file": _l("The image file is damaged and cannot be read.")}) from None
     return image
 
@@ -117,6 +121,22 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return image.convert("RGB")
+
+
+def _upright_rgb(image: Image.Image) -> Image.Image:
+    """The pixels turned as the camera meant them, as RGB; a broken EXIF block only loses the turn."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" is handled here, not a warning for the log
+            oriented = ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - malformed EXIF comes in many shapes; the pixels are still good
+        log.info("ignoring unreadable EXIF orientation")
+        oriented = image
+    try:
+        return _to_rgb(oriented)
+    except (OSError, ValueError) as exc:
+        log.info("image cannot be converted: %s", exc)
+        raise ValidationFailed({"file": _l("The image file is damaged and cannot be read.")}) from None
 
 
 def _save_jpeg(image: Image.Image, path: Path, quality: int = 85) -> int:
@@ -191,8 +211,7 @@ def save_upload(
             image = _open_image(bytes(data))
             fmt = image.format or "JPEG"
             content_type, ext = IMAGE_FORMATS[fmt]
-            oriented = ImageOps.exif_transpose(image)
-            rgb = _to_rgb(oriented)
+            rgb = _upright_rgb(image)
             # The stored original is re-encoded from pixels only: no EXIF, no GPS, no embedded thumbnails.
             original_path = folder / "original.jpg"
             size = _save_jpeg(rgb, original_path, quality=92)

@@ -6,6 +6,7 @@ import itertools
 import json
 
 from flask import Flask
+from openapi_spec_validator import validate
 
 from publisher.accounts.services import update_user
 from publisher.db import db
@@ -35,6 +36,7 @@ def test_openapi_is_an_openapi_3_document_listing_every_api_route(app: Flask, cl
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     doc = response.get_json()
+    validate(doc)  # against the official OpenAPI 3.x schema
     assert doc["openapi"].startswith("3.")
     assert doc["info"]["title"] and doc["info"]["version"]
     assert isinstance(doc["paths"], dict) and doc["paths"]
@@ -335,4 +337,31 @@ def test_huge_ids_in_paths_answer_404(api_as) -> None:  # type: ignore[no-untype
                  "/api/v1/units/99999999999999999999"):
         response = api.get(path)
         assert response.status_code == 404, (path, response.status_code)
+        error_of(response)
+
+
+def test_strange_json_never_gives_a_500(api_as) -> None:  # type: ignore[no-untyped-def]
+    api = api_as("editor")
+    json_headers = {"Content-Type": "application/json"}
+    lone = api.post("/api/v1/posts", data='{"title": "Tin \\ud800", "tags": ["\\udfff"], '
+                                          '"variants": {"youtube": {"title": "\\ud800"}}}', headers=json_headers)
+    assert lone.status_code == 201, lone.get_json()
+    assert lone.get_json()["title"] == "Tin \ufffd" and lone.get_json()["tags"] == ["\ufffd"]
+    nul = api.post("/api/v1/posts", data='{"title": "T\\u0000in"}', headers=json_headers)
+    assert nul.status_code == 201 and nul.get_json()["title"] == "Tin"
+    assert api.post("/api/v1/posts", data='{"title": "x", "summary": NaN}', headers=json_headers).status_code == 422
+    deep = api.post("/api/v1/posts", data="[" * 100_000, headers=json_headers)
+    assert deep.status_code == 400 and error_of(deep)["code"] == "malformed_body"
+    deep_object = api.post("/api/v1/posts", data='{"title": ' + "[" * 100_000, headers=json_headers)
+    assert deep_object.status_code == 400
+
+
+def test_malformed_multipart_uploads_never_give_a_500(api_as) -> None:  # type: ignore[no-untyped-def]
+    api = api_as("editor")
+    part = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n'
+    for content_type, data in (("multipart/form-data", b"garbage"), ("multipart/form-data; boundary=xyz", b"garbage"),
+                               ("multipart/form-data; boundary=xyz", part + b"abc"),
+                               ("multipart/form-data; boundary=xyz", part + b"\r\n--xyz--\r\n")):
+        response = api.post("/api/v1/media", data=data, headers={"Content-Type": content_type})
+        assert 400 <= response.status_code < 500, response.get_json()
         error_of(response)

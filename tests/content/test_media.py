@@ -261,3 +261,21 @@ def test_service_refuses_viewer_uploads(make_user, settings) -> None:  # type: i
     with pytest.raises(ValidationFailed):
         save_upload(io.BytesIO(b"text"), "a.jpg", make_user("editor"), settings.media_dir, MediaLimits(2**20, 2**20))
     assert stored_files(settings.media_dir) == []
+
+
+def test_phone_jpeg_with_appended_pictures_mpo_is_accepted(api_as) -> None:  # type: ignore[no-untyped-def]
+    first, second = Image.new("RGB", (640, 480), "red"), Image.new("RGB", (320, 240), "blue")
+    buf = io.BytesIO()
+    first.save(buf, "MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(buf.getvalue())).format == "MPO"
+    response = upload(api_as("editor"), buf.getvalue(), "phone.jpg")
+    assert response.status_code == 201, response.get_json()
+    assert (response.get_json()["width"], response.get_json()["height"]) == (640, 480)
+
+
+def test_malformed_exif_does_not_break_the_upload(api_as) -> None:  # type: ignore[no-untyped-def]
+    data = bytearray(exif_jpeg_with_gps())
+    start = data.find(b"Exif\x00\x00")
+    data[start + 10:start + 40] = b"\xff" * 30  # scramble the IFD offsets
+    response = upload(api_as("editor"), bytes(data), "weird.jpg")
+    assert response.status_code in (201, 422), response.get_json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -46,22 +47,31 @@ def json_body(required: bool = True) -> dict[str, Any]:
         if required:
             raise ApiError(400, "malformed_body", _("A JSON object is required in the request body."))
         return {}
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: not a body anyone means to send
+        data = None
     if data is None:
         raise ApiError(400, "malformed_body", _("The request body is not valid JSON."))
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_body", _("The request body must be a JSON object."))
-    return _without_nul(data)
+    return _storable(data)
 
 
-def _without_nul(value: Any) -> Any:
-    """NUL characters mean nothing in any field and PostgreSQL cannot store them in text: drop them on the way in."""
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """Text every database can store: NUL characters (meaningless, refused by PostgreSQL) are dropped, and lone
+    surrogates (``"\\ud800"`` is valid JSON but not valid Unicode text) become U+FFFD."""
     if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
+        if _UNSTORABLE.search(value):
+            return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+        return value
     if isinstance(value, list):
-        return [_without_nul(v) for v in value]
+        return [_storable(v) for v in value]
     if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+        return {_storable(k): _storable(v) for k, v in value.items()}
     return value
 
 
