@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 
-ADAPTER_MODULES: tuple[str, ...] = ()  # e.g. "publisher.channels.website"; each module registers its adapter
+# Each module registers its adapter on import.
+ADAPTER_MODULES: tuple[str, ...] = (
+    "publisher.channels.website",
+)
 
 
 def load_adapters() -> None:
