@@ -8,6 +8,7 @@ below; moderation errors are Loa's domain errors.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import unicodedata
@@ -34,6 +35,8 @@ from publisher.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from publisher.settings import Settings
 from publisher.website.models import Article, ArticleViewDay, ReaderComment
 
+log = logging.getLogger(__name__)
+
 TITLE_MAX = 300
 SUMMARY_MAX = 1000
 BODY_MAX_BYTES = 100_000  # keeps an article page within its 150 KB budget before images
@@ -41,6 +44,7 @@ COMMENT_NAME_MAX = 100
 COMMENT_MAX = 2000
 REPLY_MAX = 4000
 COMMENTS_SHOWN = 50
+COMMENTS_BUDGET_BYTES = 30_000  # with the largest body, the page stays under 150 KB
 COMMENT_LIMIT = 5  # comments from one reader per window
 COMMENT_WINDOW_SECONDS = 600
 WEB_RENDITIONS = ("w480", "w960", "w1600")
@@ -248,9 +252,10 @@ def prepare_body(body_html: str, images: list[dict[str, Any]]) -> tuple[str, set
 
 
 def _apply(article: Article, request: PublishRequest, settings: Settings, channel_id: int | None) -> None:
-    fields = article_fields(request)
-    images = [_image_record(settings, m) for m in request.media]
-    cover = _image_record(settings, request.cover) if request.cover is not None else None
+    with db.session.no_autoflush:
+        fields = article_fields(request)
+        images = [_image_record(settings, m) for m in request.media]
+        cover = _image_record(settings, request.cover) if request.cover is not None else None
     body, placed = prepare_body(fields["body_html"], images)
     article.title = fields["title"]
     article.summary = fields["summary"]
@@ -303,19 +308,21 @@ def publish_article(request: PublishRequest, settings: Settings, channel_id: int
     try:
         if article is None:
             article = Article(idempotency_key=request.idempotency_key, version=0, published_at=now)
+            _apply(article, request, settings, channel_id)
             db.session.add(article)
         else:
             article.idempotency_key = request.idempotency_key
             article.published_at = now
-        _apply(article, request, settings, channel_id)
+            _apply(article, request, settings, channel_id)
         article.state = "published"
         article.removed_at = None
         article.updated_at = now
         _touch(article)
         db.session.flush()
         savepoint.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         savepoint.rollback()
+        log.info("article store refused: %s", exc.orig)
         raise ArticleRefused(_slug_taken_message(request.slug), "slug_taken") from None
     record(None, "website.article_publish", article, slug=article.slug, post_id=article.post_id)
     return article
@@ -334,8 +341,9 @@ def update_article(article_id: int, request: PublishRequest, settings: Settings)
         _touch(article)
         db.session.flush()
         savepoint.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         savepoint.rollback()
+        log.info("article store refused: %s", exc.orig)
         raise ArticleRefused(_slug_taken_message(request.slug), "slug_taken") from None
     record(None, "website.article_update", article, slug=article.slug, version=article.version)
     return article
@@ -502,15 +510,25 @@ def sitemap_articles(limit: int = 50_000) -> list[Article]:
     return list(db.session.scalars(_live().order_by(Article.published_at.desc()).limit(limit)))
 
 
-def page_comments(article: Article) -> list[tuple[ReaderComment, list[ReaderComment]]]:
-    """Up to the latest ``COMMENTS_SHOWN`` approved reader comments, oldest first, each with its staff answers."""
+def page_comments(article: Article) -> tuple[list[tuple[ReaderComment, list[ReaderComment]]], int]:
+    """The newest approved reader comments that fit the page's budget, oldest first, each with its staff answers,
+    and how many older ones were left out (the article page must stay light on a mobile network)."""
     shown = shown_comments(article.id)
-    top = [c for c in shown if c.parent_id is None][-COMMENTS_SHOWN:]
     answers: dict[int, list[ReaderComment]] = {}
     for c in shown:
         if c.parent_id is not None:
             answers.setdefault(c.parent_id, []).append(c)
-    return [(c, answers.get(c.id, [])) for c in top]
+    top = [c for c in shown if c.parent_id is None]
+    chosen: list[tuple[ReaderComment, list[ReaderComment]]] = []
+    budget = COMMENTS_BUDGET_BYTES
+    for c in reversed(top):
+        size = sum(len(x.message.encode()) + len(x.author_name.encode()) + 200 for x in [c, *answers.get(c.id, [])])
+        if len(chosen) >= COMMENTS_SHOWN or size > budget:
+            break
+        budget -= size
+        chosen.append((c, answers.get(c.id, [])))
+    chosen.reverse()
+    return chosen, len(top) - len(chosen)
 
 
 # --- readers' comments ----------------------------------------------------------------------------------------

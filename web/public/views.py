@@ -174,13 +174,14 @@ def _render_article(article: Article, *, sent: bool = False, form: dict[str, str
             social = (image.get("renditions") or {}).get("social")
             if social:
                 break
+    comments, older = services.page_comments(article)
     return render_template(
         "public/article.html", article=article, url=url, social=social,
         cover_img=services.img_tag(article.cover, lazy=False) if article.cover else None,
         gallery=[(img, services.img_tag(img)) for img in article.images
                  if img.get("kind") == "image" and not img.get("in_body")],
         videos=[img for img in article.images if img.get("kind") == "video"],
-        related=services.related_articles(article), comments=services.page_comments(article),
+        related=services.related_articles(article), comments=comments, older_comments=older,
         share_facebook=FACEBOOK_SHARE.format(url=quote(url, safe="")),
         share_zalo=ZALO_SHARE.format(url=quote(url, safe="")),
         sent=sent, form=form or {}, errors=errors or {}, honeypot=HONEYPOT_FIELD, **_common())
