@@ -70,7 +70,7 @@ def test_slug_clash_is_rejected_with_a_clear_message(site, make_post, publish_re
     site.publish(publish_request(first))
     error = assert_channel_error(ErrorKind.REJECTED, site.publish, publish_request(other, slug=first.slug))
     assert error.code == "slug_taken"
-    assert f"/tin/{first.slug}" in error.message and "already used" in error.message
+    assert f"/tin/{first.slug}" in error.message and "đã được một bài khác" in error.message
     problems = site.validate(publish_request(other, slug=first.slug))
     assert [p.field for p in problems] == ["slug"]
 
