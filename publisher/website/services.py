@@ -11,15 +11,17 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from publisher.accounts.models import User
@@ -442,13 +444,38 @@ def site_stamp() -> datetime:
     return stamp or datetime(2026, 1, 1, tzinfo=utcnow().tzinfo)
 
 
-def article_for_page(slug: str) -> tuple[Article | None, datetime]:
-    """The article at ``slug`` (live or removed) and the site stamp, in one query."""
-    stamp_query = select(func.max(Article.changed_at)).scalar_subquery()
-    row = db.session.execute(select(Article, stamp_query).where(Article.slug == slug)).first()
+_PAGE_LOOKUP = (
+    select(Article.id, Article.version, Article.state,
+           select(func.max(Article.changed_at)).scalar_subquery().label("stamp"))
+    .where(Article.slug == bindparam("slug"))
+)
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """What the article page needs before it knows whether its cached copy is current."""
+
+    article_id: int
+    version: int
+    live: bool
+    stamp: datetime
+
+
+def article_ref(slug: str) -> PageRef | None:
+    """The article at ``slug`` (live or removed) with the site stamp, in one light query."""
+    row = db.session.execute(_PAGE_LOOKUP, {"slug": slug}).first()
     if row is None:
-        return None, site_stamp()
-    return row[0], row[1]
+        return None
+    stamp = row.stamp
+    if isinstance(stamp, str):  # SQLite hands back the aggregate's raw text
+        stamp = datetime.fromisoformat(stamp)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return PageRef(row.id, row.version, row.state == "published", stamp)
+
+
+def get_article(article_id: int) -> Article | None:
+    return db.session.get(Article, article_id)
 
 
 def _live() -> Select[tuple[Article]]:
@@ -534,18 +561,34 @@ def page_comments(article: Article) -> tuple[list[tuple[ReaderComment, list[Read
 # --- readers' comments ----------------------------------------------------------------------------------------
 
 
+_salts: dict[str, str] = {}
+_seen: OrderedDict[str, None] = OrderedDict()
+_memory_lock = threading.Lock()
+SEEN_IN_MEMORY = 100_000
+
+
+def _day_salt(redis: Any, day: str) -> str:
+    """Today's random salt: shared by every process through Redis, kept two days there, never written to disk."""
+    salt = _salts.get(day)
+    if salt is not None:
+        return salt
+    salt_key = f"website:salt:{day}"
+    value = redis.get(salt_key)
+    if value is None:
+        redis.set(salt_key, secrets.token_hex(16), nx=True, ex=2 * 86400)
+        value = redis.get(salt_key)
+    salt = value.decode() if isinstance(value, bytes) else str(value)
+    with _memory_lock:
+        _salts.clear()  # only today's salt stays in memory
+        _salts[day] = salt
+    return salt
+
+
 def reader_key(redis: Any, settings: Settings, address: str, user_agent: str = "") -> str:
     """A reader's anonymous key for today: a hash of the address under a random salt that lives only in Redis
     for the day, so no raw address is stored and yesterday's keys cannot be linked to today's."""
     day = utcnow().astimezone(settings.zone).date().isoformat()
-    salt_key = f"website:salt:{day}"
-    salt = redis.get(salt_key)
-    if salt is None:
-        redis.set(salt_key, secrets.token_hex(16), nx=True, ex=2 * 86400)
-        salt = redis.get(salt_key)
-    if isinstance(salt, bytes):
-        salt = salt.decode()
-    return hashlib.sha256(f"{salt}|{address}|{user_agent}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{_day_salt(redis, day)}|{address}|{user_agent}".encode()).hexdigest()[:32]
 
 
 def allow_comment(redis: Any, key: str) -> bool:
@@ -643,19 +686,33 @@ def is_bot(user_agent: str) -> bool:
     return not user_agent or bool(BOT_PATTERN.search(user_agent))
 
 
-def record_view(article: Article, settings: Settings, redis: Any, address: str, user_agent: str) -> bool:
-    """Count one page view of ``article`` unless it comes from a robot or the same reader read it already today.
+def record_view(article_id: int, settings: Settings, redis: Any, address: str, user_agent: str) -> bool:
+    """Count one page view of an article unless it comes from a robot or the same reader read it already today.
     Returns whether it was counted."""
     if is_bot(user_agent):
         return False
-    key = reader_key(redis, settings, address, user_agent)
     day = utcnow().astimezone(settings.zone).date()
+    member = f"{day.isoformat()}:{article_id}:{reader_key(redis, settings, address, user_agent)}"
+    if member in _seen:  # this process already knows Redis holds it: no round trip for a reader's reloads
+        return False
     seen = f"website:seen:{day.isoformat()}"
-    if not redis.sadd(seen, f"{article.id}:{key}"):
+    added = redis.sadd(seen, member)
+    with _memory_lock:
+        _seen[member] = None
+        while len(_seen) > SEEN_IN_MEMORY:
+            _seen.popitem(last=False)
+    if not added:
         return False
     redis.expire(seen, 86400 + 3600)
-    add_views(article.id, day, 1)
+    add_views(article_id, day, 1)
     return True
+
+
+def forget_seen_readers() -> None:
+    """Drop the in-process memory of today's readers (tests start from an empty Redis)."""
+    with _memory_lock:
+        _seen.clear()
+        _salts.clear()
 
 
 def add_views(article_id: int, day: date, count: int) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from publisher.channels.base import ErrorKind, REGISTRY, adapter_class
+from publisher.channels.base import REGISTRY, ErrorKind, adapter_class
 from publisher.db import db, utcnow
 from publisher.website import services
 from publisher.website.models import Article

@@ -72,7 +72,8 @@ def _stamp_key(stamp: datetime) -> str:
 def cached_page(key: tuple[Hashable, ...], stamp: datetime, render: Callable[[], str | bytes],
                 mimetype: str = "text/html", status: int = 200) -> Response:
     """A cacheable answer: 304 when the reader's copy is current, else the (cached) rendered page."""
-    locale = str(get_locale() or "vi")
+    # Without a cookie nobody is signed in, so the language is the default one: no session or user lookup.
+    locale = "vi" if not request.cookies else str(get_locale() or "vi")
     etag = _etag(*key, locale, _stamp_key(stamp))
     response = Response(status=status, mimetype=mimetype)
     response.set_etag(etag)
@@ -146,11 +147,11 @@ def search_page():  # type: ignore[no-untyped-def]
     return cached_page(("search", query, page), stamp, render)
 
 
-def _count_view(article: Article) -> None:
+def _count_view(article_id: int) -> None:
     if request.method != "GET":
         return
     settings = current_settings()
-    services.record_view(article, settings, redis_connection(settings), request.remote_addr or "",
+    services.record_view(article_id, settings, redis_connection(settings), request.remote_addr or "",
                          request.headers.get("User-Agent", ""))
 
 
@@ -189,24 +190,29 @@ def _render_article(article: Article, *, sent: bool = False, form: dict[str, str
 
 @bp.get("/tin/<slug>")
 def article_page(slug: str):  # type: ignore[no-untyped-def]
-    article, stamp = services.article_for_page(slug)
-    if article is None:
+    """The hot path: one light query and, for a current copy, no ORM object and no template."""
+    ref = services.article_ref(slug)
+    if ref is None:
         abort(404)
-    if not article.is_live:
-        return _gone(article)
-    _count_view(article)
+    if not ref.live:
+        return _gone(services.get_article(ref.article_id))
+    _count_view(ref.article_id)
     sent = request.args.get("gui") == "1"
-    return cached_page(("article", article.id, article.version, sent), stamp,
-                       lambda: _render_article(article, sent=sent))
+
+    def render() -> str:
+        return _render_article(services.get_article(ref.article_id), sent=sent)
+
+    return cached_page(("article", ref.article_id, ref.version, sent), ref.stamp, render)
 
 
 @bp.post("/tin/<slug>/y-kien")
 @csrf.exempt  # a cached public page cannot carry a per-reader token; honeypot and rate limit guard it instead
 def submit_comment(slug: str):  # type: ignore[no-untyped-def]
-    article, _stamp = services.article_for_page(slug)
-    if article is None:
+    ref = services.article_ref(slug)
+    if ref is None:
         abort(404)
-    if not article.is_live:
+    article = services.get_article(ref.article_id)
+    if not ref.live:
         return _gone(article)
     thanks = redirect(url_for("public.article_page", slug=slug, gui="1", _anchor="y-kien"), code=303)
     if request.form.get(HONEYPOT_FIELD):
