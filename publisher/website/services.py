@@ -463,7 +463,8 @@ class PageRef:
 
 def article_ref(slug: str) -> PageRef | None:
     """The article at ``slug`` (live or removed) with the site stamp, in one light query."""
-    row = db.session.execute(_PAGE_LOOKUP, {"slug": slug}).first()
+    # A plain Core query on the session's connection: no ORM state to build on the site's busiest path.
+    row = db.session.connection().execute(_PAGE_LOOKUP, {"slug": slug}).first()
     if row is None:
         return None
     stamp = row.stamp

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from flask import Response, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.http import http_date
 
 from publisher.content.media import media_path
 from publisher.errors import ValidationFailed
@@ -58,7 +59,7 @@ class PageCache:
             self._items.clear()
 
 
-pages = PageCache()
+pages = PageCache(256)
 
 
 def _etag(*parts: object) -> str:
@@ -74,19 +75,20 @@ def cached_page(key: tuple[Hashable, ...], stamp: datetime, render: Callable[[],
     """A cacheable answer: 304 when the reader's copy is current, else the (cached) rendered page."""
     # Without a cookie nobody is signed in, so the language is the default one: no session or user lookup.
     locale = "vi" if not request.cookies else str(get_locale() or "vi")
-    etag = _etag(*key, locale, _stamp_key(stamp))
-    response = Response(status=status, mimetype=mimetype)
-    response.set_etag(etag)
-    response.last_modified = stamp
-    response.cache_control.public = True
-    response.cache_control.max_age = PAGE_MAX_AGE
-    response.vary.add("Cookie")
+    stamp_key = _stamp_key(stamp)
+    etag = _etag(*key, locale, stamp_key)
+    headers = {
+        "ETag": f'"{etag}"',
+        "Last-Modified": http_date(stamp),
+        "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
+        "Vary": "Cookie",
+    }
     if request.if_none_match.contains(etag) or (not request.if_none_match and request.if_modified_since
                                                 and request.if_modified_since >= stamp.replace(microsecond=0)):
-        response.status_code = 304
-        return response
-    response.set_data(pages.get_or_render((*key, locale, _stamp_key(stamp)), render))
-    return response
+        return Response(status=304, headers=headers)
+    body = pages.get_or_render((*key, locale, stamp_key), render)
+    content_type = f"{mimetype}; charset=utf-8"
+    return Response(body, status=status, headers=headers, content_type=content_type)
 
 
 @bp.after_request
