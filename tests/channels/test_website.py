@@ -216,3 +216,24 @@ def test_database_failure_is_transient(site, make_post, publish_request, monkeyp
     monkeypatch.setattr(services, "publish_article", broken)
     error = assert_channel_error(ErrorKind.TRANSIENT, site.publish, publish_request(post))
     assert error.code == "database_unavailable"
+
+
+def test_video_is_shown_and_a_video_cover_is_refused(site, make_post, publish_request, make_media, client):
+    video = make_media(kind="video", filename="clip.mp4", caption="Đoạn phim")
+    image = make_media()
+    post = make_post(state="approved", media_ids=[image.id, video.id])
+    request = publish_request(post)
+    assert request.cover is not None and request.cover.media_id == image.id  # first image when none is chosen
+    bad_cover = publish_request(post, cover=next(m for m in request.media if m.kind == "video"))
+    assert [p.field for p in site.validate(bad_cover)] == ["cover"]
+    site.publish(request)
+    db.session.commit()
+    html = client.get(f"/tin/{post.slug}").get_data(as_text=True)
+    assert '<video controls preload="none" src="/media/' in html and "Đoạn phim" in html
+
+
+def test_missing_alt_text_is_a_warning_not_a_refusal(site, make_post, publish_request, make_media):
+    image = make_media(alt_text="", caption="")
+    post = make_post(state="approved", media_ids=[image.id])
+    result = site.publish(publish_request(post))
+    assert result.warnings and str(image.id) in result.warnings[0]
