@@ -1,7 +1,7 @@
 """website articles comments views
 
 Revision ID: 7112664b9d14
-Revises: 65a8ba71a095
+Revises: 1319724a133b
 Create Date: 2026-11-26 14:12:44.479183
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '7112664b9d14'
-down_revision = '65a8ba71a095'
+down_revision = '1319724a133b'
 branch_labels = None
 depends_on = None
 
