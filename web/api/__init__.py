@@ -133,12 +133,5 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
                                             "The error has been logged."))
 
 
-from web.api import (  # noqa: E402,F401
-    campaigns,
-    health,
-    kits,  # noqa: E402,F401
-    media,
-    openapi,
-    posts,
-    units,
-)
+from web.api import campaigns, health, media, openapi, posts, units  # noqa: E402,F401
+from web.api import kits  # noqa: E402,F401
