@@ -26,7 +26,9 @@ from web import csrf, current_settings
 from web.public import bp
 from web.public.feeds import atom_feed, rss_feed, sitemap
 
-PAGE_MAX_AGE = 60
+# Browsers and proxies may keep pages but must ask again each time (a 304 costs almost nothing), so that an
+# update or an unpublish shows at once.
+PAGE_CACHE_CONTROL = "public, no-cache"
 FACEBOOK_SHARE = "https://www.facebook.com/sharer/sharer.php?u={url}"
 ZALO_SHARE = "https://button-share.zalo.me/share_external?layout=1&color=blue&customize=false&url={url}"
 HONEYPOT_FIELD = "website"
@@ -80,7 +82,7 @@ def cached_page(key: tuple[Hashable, ...], stamp: datetime, render: Callable[[],
     headers = {
         "ETag": f'"{etag}"',
         "Last-Modified": http_date(stamp),
-        "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
+        "Cache-Control": PAGE_CACHE_CONTROL,
         "Vary": "Cookie",
     }
     if request.if_none_match.contains(etag) or (not request.if_none_match and request.if_modified_since
@@ -160,8 +162,7 @@ def _count_view(article_id: int) -> None:
 def _gone(article: Article) -> Response:
     html = render_template("public/gone.html", article=article, **_common())
     response = Response(html, status=410, mimetype="text/html")
-    response.cache_control.public = True
-    response.cache_control.max_age = PAGE_MAX_AGE
+    response.headers["Cache-Control"] = PAGE_CACHE_CONTROL
     return response
 
 
