@@ -15,13 +15,13 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
-from sqlalchemy import Select, bindparam, exists, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from publisher.accounts.models import User
@@ -733,12 +733,3 @@ def views_between(article_id: int, start: date, end: date) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(ArticleViewDay.views), 0))
                                  .where(ArticleViewDay.article_id == article_id, ArticleViewDay.day >= start,
                                         ArticleViewDay.day <= end)) or 0)
-
-
-def has_articles() -> bool:
-    return bool(db.session.scalar(select(exists().where(Article.state == "published"))))
-
-
-def recent_window(days: int = 30) -> tuple[date, date]:
-    today = utcnow().date()
-    return today - timedelta(days=days), today
