@@ -121,8 +121,10 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture
 def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
     from publisher import queue
+    from publisher.website.services import forget_seen_readers
 
     queue.reset_embedded()
+    forget_seen_readers()  # the site's in-process memory of today's readers belongs to the old Redis
     application = create_app(dict(app_config))
     application.test_client_class = IsolatedClient
     with application.app_context():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-ADAPTER_MODULES: tuple[str, ...] = (  # each module registers its adapter on import
+# Each module registers its adapter on import.
+ADAPTER_MODULES: tuple[str, ...] = (
+    "publisher.channels.website",
     "publisher.channels.facebook",
     "publisher.channels.youtube",
 )

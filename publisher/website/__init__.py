@@ -1,0 +1,1 @@
+"""The union's own public news website: published articles, readers' comments and page-view counters."""
