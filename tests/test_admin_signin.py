@@ -66,7 +66,7 @@ def test_sign_in_shows_the_dashboard_with_my_drafts(client, make_user, make_post
     html = dashboard.get_data(as_text=True)
     drafts = html.split('id="my-drafts"', 1)[1].split("</section>", 1)[0]
     assert "Bản nháp của tôi về an toàn lao động" in drafts
-    assert "Bài đã gửi duyệt" not in drafts and "Bản nháp của người khác" not in html
+    assert "Bài đã gửi duyệt" not in drafts and "Bản nháp của người khác" not in drafts
     assert '<html lang="vi">' in html and "Lê Văn Cường" in html
     db.session.expire_all()
     assert user.last_login_at is not None

@@ -111,7 +111,6 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale  # <html lang="..."> in every page
     login_manager.init_app(app)
     login_manager.login_view = "editorial.login"
     login_manager.session_protection = "basic"
