@@ -135,6 +135,7 @@ class Settings:
     smtp_from: str = "loa@localhost"
     youtube_daily_quota: int = 10000
     channel_timeout_seconds: float = 30.0
+    engagement_config: Path | None = None  # a TOML file overriding publisher/engagement/engagement.toml
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -169,6 +170,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMTP_FROM": ("smtp_from", _parse_str),
     "YOUTUBE_DAILY_QUOTA": ("youtube_daily_quota", _parse_int(1)),
     "CHANNEL_TIMEOUT_SECONDS": ("channel_timeout_seconds", _parse_float(0.1)),
+    "ENGAGEMENT_CONFIG": ("engagement_config", lambda raw: Path(_parse_str(raw)).expanduser()),
 }
 
 

@@ -19,6 +19,7 @@ log = logging.getLogger("publisher")
 
 # Areas add their command groups here: (name, import path of a click command/group).
 EXTRA_COMMANDS: list[tuple[str, str]] = []
+EXTRA_COMMANDS.append(("engagement", "web.reports.cli:engagement"))
 
 
 def _app() -> Flask:
