@@ -412,8 +412,8 @@ def create_campaign(user: User, data: dict[str, Any], unit_id: int | None = None
     unit = get_unit(unit_id) if unit_id is not None else user.unit
     require_role(user, "editor", unit)
     fields = _clean_campaign(data, creating=True)
-    campaign = Campaign(unit_id=unit.id, unit=unit, created_by_id=user.id, hashtags=[], description="", goal="",
-                        **fields)
+    campaign = Campaign(unit_id=unit.id, unit=unit, created_by_id=user.id,
+                        **{"hashtags": [], "description": "", "goal": "", **fields})
     db.session.add(campaign)
     db.session.flush()
     record(user, "campaign.create", campaign, name=campaign.name)

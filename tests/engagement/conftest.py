@@ -82,3 +82,42 @@ def make_delivery(app, make_post) -> Callable[..., Any]:  # type: ignore[no-unty
         return delivery
 
     return make
+
+
+@pytest.fixture
+def seeded(app, metrics_server, make_channel, make_delivery, make_post, make_user, make_campaign, make_unit,
+           root_unit):  # type: ignore[no-untyped-def]
+    """Two channels, two posts (one in a campaign), collected across the June 2026 boundaries (Asia/Ho_Chi_Minh)
+    and a sub-unit with its own channel. June gains: views 200 (A 190, B 10), reactions 2; sub-unit: 7 views."""
+    from publisher.engagement.services import collect_engagement
+
+    editor = make_user("editor")
+    campaign = make_campaign(editor, name="Tháng Công nhân 2026")
+    post1 = make_post(editor, state="approved", campaign_id=campaign.id, title="Ngày hội Công nhân")
+    post2 = make_post(editor, state="approved", title="Tuyên truyền an toàn lao động")
+    channel_a, channel_b = make_channel("Trang Facebook"), make_channel("Kênh YouTube")
+    published = datetime(2026, 5, 31, 10, 0, tzinfo=UTC)
+    d1 = make_delivery(channel_a, post1, published_at=published)
+    d2 = make_delivery(channel_a, post2, published_at=published)
+    d3 = make_delivery(channel_b, post1, published_at=published)
+    child = make_unit("Công đoàn ngành Giáo dục")
+    grandchild = make_unit("Công đoàn trường THPT Lê Lợi", parent=child)
+    child_editor = make_user("editor", unit=child)
+    child_post = make_post(child_editor, state="approved", title="Hội nghị người lao động")
+    channel_c = make_channel("Trang Công đoàn Giáo dục", unit=child)
+    d4 = make_delivery(channel_c, child_post, published_at=published)
+
+    def collect(at: datetime, **values: dict) -> None:
+        for d, v in values.items():
+            metrics_server.figures[{"d1": d1, "d2": d2, "d3": d3, "d4": d4}[d].remote_id] = {"values": v}
+        collect_engagement(at, every_published=True)
+        db.session.commit()
+
+    collect(datetime(2026, 5, 31, 16, 0, tzinfo=UTC), d1={"post_media_view": 100})  # 23:00 on 31 May locally
+    collect(datetime(2026, 5, 31, 17, 30, tzinfo=UTC), d1={"post_media_view": 120})  # 00:30 on 1 June locally
+    collect(datetime(2026, 6, 10, 3, 0, tzinfo=UTC), d1={"post_media_view": 250}, d2={"post_media_view": 40},
+            d3={"post_media_view": 10, "reactions": 2}, d4={"post_media_view": 7})
+    collect(datetime(2026, 6, 30, 18, 0, tzinfo=UTC), d1={"post_media_view": 300})  # 01:00 on 1 July locally
+    return {"campaign": campaign, "post1": post1, "post2": post2, "a": channel_a, "b": channel_b, "c": channel_c,
+            "child": child, "grandchild": grandchild, "editor": editor, "child_editor": child_editor,
+            "deliveries": (d1, d2, d3, d4)}

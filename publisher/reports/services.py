@@ -1,0 +1,324 @@
+"""Engagement reports. "Gained from ``start`` to ``end``" is, per delivery and measure, the value at the end of
+``end`` minus the value before ``start`` (days in the organisation's time zone). Because the collector keeps
+per-day gains (``engagement_daily``), that difference is the sum of the period's days, so a report is one
+aggregate query over small rows, grouped once; every breakdown is summed from that same result, so each one
+adds up to the totals.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from publisher.accounts.models import Unit, User
+from publisher.accounts.services import can_see_unit
+from publisher.channels.models import Channel
+from publisher.content.models import Campaign, Post
+from publisher.content.services import get_campaign
+from publisher.db import db
+from publisher.engagement.config import MEASURE_CODES, REPORTED_MEASURES, engagement_config
+from publisher.engagement.models import EngagementDaily, EngagementTotals
+from publisher.errors import NotFound, ValidationFailed
+from publisher.scheduler.models import Delivery
+from publisher.settings import Settings
+
+MAX_DAYS = 3700
+PRESETS = ("month", "previous_month", "quarter", "previous_quarter", "half", "previous_half", "year",
+           "previous_year")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days from ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+def _parse_date(raw: Any) -> date | None:
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip()[:10]) if len(raw.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_period(start_raw: Any, end_raw: Any) -> Period:
+    """A period from two ISO dates; 422 naming the fields that are missing, malformed or out of order."""
+    problems: dict[str, Any] = {}
+    start, end = _parse_date(start_raw), _parse_date(end_raw)
+    for key, raw, value in (("from", start_raw, start), ("to", end_raw, end)):
+        if raw in (None, ""):
+            problems[key] = _l("A date is required (YYYY-MM-DD).")
+        elif value is None:
+            problems[key] = _l("Not a valid date; use YYYY-MM-DD.")
+    if start and end and end < start:
+        problems["to"] = _l("The end date must not be before the start date.")
+    if start and end and (end - start).days >= MAX_DAYS:
+        problems["to"] = _l("A report covers at most %(n)s days.", n=MAX_DAYS)
+    if problems:
+        raise ValidationFailed(problems)
+    return Period(start, end)  # type: ignore[arg-type]
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def preset_period(name: str, today: date) -> Period:
+    """Month, quarter, six months (half) or year containing ``today``, or the one before it."""
+    if name not in PRESETS:
+        raise ValidationFailed({"period": _l("Unknown period.")})
+    previous = name.startswith("previous_")
+    kind = name.removeprefix("previous_")
+    months = {"month": 1, "quarter": 3, "half": 6, "year": 12}[kind]
+    first_month = (today.month - 1) // months * months + 1
+    year = today.year
+    if previous:
+        first_month -= months
+        if first_month < 1:
+            first_month += 12
+            year -= 1
+    last_month = first_month + months - 1
+    return Period(date(year, first_month, 1), _month_end(year, last_month))
+
+
+# --- scope -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    unit: Unit
+    units: tuple[Unit, ...]  # the unit, plus every unit below it when sub-units are included
+    include_sub_units: bool
+    campaign: Campaign | None
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return [u.id for u in self.units]
+
+
+def parse_flag(raw: Any, key: str) -> bool:
+    if raw is None or raw == "":
+        return False
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValidationFailed({key: _l("Use true or false.")})
+
+
+def parse_id(raw: Any, key: str) -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValidationFailed({key: _l("Not a valid id.")}) from None
+    if value < 1:
+        raise ValidationFailed({key: _l("Not a valid id.")})
+    return value
+
+
+def resolve_scope(user: User, unit_id: int | None = None, include_sub_units: bool = False,
+                  campaign_id: int | None = None) -> Scope:
+    """The units (and campaign) a report covers; 404 for anything the user may not see."""
+    unit = user.unit if unit_id is None else db.session.get(Unit, unit_id)
+    if unit is None or not can_see_unit(user, unit.path):
+        raise NotFound(_l("No such organisation unit."))
+    if include_sub_units:
+        units = tuple(db.session.scalars(select(Unit).where(Unit.path.startswith(unit.path, autoescape=True))
+                                         .order_by(Unit.path)))
+    else:
+        units = (unit,)
+    campaign = get_campaign(campaign_id, user) if campaign_id is not None else None
+    return Scope(unit, units, include_sub_units, campaign)
+
+
+# --- the aggregate ---------------------------------------------------------------------------------------
+
+
+def _measure_columns() -> list[Any]:
+    return [func.coalesce(func.sum(case((EngagementDaily.measure == MEASURE_CODES[m], EngagementDaily.gained),
+                                        else_=0)), 0).label(m) for m in REPORTED_MEASURES]
+
+
+def _scoped(stmt: Any, scope: Scope, period: Period) -> Any:
+    stmt = stmt.where(EngagementDaily.day >= period.start, EngagementDaily.day <= period.end,
+                      EngagementDaily.measure.in_([MEASURE_CODES[m] for m in REPORTED_MEASURES]),
+                      Delivery.unit_id.in_(scope.unit_ids))
+    if scope.campaign is not None:
+        stmt = stmt.where(Post.campaign_id == scope.campaign.id)
+    return stmt
+
+
+def gained_rows(scope: Scope, period: Period) -> list[Any]:
+    """ONE aggregate query: gains per (channel, post, unit, campaign) within the period and scope."""
+    stmt = (select(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id, *_measure_columns())
+            .select_from(EngagementDaily)
+            .join(Delivery, Delivery.id == EngagementDaily.delivery_id)
+            .join(Post, Post.id == Delivery.post_id))
+    stmt = _scoped(stmt, scope, period).group_by(Delivery.channel_id, Delivery.post_id, Delivery.unit_id,
+                                                 Post.campaign_id)
+    return list(db.session.execute(stmt))
+
+
+def period_totals(scope: Scope, period: Period) -> dict[str, int]:
+    stmt = (select(*_measure_columns()).select_from(EngagementDaily)
+            .join(Delivery, Delivery.id == EngagementDaily.delivery_id))
+    if scope.campaign is not None:
+        stmt = stmt.join(Post, Post.id == Delivery.post_id)
+    row = db.session.execute(_scoped(stmt, scope, period)).one()
+    return {m: int(getattr(row, m) or 0) for m in REPORTED_MEASURES}
+
+
+def trend(scope: Scope, period: Period, bucket: str = "auto") -> tuple[str, list[dict[str, Any]]]:
+    """Gains per day, week (starting Monday) or month across the period, every bucket present (zeros too)."""
+    if bucket == "auto":
+        bucket = "day" if period.days <= 62 else "week" if period.days <= 190 else "month"
+    stmt = (select(EngagementDaily.day, *_measure_columns()).select_from(EngagementDaily)
+            .join(Delivery, Delivery.id == EngagementDaily.delivery_id))
+    if scope.campaign is not None:
+        stmt = stmt.join(Post, Post.id == Delivery.post_id)
+    stmt = _scoped(stmt, scope, period).group_by(EngagementDaily.day)
+
+    def key(day: date) -> date:
+        if bucket == "week":
+            return day - timedelta(days=day.weekday())
+        if bucket == "month":
+            return day.replace(day=1)
+        return day
+
+    series: dict[date, dict[str, int]] = {}
+    day = period.start
+    while day <= period.end:
+        series.setdefault(key(day), dict.fromkeys(REPORTED_MEASURES, 0))
+        day += timedelta(days=1)
+    for row in db.session.execute(stmt):
+        day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
+        bucket_values = series[key(day)]
+        for m in REPORTED_MEASURES:
+            bucket_values[m] += int(getattr(row, m) or 0)
+    return bucket, [{"start": start, **values} for start, values in sorted(series.items())]
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(REPORTED_MEASURES, 0)
+
+
+def _add(into: dict[str, int], row: Any) -> None:
+    for m in REPORTED_MEASURES:
+        into[m] += int(getattr(row, m) or 0)
+
+
+def change(current: dict[str, int], previous: dict[str, int]) -> dict[str, float | None]:
+    """Relative change per measure (0.25 = +25 %); None when the previous period had nothing."""
+    return {m: (current[m] - previous[m]) / previous[m] if previous[m] else None for m in REPORTED_MEASURES}
+
+
+def engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
+                      with_previous: bool = True) -> dict[str, Any]:
+    """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period."""
+    rows = gained_rows(scope, period)
+    totals = _zero()
+    by_channel: dict[int, dict[str, int]] = defaultdict(_zero)
+    by_post: dict[int, dict[str, int]] = defaultdict(_zero)
+    by_unit: dict[int, dict[str, int]] = defaultdict(_zero)
+    by_campaign: dict[int | None, dict[str, int]] = defaultdict(_zero)
+    for row in rows:
+        _add(totals, row)
+        _add(by_channel[row.channel_id], row)
+        _add(by_post[row.post_id], row)
+        _add(by_unit[row.unit_id], row)
+        _add(by_campaign[row.campaign_id], row)
+
+    config = engagement_config(settings)
+    channels = list(db.session.scalars(select(Channel).where(
+        (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0]))).order_by(Channel.id)))
+    channel_list = [{"channel_id": c.id, "kind": c.kind, "name": c.name, "unit_id": c.unit_id,
+                     "totals": dict(by_channel.get(c.id, _zero())),
+                     "measure_states": {m: config.mapping(c.kind).state(m) for m in REPORTED_MEASURES}}
+                    for c in channels]
+    channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
+
+    titles = dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(list(by_post) or [0])))
+                  .all())
+    post_list = [{"post_id": pid, "title": titles.get(pid, ""), "totals": t} for pid, t in by_post.items()]
+    post_list.sort(key=lambda p: (-p["totals"]["views"], -sum(p["totals"].values()), p["post_id"]))
+
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
+        Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
+    campaign_list = [{"campaign_id": cid, "name": names.get(cid, "") if cid is not None else None, "totals": t}
+                     for cid, t in by_campaign.items()]
+    campaign_list.sort(key=lambda c: (-c["totals"]["views"], c["campaign_id"] or 0))
+
+    report: dict[str, Any] = {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "unit_id": scope.unit.id,
+        "campaign_id": scope.campaign.id if scope.campaign else None,
+        "totals": totals,
+        "by_channel": channel_list,
+        "by_post": post_list,
+        "by_campaign": campaign_list,
+    }
+    if scope.include_sub_units:
+        report["by_unit"] = [{"unit_id": u.id, "name": u.name, "parent_id": u.parent_id,
+                              "totals": dict(by_unit.get(u.id, _zero()))} for u in scope.units]
+    if with_previous:
+        previous = period.previous()
+        previous_totals = period_totals(scope, previous)
+        report["previous"] = {"from": previous.start.isoformat(), "to": previous.end.isoformat(),
+                              "totals": previous_totals, "change": change(totals, previous_totals)}
+    return report
+
+
+def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
+    """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed."""
+    stmt = (select(Delivery.channel_id, func.min(EngagementTotals.collected_at), func.max(EngagementTotals.collected_at),
+                   func.count(EngagementTotals.last_error), func.sum(case((EngagementTotals.removed, 1), else_=0)))
+            .join(Delivery, Delivery.id == EngagementTotals.delivery_id)
+            .where(Delivery.unit_id.in_(scope.unit_ids))
+            .group_by(Delivery.channel_id))
+    return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
+            for cid, oldest, newest, failing, removed in db.session.execute(stmt)}
+
+
+def campaign_posts_report(scope: Scope) -> list[dict[str, Any]]:
+    """A campaign's posts with, per channel, their latest totals (reach and engagement), age and removal."""
+    assert scope.campaign is not None
+    stmt = (select(Post, Delivery, Channel, EngagementTotals)
+            .join(Delivery, Delivery.post_id == Post.id)
+            .join(Channel, Channel.id == Delivery.channel_id)
+            .outerjoin(EngagementTotals, EngagementTotals.delivery_id == Delivery.id)
+            .where(Post.campaign_id == scope.campaign.id, Delivery.unit_id.in_(scope.unit_ids),
+                   Delivery.state.in_(("published", "unpublished")))
+            .order_by(Post.id, Channel.id))
+    posts: dict[int, dict[str, Any]] = {}
+    for post, delivery, channel, totals in db.session.execute(stmt):
+        entry = posts.setdefault(post.id, {"post": post, "channels": [], "totals": _zero()})
+        figures = {m: (totals.value(m) if totals else 0) for m in REPORTED_MEASURES}
+        for m in REPORTED_MEASURES:
+            entry["totals"][m] += figures[m]
+        entry["channels"].append({"delivery": delivery, "channel": channel, "figures": figures,
+                                  "collected_at": totals.collected_at if totals else None,
+                                  "removed": bool(totals and totals.removed),
+                                  "error": totals.last_error if totals else None,
+                                  "states": dict(totals.measure_states or {}) if totals else {}})
+    return list(posts.values())
