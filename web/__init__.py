@@ -108,6 +108,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     csrf.exempt(api_bp)
     app.register_blueprint(editorial_bp)
     app.register_blueprint(public_bp)
+    from web.reports import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
 
     from web import errors
 

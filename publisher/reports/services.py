@@ -322,3 +322,31 @@ def campaign_posts_report(scope: Scope) -> list[dict[str, Any]]:
                                   "error": totals.last_error if totals else None,
                                   "states": dict(totals.measure_states or {}) if totals else {}})
     return list(posts.values())
+
+
+def detail_rows(scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """The underlying figures: one row per (channel, post) with what it gained in the period, named."""
+    rows = gained_rows(scope, period)
+    merged: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for row in rows:
+        entry = merged.setdefault((row.channel_id, row.post_id, row.unit_id),
+                                  {"channel_id": row.channel_id, "post_id": row.post_id, "unit_id": row.unit_id,
+                                   "campaign_id": row.campaign_id, **_zero()})
+        _add(entry, row)
+    channel_ids = {k[0] for k in merged}
+    post_ids = {k[1] for k in merged}
+    unit_ids = {k[2] for k in merged}
+    channels = {c.id: c for c in db.session.scalars(select(Channel).where(Channel.id.in_(channel_ids or {0})))}
+    posts = dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids or {0}))).all())
+    units = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids or {0}))).all())
+    campaign_ids = {e["campaign_id"] for e in merged.values() if e["campaign_id"]}
+    campaigns = dict(db.session.execute(select(Campaign.id, Campaign.name)
+                                        .where(Campaign.id.in_(campaign_ids or {0}))).all())
+    out = []
+    for entry in merged.values():
+        channel = channels.get(entry["channel_id"])
+        out.append({**entry, "channel": channel.name if channel else "", "kind": channel.kind if channel else "",
+                    "title": posts.get(entry["post_id"], ""), "unit": units.get(entry["unit_id"], ""),
+                    "campaign": campaigns.get(entry["campaign_id"], "") if entry["campaign_id"] else ""})
+    out.sort(key=lambda e: (e["unit"], e["channel"], -e["views"], e["post_id"]))
+    return out
