@@ -4,5 +4,11 @@ from publisher.accounts.models import ApiToken, Unit, User  # noqa: F401
 from publisher.audit import AuditEntry  # noqa: F401
 from publisher.channels.models import Channel  # noqa: F401
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostRevision, Variant  # noqa: F401
-from publisher.engagement.models import EngagementDaily, EngagementSnapshot, EngagementTotals, InboxComment  # noqa: F401
+from publisher.engagement.models import (  # noqa: F401
+    EngagementDaily,
+    EngagementMonthly,
+    EngagementSnapshot,
+    EngagementTotals,
+    InboxComment,
+)
 from publisher.scheduler.models import Delivery, DeliveryAttempt  # noqa: F401

@@ -1,4 +1,4 @@
-"""The engagement store: change-point snapshots per delivery and measure, a daily roll-up of what was gained,
+"""The engagement store: change-point snapshots per delivery and measure, daily and monthly roll-ups of gains,
 the latest totals per delivery, and the unified comments inbox.
 
 Sized for tens of millions of snapshot rows on PostgreSQL: rows are narrow (no surrogate key; the measure is a
@@ -40,23 +40,48 @@ class EngagementSnapshot(db.Model):
         return f"<EngagementSnapshot d={self.delivery_id} m={self.measure} {self.collected_at:%Y-%m-%d %H:%M} {self.value}>"
 
 
-class EngagementDaily(db.Model):
-    """What a delivery gained in one measure on one day (the organisation's time zone): the increase of its
-    snapshots over that day. A period's gain (value at its end minus value before its start) is the sum of its
-    days, so reports read these small rows instead of scanning snapshots."""
+class _Gains:
+    """What was gained in each measure (one row per delivery and period: narrower than a row per measure)."""
+
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    reactions: Mapped[int] = mapped_column(BigInteger, default=0)
+    comments: Mapped[int] = mapped_column(BigInteger, default=0)
+    shares: Mapped[int] = mapped_column(BigInteger, default=0)
+    watch_time: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EngagementDaily(_Gains, db.Model):
+    """What a delivery gained on one day (the organisation's time zone): the increase of its snapshots over that
+    day. A period's gain (value at its end minus value before its start) is the sum of its days, so reports read
+    these rows (and the monthly ones for whole months) instead of scanning snapshots."""
 
     __tablename__ = "engagement_daily"
     __table_args__ = (
-        Index("ix_engagement_daily_period", "day", postgresql_include=["delivery_id", "measure", "gained"]),
+        Index("ix_engagement_daily_period", "day",
+              postgresql_include=["delivery_id", "views", "reactions", "comments", "shares"]),
     )
 
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
-    measure: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
-    gained: Mapped[int] = mapped_column(BigInteger, default=0)
 
     def __repr__(self) -> str:
-        return f"<EngagementDaily d={self.delivery_id} m={self.measure} {self.day} +{self.gained}>"
+        return f"<EngagementDaily d={self.delivery_id} {self.day} +{self.views}>"
+
+
+class EngagementMonthly(_Gains, db.Model):
+    """The same gains per calendar month (``month`` is its first day), so a year is about four rows per post."""
+
+    __tablename__ = "engagement_monthly"
+    __table_args__ = (
+        Index("ix_engagement_monthly_period", "month",
+              postgresql_include=["delivery_id", "views", "reactions", "comments", "shares"]),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<EngagementMonthly d={self.delivery_id} {self.month} +{self.views}>"
 
 
 class EngagementTotals(db.Model):

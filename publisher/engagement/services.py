@@ -28,7 +28,13 @@ from publisher.channels.services import adapter_for
 from publisher.content.models import Post
 from publisher.db import db, utcnow
 from publisher.engagement.config import MEASURE_CODES, MEASURES, EngagementConfig, engagement_config
-from publisher.engagement.models import EngagementDaily, EngagementSnapshot, EngagementTotals, InboxComment
+from publisher.engagement.models import (
+    EngagementDaily,
+    EngagementMonthly,
+    EngagementSnapshot,
+    EngagementTotals,
+    InboxComment,
+)
 from publisher.errors import NotFound, ValidationFailed
 from publisher.scheduler.models import Delivery
 from publisher.settings import Settings
@@ -123,8 +129,8 @@ def claim_deliveries(delivery_ids: list[int], now: datetime) -> None:
 # --- collecting ------------------------------------------------------------------------------------------
 
 
-def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_column: str | None = None) -> None:
-    """INSERT … ON CONFLICT on PostgreSQL and SQLite: ignore duplicates, or add ``add_column`` to the stored one."""
+def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_columns: tuple[str, ...] = ()) -> None:
+    """INSERT … ON CONFLICT on PostgreSQL and SQLite: ignore duplicates, or add ``add_columns`` to the stored row."""
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
@@ -133,12 +139,11 @@ def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_column
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(model).values(rows)
-    if add_column is None:
+    if not add_columns:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     else:
-        column = getattr(model, add_column)
-        stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                          set_={add_column: column + getattr(stmt.excluded, add_column)})
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
+            name: getattr(model, name) + getattr(stmt.excluded, name) for name in add_columns})
     db.session.execute(stmt)
 
 
@@ -157,7 +162,7 @@ def store_metrics(delivery: Delivery, kind: str, metrics: Metrics, totals: Engag
     values = mapping.read(dict(metrics.values or {}))
     states: dict[str, str] = {}
     snapshots: list[dict[str, Any]] = []
-    daily: list[dict[str, Any]] = []
+    gains = dict.fromkeys(MEASURES, 0)
     day = local_day(now, settings)
     comments_rose = False
     for measure in MEASURES:
@@ -177,12 +182,14 @@ def store_metrics(delivery: Delivery, kind: str, metrics: Metrics, totals: Engag
         setattr(totals, measure, new)
         code = MEASURE_CODES[measure]
         snapshots.append({"delivery_id": delivery.id, "measure": code, "collected_at": now, "value": new})
-        if gained:
-            daily.append({"delivery_id": delivery.id, "measure": code, "day": day, "gained": gained})
+        gains[measure] = gained
         if measure == "comments" and gained:
             comments_rose = True
     _upsert(EngagementSnapshot, snapshots, ["delivery_id", "measure", "collected_at"])
-    _upsert(EngagementDaily, daily, ["delivery_id", "measure", "day"], add_column="gained")
+    if any(gains.values()):
+        _upsert(EngagementDaily, [{"delivery_id": delivery.id, "day": day, **gains}], ["delivery_id", "day"], MEASURES)
+        _upsert(EngagementMonthly, [{"delivery_id": delivery.id, "month": day.replace(day=1), **gains}],
+                ["delivery_id", "month"], MEASURES)
     totals.measure_states = states
     totals.collected_at = now
     totals.last_error = None

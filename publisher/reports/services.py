@@ -1,7 +1,8 @@
 """Engagement reports. "Gained from ``start`` to ``end``" is, per delivery and measure, the value at the end of
 ``end`` minus the value before ``start`` (days in the organisation's time zone). Because the collector keeps
 per-day gains (``engagement_daily``), that difference is the sum of the period's days, so a report is one
-aggregate query over small rows, grouped once; every breakdown is summed from that same result, so each one
+aggregate query over small rows (whole months from the monthly roll-up, edge days from the daily one),
+grouped once; every breakdown is summed from that same result, so each one
 adds up to the totals.
 """
 
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit
@@ -22,8 +23,8 @@ from publisher.channels.models import Channel
 from publisher.content.models import Campaign, Post
 from publisher.content.services import get_campaign
 from publisher.db import db
-from publisher.engagement.config import MEASURE_CODES, REPORTED_MEASURES, engagement_config
-from publisher.engagement.models import EngagementDaily, EngagementTotals
+from publisher.engagement.config import REPORTED_MEASURES, engagement_config
+from publisher.engagement.models import EngagementDaily, EngagementMonthly, EngagementTotals
 from publisher.errors import NotFound, ValidationFailed
 from publisher.scheduler.models import Delivery
 from publisher.settings import Settings
@@ -154,15 +155,46 @@ def resolve_scope(user: User, unit_id: int | None = None, include_sub_units: boo
 # --- the aggregate ---------------------------------------------------------------------------------------
 
 
-def _measure_columns() -> list[Any]:
-    return [func.coalesce(func.sum(case((EngagementDaily.measure == MEASURE_CODES[m], EngagementDaily.gained),
-                                        else_=0)), 0).label(m) for m in REPORTED_MEASURES]
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
 
 
-def _scoped(stmt: Any, scope: Scope, period: Period) -> Any:
-    stmt = stmt.where(EngagementDaily.day >= period.start, EngagementDaily.day <= period.end,
-                      EngagementDaily.measure.in_([MEASURE_CODES[m] for m in REPORTED_MEASURES]),
-                      Delivery.unit_id.in_(scope.unit_ids))
+def _whole_months(period: Period) -> tuple[date, date] | None:
+    """The first and last day of the whole calendar months inside the period, if there is one."""
+    first = period.start if period.start.day == 1 else _month_end(period.start.year, period.start.month) + timedelta(1)
+    last = period.end if period.end == _month_end(period.end.year, period.end.month) else \
+        _month_start(period.end) - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def gains_source(period: Period, *, monthly: bool = True) -> Any:
+    """Per delivery and day (or month), what was gained within the period: whole months from the monthly roll-up,
+    the days at either edge from the daily one; a UNION ALL subquery with columns delivery_id, day and the
+    measures."""
+    d, m = EngagementDaily, EngagementMonthly
+    columns = [getattr(d, name) for name in REPORTED_MEASURES]
+    whole = _whole_months(period) if monthly else None
+    if whole is None:
+        return (select(d.delivery_id, d.day.label("day"), *columns)
+                .where(d.day >= period.start, d.day <= period.end).subquery("gains"))
+    first, last = whole
+    parts = [select(m.delivery_id, m.month.label("day"), *[getattr(m, name) for name in REPORTED_MEASURES])
+             .where(m.month >= first, m.month <= _month_start(last))]
+    if period.start < first:
+        parts.append(select(d.delivery_id, d.day.label("day"), *columns).where(d.day >= period.start, d.day < first))
+    if period.end > last:
+        parts.append(select(d.delivery_id, d.day.label("day"), *columns).where(d.day > last, d.day <= period.end))
+    if len(parts) == 1:
+        return parts[0].subquery("gains")
+    return union_all(*parts).subquery("gains")
+
+
+def _sums(source: Any) -> list[Any]:
+    return [func.coalesce(func.sum(source.c[name]), 0).label(name) for name in REPORTED_MEASURES]
+
+
+def _scoped(stmt: Any, scope: Scope) -> Any:
+    stmt = stmt.where(Delivery.unit_id.in_(scope.unit_ids))
     if scope.campaign is not None:
         stmt = stmt.where(Post.campaign_id == scope.campaign.id)
     return stmt
@@ -170,21 +202,21 @@ def _scoped(stmt: Any, scope: Scope, period: Period) -> Any:
 
 def gained_rows(scope: Scope, period: Period) -> list[Any]:
     """ONE aggregate query: gains per (channel, post, unit, campaign) within the period and scope."""
-    stmt = (select(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id, *_measure_columns())
-            .select_from(EngagementDaily)
-            .join(Delivery, Delivery.id == EngagementDaily.delivery_id)
+    source = gains_source(period)
+    stmt = (select(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id, *_sums(source))
+            .select_from(source)
+            .join(Delivery, Delivery.id == source.c.delivery_id)
             .join(Post, Post.id == Delivery.post_id))
-    stmt = _scoped(stmt, scope, period).group_by(Delivery.channel_id, Delivery.post_id, Delivery.unit_id,
-                                                 Post.campaign_id)
+    stmt = _scoped(stmt, scope).group_by(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id)
     return list(db.session.execute(stmt))
 
 
 def period_totals(scope: Scope, period: Period) -> dict[str, int]:
-    stmt = (select(*_measure_columns()).select_from(EngagementDaily)
-            .join(Delivery, Delivery.id == EngagementDaily.delivery_id))
+    source = gains_source(period)
+    stmt = select(*_sums(source)).select_from(source).join(Delivery, Delivery.id == source.c.delivery_id)
     if scope.campaign is not None:
         stmt = stmt.join(Post, Post.id == Delivery.post_id)
-    row = db.session.execute(_scoped(stmt, scope, period)).one()
+    row = db.session.execute(_scoped(stmt, scope)).one()
     return {m: int(getattr(row, m) or 0) for m in REPORTED_MEASURES}
 
 
@@ -192,11 +224,12 @@ def trend(scope: Scope, period: Period, bucket: str = "auto") -> tuple[str, list
     """Gains per day, week (starting Monday) or month across the period, every bucket present (zeros too)."""
     if bucket == "auto":
         bucket = "day" if period.days <= 62 else "week" if period.days <= 190 else "month"
-    stmt = (select(EngagementDaily.day, *_measure_columns()).select_from(EngagementDaily)
-            .join(Delivery, Delivery.id == EngagementDaily.delivery_id))
+    source = gains_source(period, monthly=bucket == "month")
+    stmt = (select(source.c.day, *_sums(source)).select_from(source)
+            .join(Delivery, Delivery.id == source.c.delivery_id))
     if scope.campaign is not None:
         stmt = stmt.join(Post, Post.id == Delivery.post_id)
-    stmt = _scoped(stmt, scope, period).group_by(EngagementDaily.day)
+    stmt = _scoped(stmt, scope).group_by(source.c.day)
 
     def key(day: date) -> date:
         if bucket == "week":

@@ -31,6 +31,9 @@ def test_single_days_at_the_time_zone_boundaries(api_as, seeded):
     assert api.get(f"{REPORT}?from=2026-06-01&to=2026-06-01").get_json()["totals"]["views"] == 20
     assert api.get(f"{REPORT}?from=2026-07-01&to=2026-07-01").get_json()["totals"]["views"] == 50
     assert api.get(f"{REPORT}?from=2026-01-01&to=2026-12-31").get_json()["totals"]["views"] == 350
+    # a whole month from the monthly roll-up plus edge days from the daily one
+    assert api.get(f"{REPORT}?from=2026-05-31&to=2026-07-01").get_json()["totals"]["views"] == 350
+    assert api.get(f"{REPORT}?from=2026-06-02&to=2026-07-15").get_json()["totals"]["views"] == 230
 
 
 def test_campaign_filter(api_as, seeded, make_unit, make_user, make_campaign):

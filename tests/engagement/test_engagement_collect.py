@@ -7,9 +7,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from publisher.db import db
-from publisher.engagement.config import MEASURE_CODES
 from publisher.engagement.jobs import enqueue_engagement_round, job_id, round_key
-from publisher.engagement.models import EngagementDaily, EngagementSnapshot, EngagementTotals, InboxComment
+from publisher.engagement.models import (
+    EngagementDaily,
+    EngagementMonthly,
+    EngagementSnapshot,
+    EngagementTotals,
+    InboxComment,
+)
 from publisher.engagement.services import collect_engagement, due_deliveries
 from tests.engagement.conftest import NOW
 
@@ -44,8 +49,10 @@ def test_figures_are_collected_batched_and_stored(metrics_server, make_channel, 
     snaps = db.session.scalars(select(EngagementSnapshot).where(EngagementSnapshot.delivery_id == deliveries[2].id)
                                .order_by(EngagementSnapshot.measure)).all()
     assert [(s.measure, s.value) for s in snaps] == [(1, 102), (2, 5), (3, 1)]  # zero shares: no change point
-    day = db.session.get(EngagementDaily, (deliveries[2].id, MEASURE_CODES["views"], NOW.date()))
-    assert day.gained == 102
+    day = db.session.get(EngagementDaily, (deliveries[2].id, NOW.date()))
+    assert (day.views, day.reactions, day.comments, day.shares) == (102, 5, 1, 0)
+    month = db.session.get(EngagementMonthly, (deliveries[2].id, NOW.date().replace(day=1)))
+    assert month.views == 102
 
 
 def test_only_due_deliveries_are_picked_by_cadence(metrics_server, make_channel, make_delivery):

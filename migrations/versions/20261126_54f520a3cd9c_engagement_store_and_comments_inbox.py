@@ -1,8 +1,8 @@
 """engagement store and comments inbox
 
-Revision ID: 326ac039d742
+Revision ID: 54f520a3cd9c
 Revises: 65a8ba71a095
-Create Date: 2026-11-26 14:13:32.654930
+Create Date: 2026-11-26 14:17:26.238121
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '326ac039d742'
+revision = '54f520a3cd9c'
 down_revision = '65a8ba71a095'
 branch_labels = None
 depends_on = None
@@ -54,14 +54,31 @@ def upgrade():
 
     op.create_table('engagement_daily',
     sa.Column('delivery_id', sa.Integer(), nullable=False),
-    sa.Column('measure', sa.SmallInteger(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('gained', sa.BigInteger(), nullable=False),
+    sa.Column('views', sa.BigInteger(), nullable=False),
+    sa.Column('reactions', sa.BigInteger(), nullable=False),
+    sa.Column('comments', sa.BigInteger(), nullable=False),
+    sa.Column('shares', sa.BigInteger(), nullable=False),
+    sa.Column('watch_time', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_engagement_daily_delivery_id_deliveries'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('delivery_id', 'measure', 'day', name=op.f('pk_engagement_daily'))
+    sa.PrimaryKeyConstraint('delivery_id', 'day', name=op.f('pk_engagement_daily'))
     )
     with op.batch_alter_table('engagement_daily', schema=None) as batch_op:
-        batch_op.create_index('ix_engagement_daily_period', ['day'], unique=False, postgresql_include=['delivery_id', 'measure', 'gained'])
+        batch_op.create_index('ix_engagement_daily_period', ['day'], unique=False, postgresql_include=['delivery_id', 'views', 'reactions', 'comments', 'shares'])
+
+    op.create_table('engagement_monthly',
+    sa.Column('delivery_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('views', sa.BigInteger(), nullable=False),
+    sa.Column('reactions', sa.BigInteger(), nullable=False),
+    sa.Column('comments', sa.BigInteger(), nullable=False),
+    sa.Column('shares', sa.BigInteger(), nullable=False),
+    sa.Column('watch_time', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_engagement_monthly_delivery_id_deliveries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('delivery_id', 'month', name=op.f('pk_engagement_monthly'))
+    )
+    with op.batch_alter_table('engagement_monthly', schema=None) as batch_op:
+        batch_op.create_index('ix_engagement_monthly_period', ['month'], unique=False, postgresql_include=['delivery_id', 'views', 'reactions', 'comments', 'shares'])
 
     op.create_table('engagement_snapshots',
     sa.Column('delivery_id', sa.Integer(), nullable=False),
@@ -107,8 +124,12 @@ def downgrade():
         batch_op.drop_index('ix_engagement_snapshots_period', postgresql_include=['delivery_id', 'measure', 'value'])
 
     op.drop_table('engagement_snapshots')
+    with op.batch_alter_table('engagement_monthly', schema=None) as batch_op:
+        batch_op.drop_index('ix_engagement_monthly_period', postgresql_include=['delivery_id', 'views', 'reactions', 'comments', 'shares'])
+
+    op.drop_table('engagement_monthly')
     with op.batch_alter_table('engagement_daily', schema=None) as batch_op:
-        batch_op.drop_index('ix_engagement_daily_period', postgresql_include=['delivery_id', 'measure', 'gained'])
+        batch_op.drop_index('ix_engagement_daily_period', postgresql_include=['delivery_id', 'views', 'reactions', 'comments', 'shares'])
 
     op.drop_table('engagement_daily')
     with op.batch_alter_table('engagement_comments', schema=None) as batch_op:
