@@ -9,13 +9,12 @@ adds up to the totals.
 from __future__ import annotations
 
 import calendar
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import Integer, String, case, func, literal, select, tuple_, union_all
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit
@@ -194,7 +193,11 @@ def _sums(source: Any) -> list[Any]:
 
 
 def _scoped(stmt: Any, scope: Scope) -> Any:
-    stmt = stmt.where(Delivery.unit_id.in_(scope.unit_ids))
+    if scope.include_sub_units:
+        stmt = stmt.where(Delivery.unit_id.in_(select(Unit.id).where(
+            Unit.path.startswith(scope.unit.path, autoescape=True))))
+    else:
+        stmt = stmt.where(Delivery.unit_id == scope.unit.id)
     if scope.campaign is not None:
         stmt = stmt.where(Post.campaign_id == scope.campaign.id)
     return stmt
@@ -265,21 +268,69 @@ def change(current: dict[str, int], previous: dict[str, int]) -> dict[str, float
     return {m: (current[m] - previous[m]) / previous[m] if previous[m] else None for m in REPORTED_MEASURES}
 
 
+# Which breakdown a row of ``breakdown_rows`` belongs to: PostgreSQL's GROUPING() bit mask over
+# (post, channel, unit, campaign); a set's own columns are 0 bits.
+_SETS = {0b0111: "post", 0b1011: "channel", 0b1101: "unit", 0b1110: "campaign", 0b1111: "total"}
+
+
+def breakdown_rows(scope: Scope, period: Period) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
+    """ONE statement: the period's gains per post, per channel, per unit, per campaign and in total.
+
+    PostgreSQL computes every breakdown in one pass with GROUPING SETS; elsewhere (SQLite) the same sets are a
+    UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
+    """
+    source = gains_source(period)
+    sums = _sums(source)
+    base = (select().select_from(source).join(Delivery, Delivery.id == source.c.delivery_id)
+            .join(Post, Post.id == Delivery.post_id))
+    base = _scoped(base, scope)
+    if db.session.get_bind().dialect.name == "postgresql":
+        mask = func.grouping(Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id)
+        stmt = base.add_columns(mask.label("mask"), Delivery.post_id, Delivery.channel_id, Delivery.unit_id,
+                                Post.campaign_id, func.min(Post.title).label("title"), *sums).group_by(
+            func.grouping_sets(tuple_(Delivery.post_id), tuple_(Delivery.channel_id), tuple_(Delivery.unit_id),
+                               tuple_(Post.campaign_id), tuple_()))
+        out = []
+        for row in db.session.execute(stmt):
+            kind = _SETS[row.mask]
+            key = {"post": row.post_id, "channel": row.channel_id, "unit": row.unit_id,
+                   "campaign": row.campaign_id, "total": None}[kind]
+            out.append((kind, key, row.title if kind == "post" else None, tuple(int(v or 0) for v in row[-4:])))
+        return out
+    parts = []
+    for kind, column in (("post", Delivery.post_id), ("channel", Delivery.channel_id), ("unit", Delivery.unit_id),
+                         ("campaign", Post.campaign_id), ("total", None)):
+        key = column if column is not None else literal(None, Integer)
+        title = func.min(Post.title) if kind == "post" else literal(None, String)
+        part = base.add_columns(literal(kind).label("kind"), key.label("key"), title.label("title"), *sums)
+        parts.append(part.group_by(column) if column is not None else part)
+    stmt = union_all(*parts)
+    return [(row.kind, row.key, row.title, tuple(int(v or 0) for v in row[-4:])) for row in db.session.execute(stmt)]
+
+
 def engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
                       with_previous: bool = True) -> dict[str, Any]:
     """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period."""
-    rows = gained_rows(scope, period)
     totals = _zero()
-    by_channel: dict[int, dict[str, int]] = defaultdict(_zero)
-    by_post: dict[int, dict[str, int]] = defaultdict(_zero)
-    by_unit: dict[int, dict[str, int]] = defaultdict(_zero)
-    by_campaign: dict[int | None, dict[str, int]] = defaultdict(_zero)
-    for row in rows:
-        _add(totals, row)
-        _add(by_channel[row.channel_id], row)
-        _add(by_post[row.post_id], row)
-        _add(by_unit[row.unit_id], row)
-        _add(by_campaign[row.campaign_id], row)
+    by_channel: dict[int, dict[str, int]] = {}
+    by_unit: dict[int, dict[str, int]] = {}
+    by_campaign: dict[int | None, dict[str, int]] = {}
+    post_list: list[dict[str, Any]] = []
+    for kind, key, title, values in breakdown_rows(scope, period):
+        figures = dict(zip(REPORTED_MEASURES, values, strict=True))
+        if kind == "post":
+            post_list.append({"post_id": key, "title": title or "", "totals": figures})
+        elif kind == "channel":
+            by_channel[key] = figures
+        elif kind == "unit":
+            by_unit[key] = figures
+        elif kind == "campaign":
+            by_campaign[key] = figures
+        else:
+            totals = figures
+    if not post_list:
+        by_campaign = {}
+    post_list.sort(key=lambda p: (-p["totals"]["views"], -sum(p["totals"].values()), p["post_id"]))
 
     config = engagement_config(settings)
     channels = list(db.session.scalars(select(Channel).where(
@@ -289,11 +340,6 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
                      "measure_states": {m: config.mapping(c.kind).state(m) for m in REPORTED_MEASURES}}
                     for c in channels]
     channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
-
-    titles = dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(list(by_post) or [0])))
-                  .all())
-    post_list = [{"post_id": pid, "title": titles.get(pid, ""), "totals": t} for pid, t in by_post.items()]
-    post_list.sort(key=lambda p: (-p["totals"]["views"], -sum(p["totals"].values()), p["post_id"]))
 
     names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
         Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
