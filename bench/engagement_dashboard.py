@@ -265,7 +265,6 @@ def main() -> None:
             channel_freshness,
             engagement_report,
             resolve_scope,
-            trend,
         )
 
         root = get_root_unit()
@@ -280,8 +279,7 @@ def main() -> None:
 
         def dashboard() -> None:
             scope = resolve_scope(user, include_sub_units=True)
-            engagement_report(scope, period, settings)
-            trend(scope, period, "month")
+            engagement_report(scope, period, settings, trend_bucket="auto")  # a year: monthly trend, same statement
             channel_freshness(scope)
             db.session.rollback()
 

@@ -99,6 +99,7 @@ def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.session.remove()
+        db.engine.dispose()  # each test's app has its own pool: close it, or PostgreSQL runs out of connections
     shutil.rmtree(app_config["instance_path"], ignore_errors=True)
 
 

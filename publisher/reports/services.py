@@ -225,33 +225,16 @@ def period_totals(scope: Scope, period: Period) -> dict[str, int]:
 
 def trend(scope: Scope, period: Period, bucket: str = "auto") -> tuple[str, list[dict[str, Any]]]:
     """Gains per day, week (starting Monday) or month across the period, every bucket present (zeros too)."""
-    if bucket == "auto":
-        bucket = "day" if period.days <= 62 else "week" if period.days <= 190 else "month"
+    bucket = resolve_bucket(period, bucket)
     source = gains_source(period, monthly=bucket == "month")
     stmt = (select(source.c.day, *_sums(source)).select_from(source)
             .join(Delivery, Delivery.id == source.c.delivery_id))
     if scope.campaign is not None:
         stmt = stmt.join(Post, Post.id == Delivery.post_id)
     stmt = _scoped(stmt, scope).group_by(source.c.day)
-
-    def key(day: date) -> date:
-        if bucket == "week":
-            return day - timedelta(days=day.weekday())
-        if bucket == "month":
-            return day.replace(day=1)
-        return day
-
-    series: dict[date, dict[str, int]] = {}
-    day = period.start
-    while day <= period.end:
-        series.setdefault(key(day), dict.fromkeys(REPORTED_MEASURES, 0))
-        day += timedelta(days=1)
-    for row in db.session.execute(stmt):
-        day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
-        bucket_values = series[key(day)]
-        for m in REPORTED_MEASURES:
-            bucket_values[m] += int(getattr(row, m) or 0)
-    return bucket, [{"start": start, **values} for start, values in sorted(series.items())]
+    rows = [(row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)[:10]),
+             tuple(int(v or 0) for v in row[1:])) for row in db.session.execute(stmt)]
+    return bucket, _series(period, bucket, rows)
 
 
 def _zero() -> dict[str, int]:
@@ -269,12 +252,15 @@ def change(current: dict[str, int], previous: dict[str, int]) -> dict[str, float
 
 
 # Which breakdown a row of ``breakdown_rows`` belongs to: PostgreSQL's GROUPING() bit mask over
-# (post, channel, unit, campaign); a set's own columns are 0 bits.
-_SETS = {0b0111: "post", 0b1011: "channel", 0b1101: "unit", 0b1110: "campaign", 0b1111: "total"}
+# (post, channel, unit, campaign, day); a set's own column is a 0 bit.
+_SETS = {0b01111: "post", 0b10111: "channel", 0b11011: "unit", 0b11101: "campaign", 0b11110: "day",
+         0b11111: "total"}
 
 
-def breakdown_rows(scope: Scope, period: Period) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
-    """ONE statement: the period's gains per post, per channel, per unit, per campaign and in total.
+def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
+                   ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
+    """ONE statement: the period's gains per post, per channel, per unit, per campaign, in total, and (``days``)
+    per day of the gains source (whole months appear as their first day).
 
     PostgreSQL computes every breakdown in one pass with GROUPING SETS; elsewhere (SQLite) the same sets are a
     UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
@@ -284,41 +270,84 @@ def breakdown_rows(scope: Scope, period: Period) -> list[tuple[str, Any, str | N
     base = (select().select_from(source).join(Delivery, Delivery.id == source.c.delivery_id)
             .join(Post, Post.id == Delivery.post_id))
     base = _scoped(base, scope)
+    day = source.c.day
     if db.session.get_bind().dialect.name == "postgresql":
-        mask = func.grouping(Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id)
+        mask = func.grouping(Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id, day)
+        sets = [tuple_(Delivery.post_id), tuple_(Delivery.channel_id), tuple_(Delivery.unit_id),
+                tuple_(Post.campaign_id), tuple_()] + ([tuple_(day)] if days else [])
         stmt = base.add_columns(mask.label("mask"), Delivery.post_id, Delivery.channel_id, Delivery.unit_id,
-                                Post.campaign_id, func.min(Post.title).label("title"), *sums).group_by(
-            func.grouping_sets(tuple_(Delivery.post_id), tuple_(Delivery.channel_id), tuple_(Delivery.unit_id),
-                               tuple_(Post.campaign_id), tuple_()))
+                                Post.campaign_id, day, func.min(Post.title).label("title"), *sums
+                                ).group_by(func.grouping_sets(*sets))
         out = []
         for row in db.session.execute(stmt):
             kind = _SETS[row.mask]
-            key = {"post": row.post_id, "channel": row.channel_id, "unit": row.unit_id,
-                   "campaign": row.campaign_id, "total": None}[kind]
+            key = {"post": row.post_id, "channel": row.channel_id, "unit": row.unit_id, "campaign": row.campaign_id,
+                   "day": row.day, "total": None}[kind]
             out.append((kind, key, row.title if kind == "post" else None, tuple(int(v or 0) for v in row[-4:])))
         return out
     parts = []
-    for kind, column in (("post", Delivery.post_id), ("channel", Delivery.channel_id), ("unit", Delivery.unit_id),
-                         ("campaign", Post.campaign_id), ("total", None)):
+    groups: list[tuple[str, Any]] = [("post", Delivery.post_id), ("channel", Delivery.channel_id),
+                                     ("unit", Delivery.unit_id), ("campaign", Post.campaign_id), ("total", None)]
+    if days:
+        groups.append(("day", day))
+    for kind, column in groups:
         key = column if column is not None else literal(None, Integer)
+        if kind == "day":
+            key = func.cast(column, String)
         title = func.min(Post.title) if kind == "post" else literal(None, String)
         part = base.add_columns(literal(kind).label("kind"), key.label("key"), title.label("title"), *sums)
         parts.append(part.group_by(column) if column is not None else part)
-    stmt = union_all(*parts)
-    return [(row.kind, row.key, row.title, tuple(int(v or 0) for v in row[-4:])) for row in db.session.execute(stmt)]
+    out = []
+    for row in db.session.execute(union_all(*parts)):
+        key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
+        if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
+            key = int(key)
+        out.append((row.kind, key, row.title, tuple(int(v or 0) for v in row[-4:])))
+    return out
+
+
+def resolve_bucket(period: Period, bucket: str) -> str:
+    if bucket == "auto":
+        return "day" if period.days <= 62 else "week" if period.days <= 190 else "month"
+    return bucket
+
+
+def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]]) -> list[dict[str, Any]]:
+    def key(day: date) -> date:
+        if bucket == "week":
+            return day - timedelta(days=day.weekday())
+        if bucket == "month":
+            return day.replace(day=1)
+        return day
+
+    series: dict[date, dict[str, int]] = {}
+    day = period.start
+    while day <= period.end:
+        series.setdefault(key(day), dict.fromkeys(REPORTED_MEASURES, 0))
+        day += timedelta(days=1)
+    for day, values in rows:
+        bucket_values = series[key(day)]
+        for m, v in zip(REPORTED_MEASURES, values, strict=True):
+            bucket_values[m] += v
+    return [{"start": start, **values} for start, values in sorted(series.items())]
 
 
 def engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
-                      with_previous: bool = True) -> dict[str, Any]:
-    """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period."""
+                      with_previous: bool = True, trend_bucket: str | None = None) -> dict[str, Any]:
+    """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period; with
+    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement)."""
+    bucket = resolve_bucket(period, trend_bucket) if trend_bucket else None
     totals = _zero()
+    day_rows: list[tuple[date, tuple[int, ...]]] = []
     by_channel: dict[int, dict[str, int]] = {}
     by_unit: dict[int, dict[str, int]] = {}
     by_campaign: dict[int | None, dict[str, int]] = {}
     post_list: list[dict[str, Any]] = []
-    for kind, key, title, values in breakdown_rows(scope, period):
+    for kind, key, title, values in breakdown_rows(scope, period, days=bucket == "month"):
         figures = dict(zip(REPORTED_MEASURES, values, strict=True))
-        if kind == "post":
+        if kind == "day":
+            day_rows.append((key, values))
+        elif kind == "post":
             post_list.append({"post_id": key, "title": title or "", "totals": figures})
         elif kind == "channel":
             by_channel[key] = figures
@@ -360,6 +389,11 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     if scope.include_sub_units:
         report["by_unit"] = [{"unit_id": u.id, "name": u.name, "parent_id": u.parent_id,
                               "totals": dict(by_unit.get(u.id, _zero()))} for u in scope.units]
+    if bucket == "month":
+        report["trend"] = {"bucket": bucket, "series": _series(period, bucket, day_rows)}
+    elif bucket:
+        used, series = trend(scope, period, bucket)
+        report["trend"] = {"bucket": used, "series": series}
     if with_previous:
         previous = period.previous()
         previous_totals = period_totals(scope, previous)

@@ -93,10 +93,9 @@ def dashboard():  # type: ignore[no-untyped-def]
         return render_template("reports/dashboard.html", report=None, errors=exc.fields, args=request.args,
                                labels=measure_labels(), **_choices()), 422
     settings = current_settings()
-    report = engagement_report(scope, period, settings)
-    bucket_used, series = trend(scope, period, bucket)
+    report = engagement_report(scope, period, settings, trend_bucket=bucket)
     return render_template("reports/dashboard.html", report=report, period=period, scope=scope, preset=preset,
-                           bucket=bucket, bucket_used=bucket_used, series=series, errors={}, args=request.args,
+                           bucket=bucket, errors={}, args=request.args,
                            freshness=channel_freshness(scope), query=_query(period, scope, bucket),
                            labels=measure_labels(), now=utcnow(), **_choices())
 
@@ -153,8 +152,8 @@ def export(fmt: str):  # type: ignore[no-untyped-def]
     if fmt == "csv":
         return _attachment(export_csv(period, detail_rows(scope, period)), "text/csv; charset=utf-8",
                            _export_name(period, "csv"))
-    report = engagement_report(scope, period, current_settings())
-    bucket_used, series = trend(scope, period, bucket)
+    report = engagement_report(scope, period, current_settings(), trend_bucket=bucket)
+    bucket_used, series = report["trend"]["bucket"], report.pop("trend")["series"]
     if fmt == "xlsx":
         data = export_xlsx(period, report, detail_rows(scope, period), series)
         return _attachment(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
