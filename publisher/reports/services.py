@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, case, func, literal, select, tuple_, union_all
+from sqlalchemy import Date, Integer, String, case, func, literal, select, tuple_, union_all
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit
@@ -272,15 +272,19 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
     base = _scoped(base, scope)
     day = source.c.day
     if db.session.get_bind().dialect.name == "postgresql":
-        mask = func.grouping(Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id, day)
+        grouped = [Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id]
         sets = [tuple_(Delivery.post_id), tuple_(Delivery.channel_id), tuple_(Delivery.unit_id),
-                tuple_(Post.campaign_id), tuple_()] + ([tuple_(day)] if days else [])
-        stmt = base.add_columns(mask.label("mask"), Delivery.post_id, Delivery.channel_id, Delivery.unit_id,
-                                Post.campaign_id, day, func.min(Post.title).label("title"), *sums
-                                ).group_by(func.grouping_sets(*sets))
+                tuple_(Post.campaign_id), tuple_()]
+        if days:  # GROUPING() may only name grouped columns: the day joins the mask only when it is a set
+            grouped.append(day)
+            sets.append(tuple_(day))
+        stmt = base.add_columns(func.grouping(*grouped).label("mask"), Delivery.post_id, Delivery.channel_id,
+                                Delivery.unit_id, Post.campaign_id,
+                                (day if days else literal(None, Date)).label("day"),
+                                func.min(Post.title).label("title"), *sums).group_by(func.grouping_sets(*sets))
         out = []
         for row in db.session.execute(stmt):
-            kind = _SETS[row.mask]
+            kind = _SETS[row.mask if days else (row.mask << 1) | 1]
             key = {"post": row.post_id, "channel": row.channel_id, "unit": row.unit_id, "campaign": row.campaign_id,
                    "day": row.day, "total": None}[kind]
             out.append((kind, key, row.title if kind == "post" else None, tuple(int(v or 0) for v in row[-4:])))
