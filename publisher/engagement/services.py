@@ -336,8 +336,9 @@ def store_comments(delivery: Delivery, channel: Channel, remote: list[RemoteComm
 
 def inbox_comments(user: User, *, channel_id: int | None = None, post_id: int | None = None,
                    campaign_id: int | None = None, limit: int = 100, offset: int = 0) -> list[InboxComment]:
-    """The comments the user may see, newest first, filtered by channel, post and campaign."""
-    stmt = select(InboxComment).where(visible_filter(user, InboxComment.unit_id))
+    """The comments the user may see (not staff answers: those show under their comment), newest first,
+    filtered by channel, post and campaign."""
+    stmt = select(InboxComment).where(visible_filter(user, InboxComment.unit_id), InboxComment.state != "reply")
     if channel_id is not None:
         stmt = stmt.where(InboxComment.channel_id == channel_id)
     if post_id is not None:

@@ -182,8 +182,7 @@ def comments():  # type: ignore[no-untyped-def]
         campaign_id = parse_id(args.get("campaign_id"), "campaign_id")
     except ValidationFailed:
         channel_id = post_id = campaign_id = None
-    rows = [c for c in inbox_comments(current_user, channel_id=channel_id, post_id=post_id, campaign_id=campaign_id)
-            if c.state != "reply"]
+    rows = inbox_comments(current_user, channel_id=channel_id, post_id=post_id, campaign_id=campaign_id)
     channels = db.session.scalars(select(Channel).where(visible_filter(current_user, Channel.unit_id))
                                   .order_by(Channel.name)).all()
     return render_template("reports/comments.html", comments=rows, replies=replies_to([c.id for c in rows]),
