@@ -295,6 +295,7 @@ def main() -> None:
                   "previous_start": previous.start, "previous_last_month": previous.end.replace(day=1)}
 
         def hand_tuned() -> None:
+            db.session.execute(text("SET LOCAL work_mem = '64MB'"))  # as the report service does
             db.session.execute(text(HAND_TUNED), params).all()
             db.session.rollback()
 

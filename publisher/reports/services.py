@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Integer, String, case, func, literal, select, tuple_, union_all
+from sqlalchemy import BigInteger, Date, Integer, String, case, cast, func, literal, select, text, tuple_, union_all
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit
@@ -189,7 +189,8 @@ def gains_source(period: Period, *, monthly: bool = True) -> Any:
 
 
 def _sums(source: Any) -> list[Any]:
-    return [func.coalesce(func.sum(source.c[name]), 0).label(name) for name in REPORTED_MEASURES]
+    # cast: PostgreSQL's sum(bigint) is numeric, which would arrive as Decimal
+    return [cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name) for name in REPORTED_MEASURES]
 
 
 def _scoped(stmt: Any, scope: Scope) -> Any:
@@ -272,6 +273,8 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
     base = _scoped(base, scope)
     day = source.c.day
     if db.session.get_bind().dialect.name == "postgresql":
+        # The grouping sets hash every post of the period: room in memory, or PostgreSQL sorts on disk.
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
         grouped = [Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id]
         sets = [tuple_(Delivery.post_id), tuple_(Delivery.channel_id), tuple_(Delivery.unit_id),
                 tuple_(Post.campaign_id), tuple_()]
@@ -283,11 +286,16 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
                                 (day if days else literal(None, Date)).label("day"),
                                 func.min(Post.title).label("title"), *sums).group_by(func.grouping_sets(*sets))
         out = []
-        for row in db.session.execute(stmt):
-            kind = _SETS[row.mask if days else (row.mask << 1) | 1]
-            key = {"post": row.post_id, "channel": row.channel_id, "unit": row.unit_id, "campaign": row.campaign_id,
-                   "day": row.day, "total": None}[kind]
-            out.append((kind, key, row.title if kind == "post" else None, tuple(int(v or 0) for v in row[-4:])))
+        sets_by_mask = _SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}
+        # Plain tuples and positions: this loop meets every post of the period (tens of thousands of rows).
+        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in db.session.execute(stmt):
+            kind = sets_by_mask[mask]
+            if kind == "post":
+                out.append((kind, post_id, title, tuple(values)))
+            else:
+                key = (channel_id if kind == "channel" else unit_id if kind == "unit" else
+                       campaign_id if kind == "campaign" else day_value if kind == "day" else None)
+                out.append((kind, key, None, tuple(values)))
         return out
     parts = []
     groups: list[tuple[str, Any]] = [("post", Delivery.post_id), ("channel", Delivery.channel_id),
