@@ -5,6 +5,13 @@ from publisher.audit import AuditEntry  # noqa: F401
 from publisher.channels.models import Channel  # noqa: F401
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostRevision, Variant  # noqa: F401
 from publisher.feeds.models import Item, Source  # noqa: F401
+from publisher.engagement.models import (  # noqa: F401
+    EngagementDaily,
+    EngagementMonthly,
+    EngagementSnapshot,
+    EngagementTotals,
+    InboxComment,
+)
 from publisher.scheduler.models import Delivery, DeliveryAttempt  # noqa: F401
 from publisher.hierarchy.models import AdoptedPost, Kit, KitPost, KitRecipient  # noqa: F401
 from publisher.channels.youtube_quota import YouTubeQuotaUsage  # noqa: F401

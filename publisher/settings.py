@@ -140,6 +140,7 @@ class Settings:
     google_token_url: str = "https://oauth2.googleapis.com/token"
     google_client_id: str | None = None
     google_client_secret: str | None = None
+    engagement_config: Path | None = None  # a TOML file overriding publisher/engagement/engagement.toml
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -179,6 +180,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "GOOGLE_TOKEN_URL": ("google_token_url", _parse_url),
     "GOOGLE_CLIENT_ID": ("google_client_id", _parse_str),
     "GOOGLE_CLIENT_SECRET": ("google_client_secret", _parse_str),
+    "ENGAGEMENT_CONFIG": ("engagement_config", lambda raw: Path(_parse_str(raw)).expanduser()),
 }
 
 

@@ -34,6 +34,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "web.channels_ui:bp",
     "web.feeds_ui:bp",
     "web.moderation:bp",
+    "web.reports:bp",
 )
 
 migrate = Migrate()

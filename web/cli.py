@@ -18,7 +18,10 @@ from publisher.settings import SettingsError
 log = logging.getLogger("publisher")
 
 # Areas add their command groups here: (name, import path of a click command/group).
-EXTRA_COMMANDS: list[tuple[str, str]] = [("feeds", "web.feeds_cli:feeds")]
+EXTRA_COMMANDS: list[tuple[str, str]] = [
+    ("feeds", "web.feeds_cli:feeds"),
+    ("engagement", "web.reports.cli:engagement"),
+]
 
 
 def _app(overrides: dict[str, Any] | None = None) -> Flask:

@@ -1,0 +1,146 @@
+"""The engagement store: change-point snapshots per delivery and measure, daily and monthly roll-ups of gains,
+the latest totals per delivery, and the unified comments inbox.
+
+Sized for tens of millions of snapshot rows on PostgreSQL: rows are narrow (no surrogate key; the measure is a
+small integer, see ``config.MEASURE_CODES``), the primary key is the (delivery, measure, time) index that
+"value at a moment" lookups need, and period aggregates read covering indexes. See the README for monthly
+partitioning.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from publisher.db import JSONType, db, utcnow
+
+COMMENT_STATES = ("new", "answered", "reply", "hidden")
+
+
+class EngagementSnapshot(db.Model):
+    """A measure's cumulative value for one delivery at one moment. Only changes are stored (a collection that
+    reads the same figure adds no row), and values never go down, so "the value at T" is the newest row at or
+    before T."""
+
+    __tablename__ = "engagement_snapshots"
+    __table_args__ = (
+        Index("ix_engagement_snapshots_period", "collected_at",
+              postgresql_include=["delivery_id", "measure", "value"]),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    measure: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    collected_at: Mapped[datetime] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+    def __repr__(self) -> str:
+        return f"<EngagementSnapshot d={self.delivery_id} m={self.measure} {self.collected_at:%Y-%m-%d %H:%M} {self.value}>"
+
+
+class _Gains:
+    """What was gained in each measure (one row per delivery and period: narrower than a row per measure)."""
+
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    reactions: Mapped[int] = mapped_column(BigInteger, default=0)
+    comments: Mapped[int] = mapped_column(BigInteger, default=0)
+    shares: Mapped[int] = mapped_column(BigInteger, default=0)
+    watch_time: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EngagementDaily(_Gains, db.Model):
+    """What a delivery gained on one day (the organisation's time zone): the increase of its snapshots over that
+    day. A period's gain (value at its end minus value before its start) is the sum of its days, so reports read
+    these rows (and the monthly ones for whole months) instead of scanning snapshots."""
+
+    __tablename__ = "engagement_daily"
+    __table_args__ = (
+        Index("ix_engagement_daily_period", "day",
+              postgresql_include=["delivery_id", "views", "reactions", "comments", "shares"]),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<EngagementDaily d={self.delivery_id} {self.day} +{self.views}>"
+
+
+class EngagementMonthly(_Gains, db.Model):
+    """The same gains per calendar month (``month`` is its first day), so a year is about four rows per post."""
+
+    __tablename__ = "engagement_monthly"
+    __table_args__ = (
+        Index("ix_engagement_monthly_period", "month",
+              postgresql_include=["delivery_id", "views", "reactions", "comments", "shares"]),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<EngagementMonthly d={self.delivery_id} {self.month} +{self.views}>"
+
+
+class EngagementTotals(db.Model):
+    """The latest known figures of one delivery, with when they were read (their age), the last failed
+    attempt, when the next collection is due, and whether the remote post was removed."""
+
+    __tablename__ = "engagement_totals"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    reactions: Mapped[int] = mapped_column(BigInteger, default=0)
+    comments: Mapped[int] = mapped_column(BigInteger, default=0)
+    shares: Mapped[int] = mapped_column(BigInteger, default=0)
+    watch_time: Mapped[int | None] = mapped_column(BigInteger)
+    collected_at: Mapped[datetime | None]  # the figures above were read then
+    attempted_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    removed: Mapped[bool] = mapped_column(default=False)
+    removed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    measure_states: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # {"views": "retired"}
+
+    def value(self, measure: str) -> int:
+        return int(getattr(self, measure) or 0)
+
+    def age(self, now: datetime | None = None) -> timedelta | None:
+        if self.collected_at is None:
+            return None
+        return (now or datetime.now(UTC)) - self.collected_at
+
+    def __repr__(self) -> str:
+        return f"<EngagementTotals d={self.delivery_id} v={self.views} r={self.reactions} removed={self.removed}>"
+
+
+class InboxComment(db.Model):
+    """A comment from any channel (Facebook, YouTube, the website), or a staff answer sent from Loa."""
+
+    __tablename__ = "engagement_comments"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "remote_id", name="uq_engagement_comments_channel_remote"),
+        Index("ix_engagement_comments_unit_created", "unit_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"), index=True)
+    remote_id: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("engagement_comments.id", ondelete="SET NULL"))
+    parent_remote_id: Mapped[str | None] = mapped_column(String(200))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="new")
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    parent: Mapped[InboxComment | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<InboxComment {self.id} channel={self.channel_id} {self.state}>"

@@ -1,0 +1,406 @@
+"""Engagement collection: which deliveries are due, reading their figures through the channel adapters in
+batches, storing snapshots, daily gains and latest totals; and the comments inbox.
+
+Figures never go backwards: a read lower than the stored value (a partial or lagging answer) is ignored. A
+channel that fails to answer leaves the last known figures in place (their ``collected_at`` tells their age);
+a remote post reported as removed keeps its figures and history and is no longer collected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from publisher.accounts.models import User
+from publisher.accounts.services import can_see_unit, require_role, visible_filter
+from publisher.audit import record
+from publisher.channels.base import ChannelError, ErrorKind, Metrics, RemoteComment
+from publisher.channels.models import Channel
+from publisher.channels.services import adapter_for
+from publisher.content.models import Post
+from publisher.db import db, utcnow
+from publisher.engagement.config import MEASURE_CODES, MEASURES, EngagementConfig, engagement_config
+from publisher.engagement.models import (
+    EngagementDaily,
+    EngagementMonthly,
+    EngagementSnapshot,
+    EngagementTotals,
+    InboxComment,
+)
+from publisher.errors import NotFound, ValidationFailed
+from publisher.scheduler.models import Delivery
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_FAILURE = timedelta(minutes=15)
+DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)
+CLAIM_FOR = timedelta(minutes=10)  # a round's jobs own their deliveries this long before another round may
+
+
+@dataclass
+class RoundResult:
+    """What one collection round (or one channel batch job) did, in deliveries."""
+
+    updated: int = 0
+    failed: int = 0
+    deferred: int = 0
+    removed: int = 0
+    comments: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: RoundResult) -> None:
+        self.updated += other.updated
+        self.failed += other.failed
+        self.deferred += other.deferred
+        self.removed += other.removed
+        self.comments += other.comments
+        self.errors.extend(other.errors)
+
+
+def current_settings() -> Settings:
+    return current_app.extensions["publisher.settings"]
+
+
+def local_day(moment: datetime, settings: Settings) -> date:
+    return moment.astimezone(settings.zone).date()
+
+
+# --- picking what to collect -----------------------------------------------------------------------------
+
+
+def due_deliveries(now: datetime, *, every_published: bool = False) -> dict[int, list[int]]:
+    """Published deliveries due for collection, grouped by channel: {channel_id: [delivery_id, ...]}.
+
+    Due means never collected, or ``next_due_at`` reached; ``every_published`` takes every published delivery
+    whose remote post has not been removed, whatever its cadence.
+    """
+    stmt = (select(Delivery.channel_id, Delivery.id)
+            .outerjoin(EngagementTotals, EngagementTotals.delivery_id == Delivery.id)
+            .where(Delivery.state == "published", Delivery.remote_id.is_not(None),
+                   or_(EngagementTotals.delivery_id.is_(None), EngagementTotals.removed.is_(False))))
+    if not every_published:
+        stmt = stmt.where(or_(EngagementTotals.delivery_id.is_(None), EngagementTotals.next_due_at <= now))
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for channel_id, delivery_id in db.session.execute(stmt.order_by(Delivery.channel_id, Delivery.id)):
+        grouped[channel_id].append(delivery_id)
+    return dict(grouped)
+
+
+def next_due(delivery: Delivery, now: datetime, config: EngagementConfig) -> datetime | None:
+    """When to collect again: by the post's age (frequent while fresh); None past the last cadence step."""
+    published = delivery.published_at or now
+    interval = config.interval(now - published)
+    return now + interval if interval is not None else None
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _totals_for(delivery_ids: list[int]) -> dict[int, EngagementTotals]:
+    rows = db.session.scalars(select(EngagementTotals).where(EngagementTotals.delivery_id.in_(delivery_ids)))
+    found = {row.delivery_id: row for row in rows}
+    for delivery_id in delivery_ids:
+        if delivery_id not in found:
+            row = EngagementTotals(delivery_id=delivery_id, views=0, reactions=0, comments=0, shares=0,
+                                   removed=False, measure_states={})
+            db.session.add(row)
+            found[delivery_id] = row
+    return found
+
+
+def claim_deliveries(delivery_ids: list[int], now: datetime) -> None:
+    """Hold deliveries for the jobs just planned, so the next periodic round does not queue them again."""
+    for totals in _totals_for(delivery_ids).values():
+        totals.next_due_at = now + CLAIM_FOR
+    db.session.flush()
+
+
+# --- collecting ------------------------------------------------------------------------------------------
+
+
+def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_columns: tuple[str, ...] = ()) -> None:
+    """INSERT … ON CONFLICT on PostgreSQL and SQLite: ignore duplicates, or add ``add_columns`` to the stored row."""
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(model).values(rows)
+    if not add_columns:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    else:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
+            name: getattr(model, name) + getattr(stmt.excluded, name) for name in add_columns})
+    db.session.execute(stmt)
+
+
+def store_metrics(delivery: Delivery, kind: str, metrics: Metrics, totals: EngagementTotals, now: datetime,
+                  config: EngagementConfig, settings: Settings) -> tuple[bool, bool]:
+    """Store one answer for one delivery. Returns (figures read, comment count rose)."""
+    totals.attempted_at = now
+    if metrics.removed:
+        if not totals.removed:
+            totals.removed, totals.removed_at = True, now
+            log.info("delivery %s: remote post %s removed; figures and history kept", delivery.id, delivery.remote_id)
+        totals.next_due_at = None
+        totals.last_error = None
+        return True, False
+    mapping = config.mapping(kind)
+    values = mapping.read(dict(metrics.values or {}))
+    states: dict[str, str] = {}
+    snapshots: list[dict[str, Any]] = []
+    gains = dict.fromkeys(MEASURES, 0)
+    day = local_day(now, settings)
+    comments_rose = False
+    for measure in MEASURES:
+        state = mapping.state(measure)
+        if state != "ok":
+            if state == "retired":
+                states[measure] = "retired"
+            continue
+        new = values.get(measure)
+        if new is None:
+            states[measure] = "missing"  # the platform did not say: keep the last known value
+            continue
+        old = getattr(totals, measure)
+        if old is not None and new <= old:
+            continue  # unchanged, or a partial read lower than what we know: figures never go backwards
+        gained = new - (old or 0)
+        setattr(totals, measure, new)
+        code = MEASURE_CODES[measure]
+        snapshots.append({"delivery_id": delivery.id, "measure": code, "collected_at": now, "value": new})
+        gains[measure] = gained
+        if measure == "comments" and gained:
+            comments_rose = True
+    _upsert(EngagementSnapshot, snapshots, ["delivery_id", "measure", "collected_at"])
+    if any(gains.values()):
+        _upsert(EngagementDaily, [{"delivery_id": delivery.id, "day": day, **gains}], ["delivery_id", "day"], MEASURES)
+        _upsert(EngagementMonthly, [{"delivery_id": delivery.id, "month": day.replace(day=1), **gains}],
+                ["delivery_id", "month"], MEASURES)
+    totals.measure_states = states
+    totals.collected_at = now
+    totals.last_error = None
+    totals.next_due_at = next_due(delivery, now, config)
+    return True, comments_rose
+
+
+def _mark_failed(totals: EngagementTotals, now: datetime, message: str, retry_at: datetime) -> None:
+    totals.attempted_at = now
+    totals.last_error = message[:2000]
+    totals.next_due_at = retry_at
+
+
+def collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | None = None,
+                    settings: Settings | None = None) -> RoundResult:
+    """Read the figures of these deliveries of one channel, in batches; quota-aware. Flushes, never commits."""
+    now = now or utcnow()
+    settings = settings or current_settings()
+    config = engagement_config(settings)
+    result = RoundResult()
+    channel = db.session.get(Channel, channel_id)
+    if channel is None or not delivery_ids:
+        return result
+    deliveries = list(db.session.scalars(
+        select(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.channel_id == channel_id,
+                               Delivery.state == "published", Delivery.remote_id.is_not(None))
+        .order_by(Delivery.id)))
+    totals = _totals_for([d.id for d in deliveries])
+    deliveries = [d for d in deliveries if not totals[d.id].removed]
+    if not deliveries:
+        return result
+    try:
+        adapter = adapter_for(channel, settings)
+    except Exception as exc:  # unknown kind, undecryptable secrets: keep figures, say why
+        log.warning("channel %s: no adapter for engagement: %s", channel_id, exc)
+        for d in deliveries:
+            _mark_failed(totals[d.id], now, str(exc), now + RETRY_AFTER_FAILURE)
+        result.failed += len(deliveries)
+        result.errors.append(f"channel {channel_id}: {exc}")
+        return result
+
+    batches = list(_chunks(deliveries, config.batch_size(channel.kind)))
+    comment_fetches: list[Delivery] = []
+    for index, batch in enumerate(batches):
+        try:
+            answers = adapter.fetch_metrics([d.remote_id for d in batch if d.remote_id])
+        except ChannelError as exc:
+            if exc.kind == ErrorKind.RATE_LIMITED:
+                wait = timedelta(seconds=exc.retry_after) if exc.retry_after else DEFAULT_RATE_LIMIT_WAIT
+                rest = [d for later in batches[index:] for d in later]
+                for d in rest:
+                    _mark_failed(totals[d.id], now, str(exc), now + wait)
+                result.deferred += len(rest)
+                result.errors.append(f"channel {channel_id}: rate limited, retry after {wait}")
+                log.info("channel %s: rate limited; %s deliveries deferred by %s", channel_id, len(rest), wait)
+                break
+            retry = now + RETRY_AFTER_FAILURE
+            stop = exc.kind == ErrorKind.AUTH_EXPIRED
+            failing = [d for later in batches[index:] for d in later] if stop else batch
+            for d in failing:
+                _mark_failed(totals[d.id], now, str(exc), retry)
+            result.failed += len(failing)
+            result.errors.append(f"channel {channel_id}: {exc}")
+            log.warning("channel %s: engagement read failed (%s): %s", channel_id, exc.kind, exc)
+            if stop:
+                break
+            continue
+        except Exception as exc:  # a time-out or an adapter bug: this batch keeps its last figures
+            log.warning("channel %s: engagement read failed: %r", channel_id, exc)
+            for d in batch:
+                _mark_failed(totals[d.id], now, f"{exc.__class__.__name__}: {exc}", now + RETRY_AFTER_FAILURE)
+            result.failed += len(batch)
+            result.errors.append(f"channel {channel_id}: {exc.__class__.__name__}")
+            continue
+        for d in batch:
+            metrics = answers.get(d.remote_id) if isinstance(answers, dict) else None
+            if metrics is None:
+                _mark_failed(totals[d.id], now, "the platform gave no figures for this post", now + RETRY_AFTER_FAILURE)
+                result.failed += 1
+                continue
+            _read, comments_rose = store_metrics(d, channel.kind, metrics, totals[d.id], now, config, settings)
+            if metrics.removed:
+                result.removed += 1
+            else:
+                result.updated += 1
+            if comments_rose:
+                comment_fetches.append(d)
+    for d in comment_fetches:
+        result.comments += pull_comments(d, adapter, channel, now)
+    db.session.flush()
+    return result
+
+
+def collect_engagement(now: datetime | None = None, *, every_published: bool = False,
+                       settings: Settings | None = None) -> RoundResult:
+    """One collection round, inline: every due delivery (or every published one), channel by channel."""
+    now = now or utcnow()
+    result = RoundResult()
+    for channel_id, delivery_ids in due_deliveries(now, every_published=every_published).items():
+        result.add(collect_channel(channel_id, delivery_ids, now, settings))
+    return result
+
+
+# --- comments inbox --------------------------------------------------------------------------------------
+
+
+def pull_comments(delivery: Delivery, adapter: Any, channel: Channel, now: datetime) -> int:
+    """Fetch new comments of one delivery into the inbox; a failure is logged and leaves the inbox as it was."""
+    since = db.session.scalar(select(func.max(InboxComment.created_at))
+                              .where(InboxComment.delivery_id == delivery.id, InboxComment.state != "reply"))
+    try:
+        remote: list[RemoteComment] = adapter.fetch_comments(delivery.remote_id, since=since)
+    except (ChannelError, NotImplementedError) as exc:
+        log.info("delivery %s: comments not fetched: %s", delivery.id, exc)
+        return 0
+    except Exception as exc:
+        log.warning("delivery %s: comments not fetched: %r", delivery.id, exc)
+        return 0
+    return store_comments(delivery, channel, remote, now)
+
+
+def store_comments(delivery: Delivery, channel: Channel, remote: list[RemoteComment], now: datetime) -> int:
+    known = set(db.session.scalars(select(InboxComment.remote_id).where(
+        InboxComment.channel_id == channel.id, InboxComment.remote_id.in_([c.remote_id for c in remote] or [""]))))
+    added = 0
+    for comment in remote:
+        if comment.remote_id in known:
+            continue
+        created = comment.created_at if comment.created_at.tzinfo else comment.created_at.replace(tzinfo=UTC)
+        parent_id = None
+        if comment.parent_remote_id:
+            parent_id = db.session.scalar(select(InboxComment.id).where(
+                InboxComment.channel_id == channel.id, InboxComment.remote_id == comment.parent_remote_id))
+        db.session.add(InboxComment(
+            channel_id=channel.id, unit_id=delivery.unit_id, delivery_id=delivery.id, post_id=delivery.post_id,
+            remote_id=comment.remote_id[:200], parent_remote_id=comment.parent_remote_id, parent_id=parent_id,
+            author_name=(comment.author_name or "")[:200], message=comment.message or "", created_at=created,
+            fetched_at=now, state="new"))
+        known.add(comment.remote_id)
+        added += 1
+    db.session.flush()
+    return added
+
+
+def inbox_comments(user: User, *, channel_id: int | None = None, post_id: int | None = None,
+                   campaign_id: int | None = None, limit: int = 100, offset: int = 0) -> list[InboxComment]:
+    """The comments the user may see (not staff answers: those show under their comment), newest first,
+    filtered by channel, post and campaign."""
+    stmt = select(InboxComment).where(visible_filter(user, InboxComment.unit_id), InboxComment.state != "reply")
+    if channel_id is not None:
+        stmt = stmt.where(InboxComment.channel_id == channel_id)
+    if post_id is not None:
+        stmt = stmt.where(InboxComment.post_id == post_id)
+    if campaign_id is not None:
+        stmt = stmt.where(InboxComment.post_id.in_(select(Post.id).where(Post.campaign_id == campaign_id)))
+    stmt = stmt.order_by(InboxComment.created_at.desc(), InboxComment.id.desc()).limit(limit).offset(offset)
+    return list(db.session.scalars(stmt))
+
+
+def get_comment(comment_id: int, user: User) -> InboxComment:
+    comment = db.session.get(InboxComment, comment_id)
+    if comment is None:
+        raise NotFound(_l("No such comment."))
+    channel = db.session.get(Channel, comment.channel_id)
+    if channel is None or not can_see_unit(user, channel.unit.path):
+        raise NotFound(_l("No such comment."))
+    return comment
+
+
+def answer_comment(comment: InboxComment, user: User, message: str, settings: Settings | None = None) -> InboxComment:
+    """Post a staff answer on the platform, then keep it in the inbox (only once the platform took it).
+
+    Raises ChannelError when the platform refuses or does not answer; nothing is stored then.
+    """
+    channel = db.session.get(Channel, comment.channel_id)
+    require_role(user, "editor", channel.unit)
+    message = (message or "").strip()
+    if not message:
+        raise ValidationFailed({"message": _l("Write an answer first.")})
+    if len(message) > 8000:
+        raise ValidationFailed({"message": _l("At most %(n)s characters.", n=8000)})
+    adapter = adapter_for(channel, settings or current_settings())
+    remote_id = adapter.reply_comment(comment.remote_id, message)
+    now = utcnow()
+    reply = InboxComment(channel_id=comment.channel_id, unit_id=comment.unit_id, delivery_id=comment.delivery_id,
+                         post_id=comment.post_id, remote_id=str(remote_id)[:200], parent_id=comment.id,
+                         parent_remote_id=comment.remote_id, author_name=user.display_name[:200], message=message,
+                         created_at=now, fetched_at=now, state="reply", staff_user_id=user.id)
+    db.session.add(reply)
+    comment.state = "answered"
+    db.session.flush()
+    record(user, "comment.answer", comment, reply_remote_id=reply.remote_id)
+    return reply
+
+
+def replies_to(comment_ids: list[int]) -> dict[int, list[InboxComment]]:
+    if not comment_ids:
+        return {}
+    out: dict[int, list[InboxComment]] = defaultdict(list)
+    for reply in db.session.scalars(select(InboxComment).where(InboxComment.parent_id.in_(comment_ids))
+                                    .order_by(InboxComment.created_at)):
+        out[reply.parent_id].append(reply)  # type: ignore[index]
+    return out
+
+
+def totals_for_deliveries(delivery_ids: list[int]) -> dict[int, EngagementTotals]:
+    if not delivery_ids:
+        return {}
+    return {row.delivery_id: row for row in db.session.scalars(
+        select(EngagementTotals).where(EngagementTotals.delivery_id.in_(delivery_ids)))}
+
+
+__all__ = ["RoundResult", "collect_engagement", "collect_channel", "due_deliveries", "store_metrics",
+           "inbox_comments", "answer_comment", "get_comment"]

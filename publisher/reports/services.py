@@ -1,0 +1,477 @@
+"""Engagement reports. "Gained from ``start`` to ``end``" is, per delivery and measure, the value at the end of
+``end`` minus the value before ``start`` (days in the organisation's time zone). Because the collector keeps
+per-day gains (``engagement_daily``), that difference is the sum of the period's days, so a report is one
+aggregate query over small rows (whole months from the monthly roll-up, edge days from the daily one),
+grouped once; every breakdown is summed from that same result, so each one
+adds up to the totals.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, Date, Integer, String, case, cast, func, literal, select, text, tuple_, union_all
+
+from publisher.accounts.models import Unit, User
+from publisher.accounts.services import can_see_unit
+from publisher.channels.models import Channel
+from publisher.content.models import Campaign, Post
+from publisher.content.services import get_campaign
+from publisher.db import db
+from publisher.engagement.config import REPORTED_MEASURES, engagement_config
+from publisher.engagement.models import EngagementDaily, EngagementMonthly, EngagementTotals
+from publisher.errors import NotFound, ValidationFailed
+from publisher.scheduler.models import Delivery
+from publisher.settings import Settings
+
+MAX_DAYS = 3700
+PRESETS = ("month", "previous_month", "quarter", "previous_quarter", "half", "previous_half", "year",
+           "previous_year")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days from ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+def _parse_date(raw: Any) -> date | None:
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip()[:10]) if len(raw.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_period(start_raw: Any, end_raw: Any) -> Period:
+    """A period from two ISO dates; 422 naming the fields that are missing, malformed or out of order."""
+    problems: dict[str, Any] = {}
+    start, end = _parse_date(start_raw), _parse_date(end_raw)
+    for key, raw, value in (("from", start_raw, start), ("to", end_raw, end)):
+        if raw in (None, ""):
+            problems[key] = _l("A date is required (YYYY-MM-DD).")
+        elif value is None:
+            problems[key] = _l("Not a valid date; use YYYY-MM-DD.")
+    if start and end and end < start:
+        problems["to"] = _l("The end date must not be before the start date.")
+    if start and end and (end - start).days >= MAX_DAYS:
+        problems["to"] = _l("A report covers at most %(n)s days.", n=MAX_DAYS)
+    if problems:
+        raise ValidationFailed(problems)
+    return Period(start, end)  # type: ignore[arg-type]
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def preset_period(name: str, today: date) -> Period:
+    """Month, quarter, six months (half) or year containing ``today``, or the one before it."""
+    if name not in PRESETS:
+        raise ValidationFailed({"period": _l("Unknown period.")})
+    previous = name.startswith("previous_")
+    kind = name.removeprefix("previous_")
+    months = {"month": 1, "quarter": 3, "half": 6, "year": 12}[kind]
+    first_month = (today.month - 1) // months * months + 1
+    year = today.year
+    if previous:
+        first_month -= months
+        if first_month < 1:
+            first_month += 12
+            year -= 1
+    last_month = first_month + months - 1
+    return Period(date(year, first_month, 1), _month_end(year, last_month))
+
+
+# --- scope -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    unit: Unit
+    units: tuple[Unit, ...]  # the unit, plus every unit below it when sub-units are included
+    include_sub_units: bool
+    campaign: Campaign | None
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return [u.id for u in self.units]
+
+
+def parse_flag(raw: Any, key: str) -> bool:
+    if raw is None or raw == "":
+        return False
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValidationFailed({key: _l("Use true or false.")})
+
+
+def parse_id(raw: Any, key: str) -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValidationFailed({key: _l("Not a valid id.")}) from None
+    if value < 1:
+        raise ValidationFailed({key: _l("Not a valid id.")})
+    return value
+
+
+def resolve_scope(user: User, unit_id: int | None = None, include_sub_units: bool = False,
+                  campaign_id: int | None = None) -> Scope:
+    """The units (and campaign) a report covers; 404 for anything the user may not see."""
+    unit = user.unit if unit_id is None else db.session.get(Unit, unit_id)
+    if unit is None or not can_see_unit(user, unit.path):
+        raise NotFound(_l("No such organisation unit."))
+    if include_sub_units:
+        units = tuple(db.session.scalars(select(Unit).where(Unit.path.startswith(unit.path, autoescape=True))
+                                         .order_by(Unit.path)))
+    else:
+        units = (unit,)
+    campaign = get_campaign(campaign_id, user) if campaign_id is not None else None
+    return Scope(unit, units, include_sub_units, campaign)
+
+
+# --- the aggregate ---------------------------------------------------------------------------------------
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _whole_months(period: Period) -> tuple[date, date] | None:
+    """The first and last day of the whole calendar months inside the period, if there is one."""
+    first = period.start if period.start.day == 1 else _month_end(period.start.year, period.start.month) + timedelta(1)
+    last = period.end if period.end == _month_end(period.end.year, period.end.month) else \
+        _month_start(period.end) - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def gains_source(period: Period, *, monthly: bool = True) -> Any:
+    """Per delivery and day (or month), what was gained within the period: whole months from the monthly roll-up,
+    the days at either edge from the daily one; a UNION ALL subquery with columns delivery_id, day and the
+    measures."""
+    d, m = EngagementDaily, EngagementMonthly
+    columns = [getattr(d, name) for name in REPORTED_MEASURES]
+    whole = _whole_months(period) if monthly else None
+    if whole is None:
+        return (select(d.delivery_id, d.day.label("day"), *columns)
+                .where(d.day >= period.start, d.day <= period.end).subquery("gains"))
+    first, last = whole
+    parts = [select(m.delivery_id, m.month.label("day"), *[getattr(m, name) for name in REPORTED_MEASURES])
+             .where(m.month >= first, m.month <= _month_start(last))]
+    if period.start < first:
+        parts.append(select(d.delivery_id, d.day.label("day"), *columns).where(d.day >= period.start, d.day < first))
+    if period.end > last:
+        parts.append(select(d.delivery_id, d.day.label("day"), *columns).where(d.day > last, d.day <= period.end))
+    if len(parts) == 1:
+        return parts[0].subquery("gains")
+    return union_all(*parts).subquery("gains")
+
+
+def _sums(source: Any) -> list[Any]:
+    # cast: PostgreSQL's sum(bigint) is numeric, which would arrive as Decimal
+    return [cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name) for name in REPORTED_MEASURES]
+
+
+def _scoped(stmt: Any, scope: Scope) -> Any:
+    if scope.include_sub_units:
+        stmt = stmt.where(Delivery.unit_id.in_(select(Unit.id).where(
+            Unit.path.startswith(scope.unit.path, autoescape=True))))
+    else:
+        stmt = stmt.where(Delivery.unit_id == scope.unit.id)
+    if scope.campaign is not None:
+        stmt = stmt.where(Post.campaign_id == scope.campaign.id)
+    return stmt
+
+
+def gained_rows(scope: Scope, period: Period) -> list[Any]:
+    """ONE aggregate query: gains per (channel, post, unit, campaign) within the period and scope."""
+    source = gains_source(period)
+    stmt = (select(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id, *_sums(source))
+            .select_from(source)
+            .join(Delivery, Delivery.id == source.c.delivery_id)
+            .join(Post, Post.id == Delivery.post_id))
+    stmt = _scoped(stmt, scope).group_by(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id)
+    return list(db.session.execute(stmt))
+
+
+def period_totals(scope: Scope, period: Period) -> dict[str, int]:
+    source = gains_source(period)
+    stmt = select(*_sums(source)).select_from(source).join(Delivery, Delivery.id == source.c.delivery_id)
+    if scope.campaign is not None:
+        stmt = stmt.join(Post, Post.id == Delivery.post_id)
+    row = db.session.execute(_scoped(stmt, scope)).one()
+    return {m: int(getattr(row, m) or 0) for m in REPORTED_MEASURES}
+
+
+def trend(scope: Scope, period: Period, bucket: str = "auto") -> tuple[str, list[dict[str, Any]]]:
+    """Gains per day, week (starting Monday) or month across the period, every bucket present (zeros too)."""
+    bucket = resolve_bucket(period, bucket)
+    source = gains_source(period, monthly=bucket == "month")
+    stmt = (select(source.c.day, *_sums(source)).select_from(source)
+            .join(Delivery, Delivery.id == source.c.delivery_id))
+    if scope.campaign is not None:
+        stmt = stmt.join(Post, Post.id == Delivery.post_id)
+    stmt = _scoped(stmt, scope).group_by(source.c.day)
+    rows = [(row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)[:10]),
+             tuple(int(v or 0) for v in row[1:])) for row in db.session.execute(stmt)]
+    return bucket, _series(period, bucket, rows)
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(REPORTED_MEASURES, 0)
+
+
+def _add(into: dict[str, int], row: Any) -> None:
+    for m in REPORTED_MEASURES:
+        into[m] += int(getattr(row, m) or 0)
+
+
+def change(current: dict[str, int], previous: dict[str, int]) -> dict[str, float | None]:
+    """Relative change per measure (0.25 = +25 %); None when the previous period had nothing."""
+    return {m: (current[m] - previous[m]) / previous[m] if previous[m] else None for m in REPORTED_MEASURES}
+
+
+# Which breakdown a row of ``breakdown_rows`` belongs to: PostgreSQL's GROUPING() bit mask over
+# (post, channel, unit, campaign, day); a set's own column is a 0 bit.
+_SETS = {0b01111: "post", 0b10111: "channel", 0b11011: "unit", 0b11101: "campaign", 0b11110: "day",
+         0b11111: "total"}
+
+
+def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
+                   ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
+    """ONE statement: the period's gains per post, per channel, per unit, per campaign, in total, and (``days``)
+    per day of the gains source (whole months appear as their first day).
+
+    PostgreSQL computes every breakdown in one pass with GROUPING SETS; elsewhere (SQLite) the same sets are a
+    UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
+    """
+    source = gains_source(period)
+    sums = _sums(source)
+    base = (select().select_from(source).join(Delivery, Delivery.id == source.c.delivery_id)
+            .join(Post, Post.id == Delivery.post_id))
+    base = _scoped(base, scope)
+    day = source.c.day
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The grouping sets hash every post of the period: room in memory, or PostgreSQL sorts on disk.
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        grouped = [Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id]
+        sets = [tuple_(Delivery.post_id), tuple_(Delivery.channel_id), tuple_(Delivery.unit_id),
+                tuple_(Post.campaign_id), tuple_()]
+        if days:  # GROUPING() may only name grouped columns: the day joins the mask only when it is a set
+            grouped.append(day)
+            sets.append(tuple_(day))
+        stmt = base.add_columns(func.grouping(*grouped).label("mask"), Delivery.post_id, Delivery.channel_id,
+                                Delivery.unit_id, Post.campaign_id,
+                                (day if days else literal(None, Date)).label("day"),
+                                func.min(Post.title).label("title"), *sums).group_by(func.grouping_sets(*sets))
+        out = []
+        sets_by_mask = _SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}
+        # Plain tuples and positions: this loop meets every post of the period (tens of thousands of rows).
+        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in db.session.execute(stmt):
+            kind = sets_by_mask[mask]
+            if kind == "post":
+                out.append((kind, post_id, title, tuple(values)))
+            else:
+                key = (channel_id if kind == "channel" else unit_id if kind == "unit" else
+                       campaign_id if kind == "campaign" else day_value if kind == "day" else None)
+                out.append((kind, key, None, tuple(values)))
+        return out
+    parts = []
+    groups: list[tuple[str, Any]] = [("post", Delivery.post_id), ("channel", Delivery.channel_id),
+                                     ("unit", Delivery.unit_id), ("campaign", Post.campaign_id), ("total", None)]
+    if days:
+        groups.append(("day", day))
+    for kind, column in groups:
+        key = column if column is not None else literal(None, Integer)
+        if kind == "day":
+            key = func.cast(column, String)
+        title = func.min(Post.title) if kind == "post" else literal(None, String)
+        part = base.add_columns(literal(kind).label("kind"), key.label("key"), title.label("title"), *sums)
+        parts.append(part.group_by(column) if column is not None else part)
+    out = []
+    for row in db.session.execute(union_all(*parts)):
+        key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
+        if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
+            key = int(key)
+        out.append((row.kind, key, row.title, tuple(int(v or 0) for v in row[-4:])))
+    return out
+
+
+def resolve_bucket(period: Period, bucket: str) -> str:
+    if bucket == "auto":
+        return "day" if period.days <= 62 else "week" if period.days <= 190 else "month"
+    return bucket
+
+
+def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]]) -> list[dict[str, Any]]:
+    def key(day: date) -> date:
+        if bucket == "week":
+            return day - timedelta(days=day.weekday())
+        if bucket == "month":
+            return day.replace(day=1)
+        return day
+
+    series: dict[date, dict[str, int]] = {}
+    day = period.start
+    while day <= period.end:
+        series.setdefault(key(day), dict.fromkeys(REPORTED_MEASURES, 0))
+        day += timedelta(days=1)
+    for day, values in rows:
+        bucket_values = series[key(day)]
+        for m, v in zip(REPORTED_MEASURES, values, strict=True):
+            bucket_values[m] += v
+    return [{"start": start, **values} for start, values in sorted(series.items())]
+
+
+def engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
+                      with_previous: bool = True, trend_bucket: str | None = None) -> dict[str, Any]:
+    """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period; with
+    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement)."""
+    bucket = resolve_bucket(period, trend_bucket) if trend_bucket else None
+    totals = _zero()
+    day_rows: list[tuple[date, tuple[int, ...]]] = []
+    by_channel: dict[int, dict[str, int]] = {}
+    by_unit: dict[int, dict[str, int]] = {}
+    by_campaign: dict[int | None, dict[str, int]] = {}
+    post_list: list[dict[str, Any]] = []
+    for kind, key, title, values in breakdown_rows(scope, period, days=bucket == "month"):
+        figures = dict(zip(REPORTED_MEASURES, values, strict=True))
+        if kind == "day":
+            day_rows.append((key, values))
+        elif kind == "post":
+            post_list.append({"post_id": key, "title": title or "", "totals": figures})
+        elif kind == "channel":
+            by_channel[key] = figures
+        elif kind == "unit":
+            by_unit[key] = figures
+        elif kind == "campaign":
+            by_campaign[key] = figures
+        else:
+            totals = figures
+    if not post_list:
+        by_campaign = {}
+    post_list.sort(key=lambda p: (-p["totals"]["views"], -sum(p["totals"].values()), p["post_id"]))
+
+    config = engagement_config(settings)
+    channels = list(db.session.scalars(select(Channel).where(
+        (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0]))).order_by(Channel.id)))
+    channel_list = [{"channel_id": c.id, "kind": c.kind, "name": c.name, "unit_id": c.unit_id,
+                     "totals": dict(by_channel.get(c.id, _zero())),
+                     "measure_states": {m: config.mapping(c.kind).state(m) for m in REPORTED_MEASURES}}
+                    for c in channels]
+    channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
+
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
+        Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
+    campaign_list = [{"campaign_id": cid, "name": names.get(cid, "") if cid is not None else None, "totals": t}
+                     for cid, t in by_campaign.items()]
+    campaign_list.sort(key=lambda c: (-c["totals"]["views"], c["campaign_id"] or 0))
+
+    report: dict[str, Any] = {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "unit_id": scope.unit.id,
+        "campaign_id": scope.campaign.id if scope.campaign else None,
+        "totals": totals,
+        "by_channel": channel_list,
+        "by_post": post_list,
+        "by_campaign": campaign_list,
+    }
+    if scope.include_sub_units:
+        report["by_unit"] = [{"unit_id": u.id, "name": u.name, "parent_id": u.parent_id,
+                              "totals": dict(by_unit.get(u.id, _zero()))} for u in scope.units]
+    if bucket == "month":
+        report["trend"] = {"bucket": bucket, "series": _series(period, bucket, day_rows)}
+    elif bucket:
+        used, series = trend(scope, period, bucket)
+        report["trend"] = {"bucket": used, "series": series}
+    if with_previous:
+        previous = period.previous()
+        previous_totals = period_totals(scope, previous)
+        report["previous"] = {"from": previous.start.isoformat(), "to": previous.end.isoformat(),
+                              "totals": previous_totals, "change": change(totals, previous_totals)}
+    return report
+
+
+def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
+    """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed."""
+    stmt = (select(Delivery.channel_id, func.min(EngagementTotals.collected_at), func.max(EngagementTotals.collected_at),
+                   func.count(EngagementTotals.last_error), func.sum(case((EngagementTotals.removed, 1), else_=0)))
+            .join(Delivery, Delivery.id == EngagementTotals.delivery_id)
+            .where(Delivery.unit_id.in_(scope.unit_ids))
+            .group_by(Delivery.channel_id))
+    return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
+            for cid, oldest, newest, failing, removed in db.session.execute(stmt)}
+
+
+def campaign_posts_report(scope: Scope) -> list[dict[str, Any]]:
+    """A campaign's posts with, per channel, their latest totals (reach and engagement), age and removal."""
+    assert scope.campaign is not None
+    stmt = (select(Post, Delivery, Channel, EngagementTotals)
+            .join(Delivery, Delivery.post_id == Post.id)
+            .join(Channel, Channel.id == Delivery.channel_id)
+            .outerjoin(EngagementTotals, EngagementTotals.delivery_id == Delivery.id)
+            .where(Post.campaign_id == scope.campaign.id, Delivery.unit_id.in_(scope.unit_ids),
+                   Delivery.state.in_(("published", "unpublished")))
+            .order_by(Post.id, Channel.id))
+    posts: dict[int, dict[str, Any]] = {}
+    for post, delivery, channel, totals in db.session.execute(stmt):
+        entry = posts.setdefault(post.id, {"post": post, "channels": [], "totals": _zero()})
+        figures = {m: (totals.value(m) if totals else 0) for m in REPORTED_MEASURES}
+        for m in REPORTED_MEASURES:
+            entry["totals"][m] += figures[m]
+        entry["channels"].append({"delivery": delivery, "channel": channel, "figures": figures,
+                                  "collected_at": totals.collected_at if totals else None,
+                                  "removed": bool(totals and totals.removed),
+                                  "error": totals.last_error if totals else None,
+                                  "states": dict(totals.measure_states or {}) if totals else {}})
+    return list(posts.values())
+
+
+def detail_rows(scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """The underlying figures: one row per (channel, post) with what it gained in the period, named."""
+    rows = gained_rows(scope, period)
+    merged: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for row in rows:
+        entry = merged.setdefault((row.channel_id, row.post_id, row.unit_id),
+                                  {"channel_id": row.channel_id, "post_id": row.post_id, "unit_id": row.unit_id,
+                                   "campaign_id": row.campaign_id, **_zero()})
+        _add(entry, row)
+    channel_ids = {k[0] for k in merged}
+    post_ids = {k[1] for k in merged}
+    unit_ids = {k[2] for k in merged}
+    channels = {c.id: c for c in db.session.scalars(select(Channel).where(Channel.id.in_(channel_ids or {0})))}
+    posts = dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids or {0}))).all())
+    units = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids or {0}))).all())
+    campaign_ids = {e["campaign_id"] for e in merged.values() if e["campaign_id"]}
+    campaigns = dict(db.session.execute(select(Campaign.id, Campaign.name)
+                                        .where(Campaign.id.in_(campaign_ids or {0}))).all())
+    out = []
+    for entry in merged.values():
+        channel = channels.get(entry["channel_id"])
+        out.append({**entry, "channel": channel.name if channel else "", "kind": channel.kind if channel else "",
+                    "title": posts.get(entry["post_id"], ""), "unit": units.get(entry["unit_id"], ""),
+                    "campaign": campaigns.get(entry["campaign_id"], "") if entry["campaign_id"] else ""})
+    out.sort(key=lambda e: (e["unit"], e["channel"], -e["views"], e["post_id"]))
+    return out

@@ -1,0 +1,30 @@
+"""`publisher engagement …` commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from web.cli import with_app
+
+
+@click.group()
+def engagement() -> None:
+    """Engagement figures from every channel."""
+
+
+@engagement.command("collect")
+@click.option("--due-only", is_flag=True, help="Only deliveries due by the collection cadence.")
+@with_app
+def collect(app: Flask, due_only: bool) -> None:
+    """One engagement-collection round now, for every published delivery; prints how many were updated."""
+    from publisher.engagement.jobs import run_round_inline
+
+    result = run_round_inline(every_published=not due_only)
+    click.echo(f"{result.updated} deliveries updated"
+               + (f", {result.removed} removed on the platform" if result.removed else "")
+               + (f", {result.failed} failed (last figures kept)" if result.failed else "")
+               + (f", {result.deferred} deferred (rate limited)" if result.deferred else "")
+               + (f", {result.comments} new comments" if result.comments else ""))
+    for error in result.errors[:20]:
+        click.echo(f"  {error}", err=True)
