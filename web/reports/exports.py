@@ -50,7 +50,7 @@ def export_xlsx(period: Period, report: dict[str, Any], rows: list[dict[str, Any
     labels = measure_labels()
     book = Workbook()
     summary = book.active
-    summary.title = _("Summary")[:31]
+    summary.title = _("Overview")[:31]
     summary.append([_("Engagement report"), f"{period.start.isoformat()} – {period.end.isoformat()}"])
     summary.append([])
     summary.append(["", _("This period"), _("Previous period"), _("Change")])
