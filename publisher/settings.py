@@ -135,6 +135,10 @@ class Settings:
     smtp_from: str = "loa@localhost"
     youtube_daily_quota: int = 10000
     channel_timeout_seconds: float = 30.0
+    delivery_lease_seconds: float = 900.0
+    publish_batch_size: int = 20
+    scheduler_interval_seconds: float = 1.0
+    heartbeat_grace_seconds: float = 120.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -169,6 +173,10 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMTP_FROM": ("smtp_from", _parse_str),
     "YOUTUBE_DAILY_QUOTA": ("youtube_daily_quota", _parse_int(1)),
     "CHANNEL_TIMEOUT_SECONDS": ("channel_timeout_seconds", _parse_float(0.1)),
+    "DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_float(1)),
+    "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),
+    "SCHEDULER_INTERVAL_SECONDS": ("scheduler_interval_seconds", _parse_float(0.05)),
+    "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
 }
 
 

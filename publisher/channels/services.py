@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from publisher.accounts.models import User
@@ -33,3 +36,7 @@ def adapter_for(channel: Channel, settings: Settings) -> ChannelAdapter:
     """The channel's adapter, with its decrypted secrets (never logged, never returned by the API)."""
     cls = adapter_class(channel.kind)
     return cls(settings, dict(channel.settings or {}), channel_secrets(channel, settings), channel_id=channel.id)
+
+
+# Called with the channel after it was reconnected (new tokens): the scheduler resumes its paused deliveries.
+RECONNECT_HOOKS: list[Callable[[Channel], Any]] = []

@@ -118,3 +118,4 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
 
 
 from web.api import campaigns, health, media, openapi, posts, units  # noqa: E402,F401
+from web.api import deliveries  # noqa: E402,F401
