@@ -120,7 +120,7 @@ def heartbeat(sent_at: float | None = None) -> float:
 def unpublish_delivery(delivery_id: int, version: int) -> str:
     """Remove an unpublished delivery's remote copy (already removed is fine); retried by RQ on failure."""
     settings = _settings()
-    delivery = db.session.get(Delivery, delivery_id)
+    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
     if delivery is None or delivery.state != "unpublished" or delivery.version != version or not delivery.remote_id:
         return "skipped"
     if any(a.action == "unpublish" and a.outcome == "unpublished" and a.details.get("version") == version
@@ -147,7 +147,7 @@ def unpublish_delivery(delivery_id: int, version: int) -> str:
 def update_delivery(delivery_id: int, post_version: int) -> str:
     """Push an approved edit of a published post to its channel, if the channel supports edits."""
     settings = _settings()
-    delivery = db.session.get(Delivery, delivery_id)
+    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
     if delivery is None or delivery.state != "published" or delivery.post_version >= post_version:
         return "skipped"
     post = delivery.post

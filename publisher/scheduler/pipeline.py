@@ -216,7 +216,7 @@ def publish_deliveries(pairs: list[tuple[int, int]], now: datetime | None = None
 def publish_claimed(delivery_id: int, worker: str) -> str:
     """Publish one delivery this worker has claimed; returns the outcome. Commits its own progress."""
     settings = current_settings()
-    delivery = db.session.get(Delivery, delivery_id)
+    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
     if delivery is None or delivery.state != "publishing" or delivery.claimed_by != worker:
         return "skipped"
     channel = delivery.channel
@@ -423,7 +423,7 @@ def recover_stale(settings: Settings, now: datetime | None = None) -> list[int]:
             .where(Delivery.id == delivery.id, Delivery.state == "publishing", Delivery.version == delivery.version,
                    Delivery.claimed_by == delivery.claimed_by)
             .values(state="scheduled", version=delivery.version + 1, claimed_by=None, needs_lookup=True,
-                    next_attempt_at=now, updated_at=now)
+                    next_attempt_at=None, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
