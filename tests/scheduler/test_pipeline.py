@@ -8,7 +8,6 @@ import time
 from publisher.channels import services as channel_services
 from publisher.db import db
 from publisher.scheduler import jobs, pipeline
-from publisher.scheduler.models import Delivery
 from tests.scheduler.conftest import fresh, run_worker, soon, tick
 
 

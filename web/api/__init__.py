@@ -117,5 +117,12 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
                                             "The error has been logged."))
 
 
-from web.api import campaigns, health, media, openapi, posts, units  # noqa: E402,F401
-from web.api import deliveries  # noqa: E402,F401
+from web.api import (  # noqa: E402,F401
+    campaigns,
+    deliveries,  # noqa: E402,F401
+    health,
+    media,
+    openapi,
+    posts,
+    units,
+)

@@ -8,9 +8,8 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from flask_login import current_user
 
-from web.tx import commit_request
-
 from web import login_manager  # noqa: E402
+from web.tx import commit_request
 
 bp = Blueprint("editorial", __name__, url_prefix="/admin")
 
