@@ -66,8 +66,8 @@ def run_periodic_job(app: Flask, job: PeriodicJob) -> None:
     interval = job.interval(settings)
     slot = int(time.time() // max(interval, 1.0))
     kwargs = {"sent_at": time.time()} if job.name == "workers.heartbeat" else {}
-    enqueue_job(settings, job.target.replace(":", "."), queue=job.queue, job_id=f"periodic-{job.name}-{slot}",
-                **kwargs)
+    job_id = f"periodic-{job.name.replace('.', '_')}-{slot}"
+    enqueue_job(settings, job.target.replace(":", "."), queue=job.queue, job_id=job_id, **kwargs)
 
 
 def run_scheduler(app: Flask, stop: threading.Event | None = None) -> None:
