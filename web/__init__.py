@@ -108,6 +108,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     csrf.exempt(api_bp)
     app.register_blueprint(editorial_bp)
     app.register_blueprint(public_bp)
+    from web.calendar_ui import bp as schedule_ui_bp
+
+    app.register_blueprint(schedule_ui_bp)
 
     from web import errors
 
