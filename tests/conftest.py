@@ -81,12 +81,24 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
     return base_config(database_url, tmp_path / "instance")
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own ``g`` (signed-in user) and its own
+    database session. The test's session is expired afterwards so that it reads what the request committed."""
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
     from publisher import queue
 
     queue.reset_embedded()
     application = create_app(dict(app_config))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         if REDIS_URL:
             queue.redis_connection(application.extensions["publisher.settings"]).flushdb()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["get_locale"] = get_locale
+
     @app.template_filter("datetime")
     def _datetime(value: datetime | None, fmt: str = "short") -> str:
         return format_datetime(value, fmt) if value else ""
