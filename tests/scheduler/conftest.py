@@ -24,6 +24,14 @@ def _testchannel() -> None:
     register_testchannel()
 
 
+@pytest.fixture(autouse=True)
+def _close_connections(app: Flask) -> Iterator[None]:
+    """Publishing threads open their own connections: close them all after each test (PostgreSQL's limit)."""
+    yield
+    db.session.remove()
+    db.engine.dispose()
+
+
 @pytest.fixture
 def platform() -> Iterator[FakePlatform]:
     fake = FakePlatform().start()

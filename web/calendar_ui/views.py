@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
