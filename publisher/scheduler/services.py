@@ -7,7 +7,7 @@ nothing. Functions flush and write the audit log; none commits. Enqueueing happe
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from publisher.channels.base import MediaFile, PublishRequest
 from publisher.channels.models import Channel
 from publisher.content.deliveries import register_lookup
 from publisher.content.media import media_path
-from publisher.content.models import MediaItem, Post
+from publisher.content.models import Campaign, MediaItem, Post
 from publisher.content.services import POST_EVENT_HOOKS
 from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
@@ -159,6 +159,13 @@ def _bump(delivery: Delivery) -> None:
 
 
 def _parse_targets(data: dict[str, Any], settings: Settings) -> list[tuple[int, datetime | None]]:
+    if data.get("queue") is True:
+        # The posting-slot queue: each channel's next free slot (times resolved once the channels are loaded).
+        ids = data.get("channel_ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                           for i in ids):
+            raise ValidationFailed({"channel_ids": _l("Choose at least one channel.")})
+        return [(cid, None) for cid in ids]
     if "deliveries" in data and data["deliveries"] is not None:
         raw = data["deliveries"]
         if not isinstance(raw, list) or not raw:
@@ -218,6 +225,8 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
     if problems:
         raise ValidationFailed(problems, message=_l("Some channels would refuse this post; nothing was scheduled."))
     now = utcnow()
+    if data.get("queue") is True:
+        targets = [(cid, next_free_slot(channels[cid], settings, now)) for cid, _at in targets]
     created = []
     for cid, at in targets:
         channel = channels[cid]
@@ -233,6 +242,87 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
         record(user, "delivery.schedule", delivery, post_id=post.id, channel_id=delivery.channel_id,
                at=delivery.scheduled_at)
     _enqueue_after_commit(settings, created)
+    return created
+
+
+# --- posting slots and campaign series -------------------------------------------------------------------
+
+
+def channel_slots(channel: Channel) -> list[time]:
+    """The channel's daily posting slots (``settings["slots"]``: local times like "07:30"), in order."""
+    slots = []
+    for raw in (channel.settings or {}).get("slots") or []:
+        try:
+            slots.append(time.fromisoformat(str(raw)))
+        except ValueError:
+            continue
+    return sorted(set(slots))
+
+
+def next_free_slot(channel: Channel, settings: Settings, after: datetime) -> datetime:
+    """The first of the channel's slots after ``after`` that holds no live delivery yet (the queue fills slots in
+    order, like the social schedulers do); a channel without slots (or with every slot full for 90 days) raises
+    a validation error."""
+    slots = channel_slots(channel)
+    if not slots:
+        raise ValidationFailed({"queue": _l("Channel %(name)s has no posting slots.", name=channel.name)})
+    zone = settings.zone
+    taken = set(db.session.scalars(select(Delivery.scheduled_at).where(
+        Delivery.channel_id == channel.id, Delivery.state.in_(ACTIVE_STATES), Delivery.scheduled_at > after)))
+    pending = {d.scheduled_at for d in db.session.new if isinstance(d, Delivery) and d.channel_id == channel.id}
+    day = after.astimezone(zone).date()
+    for offset in range(90):
+        for slot in slots:
+            candidate = datetime.combine(day + timedelta(days=offset), slot, tzinfo=zone).astimezone(UTC)
+            if candidate > after and candidate not in taken and candidate not in pending:
+                return candidate
+    raise ValidationFailed({"queue": _l("Every slot of channel %(name)s is taken for 90 days.", name=channel.name)})
+
+
+def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settings: Settings) -> list[Delivery]:
+    """Schedule a campaign's posts as a series: the first on ``start`` (a date) at ``time`` (local), then one
+    every ``every_days`` days, each on ``channel_ids``. All or nothing: one refused post schedules none."""
+    problems: dict[str, list[Any]] = {}
+    try:
+        start = date.fromisoformat(str(data.get("start", "")))
+    except ValueError:
+        start = None
+        problems.setdefault("start", []).append(_l("Expected a date like 2026-05-01."))
+    try:
+        at_time = time.fromisoformat(str(data.get("time", "")))
+    except ValueError:
+        at_time = None
+        problems.setdefault("time", []).append(_l("Expected a time of day like 07:30."))
+    every = data.get("every_days", 1)
+    if not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= 365:
+        problems.setdefault("every_days", []).append(_l("Expected a number of days from 1 to 365."))
+    post_ids = data.get("post_ids")
+    if post_ids is None:
+        posts = list(db.session.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.state == "approved")
+                                        .order_by(Post.id)))
+    elif isinstance(post_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in post_ids):
+        by_id = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)))}
+        posts = []
+        for pid in post_ids:
+            post = by_id.get(pid)
+            if post is None or post.campaign_id != campaign.id or not can_see_unit(user, post.unit.path):
+                problems.setdefault("post_ids", []).append(_l("Post %(id)s is not in this campaign.", id=pid))
+            else:
+                posts.append(post)
+    else:
+        posts = []
+        problems.setdefault("post_ids", []).append(_l("Expected a list of post ids."))
+    if not posts and "post_ids" not in problems:
+        problems.setdefault("post_ids", []).append(_l("This campaign has no approved post to schedule."))
+    if problems:
+        raise ValidationFailed(problems)
+    assert start is not None and at_time is not None
+    created: list[Delivery] = []
+    for i, post in enumerate(posts):
+        when = datetime.combine(start + timedelta(days=i * every), at_time, tzinfo=settings.zone)
+        created += schedule_post(post, user, {"channel_ids": data.get("channel_ids"), "at": when}, settings)
+    record(user, "campaign.schedule_series", campaign, posts=[p.id for p in posts], start=start.isoformat(),
+           time=at_time.isoformat(), every_days=every)
     return created
 
 

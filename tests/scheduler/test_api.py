@@ -202,3 +202,46 @@ def test_signed_webhooks_with_retries(app, root_unit, make_post, make_channel, s
     assert headers["X-Loa-Signature"] == expected and headers["X-Loa-Event-Id"] == payload["id"]
     assert f"Delivery #{ok.id}" in caplog.text  # no SMTP host: the admin notice is in the log
     del hook
+
+
+def test_campaign_series_one_a_day_at_0730_for_two_weeks(app, api_as, make_user, make_post, make_channel, platform):
+    from publisher.content.models import Campaign
+
+    api = api_as("editor")
+    campaign = Campaign(unit_id=api.user.unit_id, name="Tháng Công nhân", hashtags=[], description="", goal="")
+    db.session.add(campaign)
+    db.session.commit()
+    posts = [make_post(author=api.user, state="approved", title=f"Ngày {i + 1}", campaign_id=campaign.id)
+             for i in range(14)]
+    channel = make_channel()
+    answer = api.post(f"/api/v1/campaigns/{campaign.id}/schedule-series",
+                      json={"channel_ids": [channel.id], "start": "2099-05-01", "time": "07:30"})
+    assert answer.status_code == 201, answer.get_json()
+    times = [datetime.fromisoformat(d["at"]) for d in answer.get_json()["deliveries"]]
+    zone = app.extensions["publisher.settings"].zone
+    assert [t.astimezone(zone).strftime("%Y-%m-%d %H:%M") for t in times] == [
+        f"2099-05-{day:02d} 07:30" for day in range(1, 15)]
+    assert [d.post_id for d in db.session.query(Delivery).order_by(Delivery.scheduled_at)] == [p.id for p in posts]
+    draft = make_post(author=api.user, campaign_id=campaign.id)
+    refused = api.post(f"/api/v1/campaigns/{campaign.id}/schedule-series",
+                       json={"channel_ids": [make_channel().id], "start": "2099-06-01", "time": "07:30",
+                             "post_ids": [posts[0].id, draft.id]})
+    assert refused.status_code == 409 and db.session.query(Delivery).count() == 14  # all or nothing
+
+
+def test_posting_slots_queue_fills_the_next_free_slot(app, api_as, make_post, make_channel, platform):
+    api = api_as("editor")
+    channel = make_channel(slots=["19:00", "07:30"])
+    zone = app.extensions["publisher.settings"].zone
+    seen = []
+    for i in range(3):
+        post = make_post(author=api.user, state="approved", title=f"Tin {i}")
+        answer = api.post(f"/api/v1/posts/{post.id}/schedule", json={"channel_ids": [channel.id], "queue": True})
+        assert answer.status_code == 201, answer.get_json()
+        seen.append(datetime.fromisoformat(answer.get_json()["deliveries"][0]["at"]).astimezone(zone))
+    assert [t.strftime("%H:%M") for t in seen] in (["07:30", "19:00", "07:30"], ["19:00", "07:30", "19:00"])
+    assert seen[0] < seen[1] < seen[2] and seen[0] > datetime.now(zone)
+    bare = make_channel()
+    post = make_post(author=api.user, state="approved", title="Không có khung giờ")
+    assert api.post(f"/api/v1/posts/{post.id}/schedule",
+                    json={"channel_ids": [bare.id], "queue": True}).status_code == 422

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import jsonify
 
-from publisher.content.services import get_post
+from publisher.content.services import get_campaign, get_post
 from publisher.scheduler.models import Delivery
 from publisher.scheduler.services import (
     cancel_delivery,
@@ -16,6 +16,7 @@ from publisher.scheduler.services import (
     reschedule_delivery,
     retry_delivery,
     schedule_post,
+    schedule_series,
     unpublish_post,
 )
 from web import current_settings
@@ -43,6 +44,15 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
 def schedule(post_id: int):  # type: ignore[no-untyped-def]
     post = get_post(post_id, api_user())
     deliveries = schedule_post(post, api_user(), json_body(required=False), current_settings())
+    response = jsonify({"deliveries": [delivery_summary(d) for d in deliveries]})
+    response.status_code = 201
+    return response
+
+
+@bp.post("/campaigns/<int:campaign_id>/schedule-series")
+def campaign_series(campaign_id: int):  # type: ignore[no-untyped-def]
+    campaign = get_campaign(campaign_id, api_user())
+    deliveries = schedule_series(campaign, api_user(), json_body(), current_settings())
     response = jsonify({"deliveries": [delivery_summary(d) for d in deliveries]})
     response.status_code = 201
     return response
@@ -88,6 +98,7 @@ register("/posts/{post_id}/schedule", "post", "Schedule an approved post on chan
          answer=_DELIVERIES, body={"type": "object", "properties": {
              "channel_ids": {"type": "array", "items": {"type": "integer"}},
              "at": {"type": "string", "format": "date-time"},
+             "queue": {"type": "boolean", "description": "each channel's next free posting slot"},
              "deliveries": {"type": "array", "items": {"type": "object", "required": ["channel_id"], "properties": {
                  "channel_id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}}}}}})
 register("/deliveries/{delivery_id}", "get", "One delivery with its attempt history", answer=_DELIVERY_FULL,
@@ -101,3 +112,10 @@ register("/deliveries/{delivery_id}/retry", "post", "Try a failed or unconfirmed
          answer=_DELIVERY_FULL, params=_DELIVERY_ID)
 register("/posts/{post_id}/unpublish", "post", "Remove a published post from channels", answer=_DELIVERIES,
          body={"type": "object", "properties": {"channel_ids": {"type": "array", "items": {"type": "integer"}}}})
+register("/campaigns/{campaign_id}/schedule-series", "post", "Schedule a campaign's posts as a series",
+         status="201", answer=_DELIVERIES, body={"type": "object", "required": ["channel_ids", "start", "time"],
+                                                 "properties": {
+             "channel_ids": {"type": "array", "items": {"type": "integer"}},
+             "post_ids": {"type": "array", "items": {"type": "integer"}},
+             "start": {"type": "string", "format": "date"}, "time": {"type": "string", "example": "07:30"},
+             "every_days": {"type": "integer", "minimum": 1}}})
