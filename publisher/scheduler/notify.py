@@ -116,11 +116,13 @@ def delivery_event(delivery_id: int, event: str) -> None:
     from flask import current_app
 
     settings: Settings = current_app.extensions["publisher.settings"]
+    hooks = list(db.session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+    if not hooks and event == "delivery.published":
+        return
     delivery = db.session.get(Delivery, delivery_id)
     if delivery is None:
         return
     db.session.refresh(delivery)
-    hooks = list(db.session.scalars(select(Webhook).where(Webhook.active.is_(True))))
     event_ids = []
     for hook in hooks:
         if hook.events and event not in hook.events:

@@ -30,6 +30,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import joinedload
 
 from publisher.channels.base import ChannelError, ErrorKind
 from publisher.channels.models import Channel
@@ -216,7 +217,12 @@ def publish_deliveries(pairs: list[tuple[int, int]], now: datetime | None = None
 def publish_claimed(delivery_id: int, worker: str) -> str:
     """Publish one delivery this worker has claimed; returns the outcome. Commits its own progress."""
     settings = current_settings()
-    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
+    # One round trip for the delivery, its channel and post, and the post's variants and media.
+    delivery = db.session.scalar(
+        select(Delivery).where(Delivery.id == delivery_id)
+        .options(joinedload(Delivery.channel), joinedload(Delivery.post).selectinload(Post.variants),
+                 joinedload(Delivery.post).selectinload(Post.media_links))
+        .execution_options(populate_existing=True))
     if delivery is None or delivery.state != "publishing" or delivery.claimed_by != worker:
         return "skipped"
     channel = delivery.channel
@@ -252,11 +258,10 @@ def publish_claimed(delivery_id: int, worker: str) -> str:
                            .execution_options(synchronize_session=False))
         db.session.commit()
 
-    attempt = _start_attempt(delivery, worker, "publish")
     attempt_number = delivery.attempts + 1
     db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(attempts=attempt_number)
                        .execution_options(synchronize_session=False))
-    db.session.commit()
+    attempt = _start_attempt(delivery, worker, "publish")  # committed with the count, before the platform call
     try:
         result = adapter.publish(request)
     except ChannelError as exc:
