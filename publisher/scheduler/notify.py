@@ -211,3 +211,19 @@ def create_webhook(unit_id: int, url: str, events: list[str] | None = None, secr
     db.session.add(hook)
     db.session.flush()
     return hook
+
+
+def delete_webhook(webhook_id: int, user: User) -> None:
+    from publisher.accounts.services import can_see_unit, require_role
+    from publisher.audit import record
+
+    hook = db.session.get(Webhook, webhook_id)
+    if hook is None:
+        return
+    unit = db.session.get(Unit, hook.unit_id)
+    if unit is None or not can_see_unit(user, unit.path):
+        return
+    require_role(user, "admin", unit)
+    record(user, "webhook.delete", hook, url=hook.url)
+    db.session.delete(hook)
+    db.session.flush()

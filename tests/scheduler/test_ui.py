@@ -73,3 +73,20 @@ def test_dashboard_flags_overdue_deliveries(app, client, signed_in, make_post, m
     db.session.commit()
     page = client.get("/admin/").get_data(as_text=True)
     assert "Overdue deliveries" in page and "Bài bị trễ" in page
+
+
+def test_admin_configures_webhooks(app, client, signed_in):
+    from publisher.scheduler.models import Webhook
+
+    signed_in("editor")
+    assert client.get("/admin/webhooks").status_code == 403
+    signed_in("admin")
+    answer = client.post("/admin/webhooks", data={"url": "https://hooks.example.org/loa",
+                                                  "events": ["delivery.failed"]})
+    assert answer.status_code == 302
+    [hook] = db.session.query(Webhook).all()
+    assert hook.events == ["delivery.failed"] and len(hook.secret) >= 32
+    page = client.get("/admin/webhooks").get_data(as_text=True)
+    assert "https://hooks.example.org/loa" in page
+    client.post("/admin/webhooks", data={"delete": str(hook.id)})
+    assert db.session.query(Webhook).count() == 0

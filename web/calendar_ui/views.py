@@ -190,3 +190,31 @@ def delivery_action(delivery_id: int, action: str):  # type: ignore[no-untyped-d
         db.session.rollback()
         flash(_error_message(exc), "error")
     return redirect(url_for("schedule_ui.delivery_detail", delivery_id=delivery_id))
+
+
+# --- webhooks (admins) -----------------------------------------------------------------------------------
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+def webhooks():  # type: ignore[no-untyped-def]
+    from publisher.accounts.services import require_role
+    from publisher.scheduler.models import WEBHOOK_EVENTS, Webhook
+    from publisher.scheduler.notify import create_webhook, delete_webhook
+
+    require_role(current_user, "admin", current_user.unit)
+    if request.method == "POST":
+        if request.form.get("delete", "").isdigit():
+            delete_webhook(int(request.form["delete"]), current_user)
+            flash(_("The webhook was removed."), "success")
+            return redirect(url_for("schedule_ui.webhooks"))
+        url = request.form.get("url", "").strip()
+        events = [e for e in request.form.getlist("events") if e in WEBHOOK_EVENTS]
+        if not (url.startswith("https://") or url.startswith("http://")) or len(url) > 1000:
+            flash(_("Enter the receiver's address, starting with https://."), "error")
+        else:
+            hook = create_webhook(current_user.unit_id, url, events)
+            flash(_("Webhook added. Its signing secret: %(secret)s", secret=hook.secret), "success")
+            return redirect(url_for("schedule_ui.webhooks"))
+    hooks = db.session.scalars(select(Webhook).where(visible_filter(current_user, Webhook.unit_id))
+                               .order_by(Webhook.id)).all()
+    return render_template("scheduler/webhooks.html", hooks=hooks, events=WEBHOOK_EVENTS)
