@@ -105,6 +105,9 @@ def enqueue_due(now: datetime | None = None) -> int:
 
 
 def recover_stale() -> list[int]:
+    """Periodic: deliveries whose worker died mid-publish are looked up again; paused deliveries of channels
+    reconnected without the reconnect hooks resume."""
+    pipeline.resume_reconnected()
     return pipeline.recover_stale(_settings())
 
 

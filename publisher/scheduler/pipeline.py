@@ -444,6 +444,18 @@ def recover_stale(settings: Settings, now: datetime | None = None) -> list[int]:
     return recovered
 
 
+def resume_reconnected() -> int:
+    """A safety net for the reconnect hooks: paused deliveries of channels that are connected again resume."""
+    connected = select(Channel.id).where(Channel.state == "connected")
+    result = db.session.execute(
+        update(Delivery).where(Delivery.state == "paused", Delivery.channel_id.in_(connected))
+        .values(state="scheduled", version=Delivery.version + 1, attempts=0, next_attempt_at=None,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount or 0
+
+
 def due_pairs(now: datetime | None = None, limit: int = 10000) -> list[tuple[int, int, int]]:
     """(id, version, channel id) of deliveries due now, oldest first."""
     now = now or utcnow()

@@ -252,3 +252,17 @@ def test_paused_and_rate_limited_channel(app, make_post, make_channel, schedule,
     assert states == ["published", "scheduled", "scheduled"]
     waiting = [fresh(i) for i in ids if fresh(i).state == "scheduled"]
     assert all(w.next_attempt_at > soon(5) for w in waiting) and all(w.attempts == 0 for w in waiting)
+
+
+def test_paused_deliveries_resume_even_without_reconnect_hooks(app, make_post, make_channel, schedule, platform):
+    channel = make_channel()
+    platform.faults = ["401"]
+    [delivery] = schedule(make_post(state="approved"), [channel])
+    tick(app)
+    assert fresh(delivery.id).state == "paused"
+    db.session.refresh(channel)
+    channel.state = "connected"  # reconnected by a path that did not call the hooks
+    db.session.commit()
+    jobs.recover_stale()
+    tick(app)
+    assert fresh(delivery.id).state == "published"

@@ -90,3 +90,15 @@ def test_admin_configures_webhooks(app, client, signed_in):
     assert "https://hooks.example.org/loa" in page
     client.post("/admin/webhooks", data={"delete": str(hook.id)})
     assert db.session.query(Webhook).count() == 0
+
+
+def test_pages_in_vietnamese_by_default(app, client, make_user, make_post, make_channel, schedule, platform):
+    user = make_user("editor")  # locale vi
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    [delivery] = schedule(make_post(author=user, state="approved"), [make_channel()])
+    calendar = client.get("/admin/calendar").get_data(as_text=True)
+    assert '<html lang="vi">' in calendar and "Lịch đăng" in calendar
+    detail = client.get(f"/admin/deliveries/{delivery.id}").get_data(as_text=True)
+    assert "Đã lên lịch" in detail and "Lịch sử các lần thử" in detail
