@@ -238,8 +238,17 @@ def publish_claimed(delivery_id: int, worker: str) -> str:
         db.session.commit()
         return "deferred"
 
-    request = build_request(delivery.post, channel, delivery.idempotency_key, settings)
-    adapter = adapter_for(channel, settings)
+    try:
+        request = build_request(delivery.post, channel, delivery.idempotency_key, settings)
+        adapter = adapter_for(channel, settings)
+    except Exception as exc:  # noqa: BLE001 - no adapter for the kind, unreadable secrets, a missing media file
+        log.exception("delivery %s: cannot prepare the publish", delivery.id)
+        attempt = _start_attempt(delivery, worker, "publish")
+        code, message = exc.__class__.__name__, str(exc) or exc.__class__.__name__
+        _end_attempt(attempt, "error", code, message)
+        if delivery.needs_lookup:
+            return _unconfirmed(delivery, worker, code, message)
+        return _failed(delivery, worker, code, message)
 
     if delivery.needs_lookup:
         attempt = _start_attempt(delivery, worker, "lookup")

@@ -266,3 +266,13 @@ def test_paused_deliveries_resume_even_without_reconnect_hooks(app, make_post, m
     jobs.recover_stale()
     tick(app)
     assert fresh(delivery.id).state == "published"
+
+
+def test_unknown_channel_kind_fails_with_a_reason(app, make_post, make_channel, schedule, platform):
+    channel = make_channel()
+    [delivery] = schedule(make_post(state="approved"), [channel])
+    channel.kind = "fax"
+    db.session.commit()
+    tick(app)
+    done = fresh(delivery.id)
+    assert done.state == "failed" and "fax" in done.last_error
