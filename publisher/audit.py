@@ -38,7 +38,9 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, str):
+        return value.replace("\x00", "")  # PostgreSQL's JSONB cannot hold NUL
+    if value is None or isinstance(value, (int, float, bool)):
         return value
     return str(value)
 

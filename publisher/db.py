@@ -22,6 +22,14 @@ NAMING_CONVENTION = {
 }
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger numbers name nothing
+
+
+def is_id(value: Any) -> bool:
+    """True for a value that can name a row: a positive integer (not a bool) within the id column's range."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

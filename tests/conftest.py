@@ -33,6 +33,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"loa: database={DATABASE_URL or 'sqlite (temporary file)'} redis={REDIS_URL or 'fakeredis (in-process)'}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its production cost takes ~0.1 s a hash; tests make hundreds of users."""
+    from argon2 import PasswordHasher
+
+    from publisher.accounts import services
+
+    original = services._hasher
+    services._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    services._hasher = original
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if DATABASE_URL:
@@ -69,7 +82,11 @@ def empty_all_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
-        db.session.execute(text("PRAGMA defer_foreign_keys=ON"))  # units refer to units: check at commit
+        # Rows pointing at rows of their own table (a unit's parent) would block a plain DELETE.
+        for table in tables:
+            for fk in table.foreign_keys:
+                if fk.column.table is table and fk.parent.nullable:
+                    db.session.execute(table.update().values({fk.parent.name: None}))
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()

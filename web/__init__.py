@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
-from publisher.db import db
+from publisher.db import MAX_ID, db
 from publisher.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,14 @@ def translation_directories() -> str:
     return ";".join(str(p) for p in sorted(root.iterdir()) if p.is_dir()) if root.is_dir() else str(root)
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id never exceeds the database's integer range, so larger numbers are 404."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def current_settings() -> Settings:
     from flask import current_app
 
@@ -61,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     settings = settings or load_settings(overrides=config)
 
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.url_map.converters["int"] = IdConverter  # before any route is added: /posts/99999999999 is a 404
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
@@ -88,6 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale  # <html lang="..."> in every page
     login_manager.init_app(app)
     login_manager.login_view = "editorial.login"
     login_manager.session_protection = "basic"
@@ -111,6 +122,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     from web.calendar_ui import bp as schedule_ui_bp
 
     app.register_blueprint(schedule_ui_bp)
+    from web.kits_ui import bp as kits_bp
+
+    app.register_blueprint(kits_bp)
 
     from web import errors
 

@@ -15,3 +15,21 @@ def load_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
     return user
+
+
+def editorial_blueprint(bp) -> None:  # type: ignore[no-untyped-def]
+    """Give an editorial-UI blueprint of another area the /admin/ rules: signed in, one commit per request."""
+    from flask_login import current_user
+
+    from web import login_manager
+    from web.tx import commit_request
+
+    @bp.before_request
+    def _signed_in():  # type: ignore[no-untyped-def]
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    @bp.after_request
+    def _commit(response):  # type: ignore[no-untyped-def]
+        return commit_request(response, api=False)

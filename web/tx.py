@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Response, jsonify
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from publisher.db import db
@@ -22,14 +23,16 @@ def commit_request(response: Response, *, api: bool) -> Response:
         db.session.rollback()
         log.warning("integrity error on commit", exc_info=True)
         if api:
-            body = {"error": {"code": "conflict", "message": "This change conflicts with another one; reload and try again."}}
+            body = {"error": {"code": "conflict",
+                              "message": _("This change conflicts with another one; reload and try again.")}}
             return _json(body, 409)
         raise
     except OperationalError:
         db.session.rollback()
         log.exception("database unavailable on commit")
         if api:
-            body = {"error": {"code": "database_unavailable", "message": "The database is not answering; nothing was saved. Try again shortly."}}
+            body = {"error": {"code": "database_unavailable",
+                              "message": _("The database is not answering; nothing was saved. Try again shortly.")}}
             return _json(body, 503)
         raise
     return response

@@ -1,7 +1,7 @@
 """pipeline: delivery lookup flag, webhooks
 
 Revision ID: 703a0edf1271
-Revises: 65a8ba71a095
+Revises: 1319724a133b
 Create Date: 2026-11-26 14:03:02.755830
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '703a0edf1271'
-down_revision = '65a8ba71a095'
+down_revision = '1319724a133b'
 branch_labels = None
 depends_on = None
 

@@ -46,8 +46,12 @@ def get_unit(unit_id: int) -> Unit:
     return unit
 
 
+def _unit_name(name: object) -> str:
+    return " ".join(name.split()) if isinstance(name, str) else ""
+
+
 def create_unit(name: str, parent: Unit, actor: User | None = None) -> Unit:
-    name = (name or "").strip()
+    name = _unit_name(name)
     if not name:
         raise ValidationFailed({"name": _l("A name is required.")})
     if len(name) > 200:
@@ -65,7 +69,7 @@ def create_unit(name: str, parent: Unit, actor: User | None = None) -> Unit:
 
 def rename_unit(unit: Unit, name: str, actor: User) -> Unit:
     require_role(actor, "admin", unit)
-    name = (name or "").strip()
+    name = _unit_name(name)
     if not name:
         raise ValidationFailed({"name": _l("A name is required.")})
     old = unit.name

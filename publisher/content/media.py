@@ -128,7 +128,7 @@ def make_renditions(image: Image.Image, folder: Path, rel: str) -> dict[str, Any
     """The per-channel renditions of an already oriented, EXIF-free RGB image."""
     renditions: dict[str, Any] = {}
     for width in WEB_WIDTHS:
-        if width >= image.width and width != WEB_WIDTHS[0]:
+        if width > image.width and width != WEB_WIDTHS[0]:  # never upscaled: the smallest one is enough
             continue
         copy = image.copy()
         if copy.width > width:

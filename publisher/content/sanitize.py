@@ -3,6 +3,7 @@ cleaned (pasted office documents carry plenty of it); what is kept is safe to sh
 
 from __future__ import annotations
 
+import html as html_lib
 from html.parser import HTMLParser
 
 import nh3
@@ -68,5 +69,6 @@ def clean_html(html: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Plain text fields: no markup at all."""
-    return nh3.clean(text or "", tags=set()).strip()
+    """Plain text fields (titles, summaries, messages): no markup at all, and stored as text, not as HTML, so that
+    "A & B" stays "A & B" (every page escapes it when showing it)."""
+    return html_lib.unescape(nh3.clean(text or "", tags=set())).strip()

@@ -20,7 +20,7 @@ from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostR
 from publisher.content.sanitize import clean_html, clean_text, find_dangerous_markup
 from publisher.content.slugs import MAX_SLUG_LENGTH, is_valid_slug, make_slug
 from publisher.content.variants import dangerous_markup_message, normalise_variants
-from publisher.db import db, utcnow
+from publisher.db import db, is_id, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
 
 TITLE_MAX = 300
@@ -38,6 +38,14 @@ POST_EVENT_HOOKS: list[Callable[[str, Post], None]] = []
 def _post_event(event: str, post: Post) -> None:
     for hook in POST_EVENT_HOOKS:
         hook(event, post)
+
+
+STATE_LABELS = {"draft": _l("a draft"), "in_review": _l("in review"), "approved": _l("approved")}
+
+
+def state_label(state: str) -> str:
+    """A post state as people read it, in their language."""
+    return str(STATE_LABELS.get(state, state))
 
 
 class StaleEdit(Conflict):
@@ -58,16 +66,25 @@ class StaleEdit(Conflict):
 def get_post(post_id: int, user: User) -> Post:
     """The post if the user may see it; NotFound otherwise (out-of-scope objects do not leak)."""
     post = db.session.get(Post, post_id)
-    if post is None or not can_see_unit(user, post.unit.path):
+    if post is None or not (can_see_unit(user, post.unit.path) or _shared_from_above(user, post=post)):
         raise NotFound(_l("No such post."))
     return post
 
 
 def get_campaign(campaign_id: int, user: User) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or not can_see_unit(user, campaign.unit.path):
+    if campaign is None or not (can_see_unit(user, campaign.unit.path) or _shared_from_above(user, campaign=campaign)):
         raise NotFound(_l("No such campaign."))
     return campaign
+
+
+def _shared_from_above(user: User, *, post: Post | None = None, campaign: Campaign | None = None) -> bool:
+    """Kits sent down make their campaign and original posts visible to the receiving units (read-only)."""
+    from publisher.hierarchy.services import campaign_shared_with, original_shared_with
+
+    if post is not None:
+        return original_shared_with(user, post)
+    return campaign is not None and campaign_shared_with(user, campaign)
 
 
 def get_media(media_id: int, user: User) -> MediaItem:
@@ -167,11 +184,12 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
         cid = data["campaign_id"]
         if cid is None:
             out["campaign_id"] = None
-        elif not isinstance(cid, int) or isinstance(cid, bool):
+        elif not is_id(cid):
             problem("campaign_id", _l("Wrong type of value."))
         else:
             campaign = db.session.get(Campaign, cid)
-            if campaign is None or not can_see_unit(user, campaign.unit.path):
+            if campaign is None or not (can_see_unit(user, campaign.unit.path)
+                                        or _shared_from_above(user, campaign=campaign)):
                 problem("campaign_id", _l("No such campaign."))
             else:
                 out["campaign_id"] = cid
@@ -182,7 +200,7 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
             out["cover_media_id"] = None
     for name, ids in media_fields:
         ids = ids if ids is not None else []
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not isinstance(ids, list) or not all(is_id(i) for i in ids):
             problem(name, _l("Expected a list of media ids."))
             continue
         items = {m.id: m for m in db.session.scalars(select(MediaItem).where(MediaItem.id.in_(ids)))} if ids else {}
@@ -314,7 +332,8 @@ def revisions(post: Post) -> list[PostRevision]:
 def submit_post(post: Post, user: User) -> Post:
     require_role(user, "editor", post.unit)
     if post.state != "draft":
-        raise Conflict(_l("Only a draft can be sent for review (this post is %(state)s).", state=post.state),
+        raise Conflict(_l("Only a draft can be sent for review (this post is %(state)s).",
+                          state=state_label(post.state)),
                        code="invalid_state")
     post.state = "in_review"
     post.submitted_at = utcnow()
@@ -327,7 +346,8 @@ def submit_post(post: Post, user: User) -> Post:
 def approve_post(post: Post, user: User) -> Post:
     require_role(user, "approver", post.unit)
     if post.state != "in_review":
-        raise Conflict(_l("Only a post in review can be approved (this post is %(state)s).", state=post.state),
+        raise Conflict(_l("Only a post in review can be approved (this post is %(state)s).",
+                          state=state_label(post.state)),
                        code="invalid_state")
     post.state = "approved"
     post.approved_at = utcnow()
@@ -345,7 +365,8 @@ def reject_post(post: Post, user: User, reason: str) -> Post:
     if not reason:
         raise ValidationFailed({"reason": _l("Tell the author why, so they can fix it.")})
     if post.state != "in_review":
-        raise Conflict(_l("Only a post in review can be sent back (this post is %(state)s).", state=post.state),
+        raise Conflict(_l("Only a post in review can be sent back (this post is %(state)s).",
+                          state=state_label(post.state)),
                        code="invalid_state")
     post.state = "draft"
     post.review_note = reason[:2000]
@@ -425,8 +446,8 @@ def create_campaign(user: User, data: dict[str, Any], unit_id: int | None = None
     unit = get_unit(unit_id) if unit_id is not None else user.unit
     require_role(user, "editor", unit)
     fields = _clean_campaign(data, creating=True)
-    campaign = Campaign(unit_id=unit.id, unit=unit, created_by_id=user.id, hashtags=[], description="", goal="",
-                        **fields)
+    campaign = Campaign(unit_id=unit.id, unit=unit, created_by_id=user.id,
+                        **{"hashtags": [], "description": "", "goal": "", **fields})
     db.session.add(campaign)
     db.session.flush()
     record(user, "campaign.create", campaign, name=campaign.name)

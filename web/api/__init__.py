@@ -51,7 +51,18 @@ def json_body(required: bool = True) -> dict[str, Any]:
         raise ApiError(400, "malformed_body", _("The request body is not valid JSON."))
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_body", _("The request body must be a JSON object."))
-    return data
+    return _without_nul(data)
+
+
+def _without_nul(value: Any) -> Any:
+    """NUL characters mean nothing in any field and PostgreSQL cannot store them in text: drop them on the way in."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
 
 
 @bp.before_request
@@ -93,8 +104,12 @@ def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
 
         db.session.rollback()
         # The refused changes are kept in the audit log as well as echoed back: nothing the user sent is lost.
-        record(g.api_user, "post.stale_edit", exc.post, submitted=exc.submitted)
-        db.session.commit()
+        try:
+            record(g.api_user, "post.stale_edit", exc.post, submitted=exc.submitted)
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - the answer (with the refused changes) matters more than the log entry
+            db.session.rollback()
+            log.exception("could not keep a refused stale edit in the audit log")
         extra["current"] = post_json(exc.post)
         extra["yours"] = exc.submitted
     return problem(exc.status, exc.code, str(exc.message), **extra)
@@ -104,8 +119,9 @@ def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
 def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
              415: "unsupported_media_type"}
-    messages = {404: _("No such object or address."), 405: _("This method is not allowed here."),
-                413: _("The request is too large.")}
+    messages = {400: _("The request could not be understood."), 404: _("No such object or address."),
+                405: _("This method is not allowed here."), 413: _("The request is too large."),
+                415: _("This type of content is not accepted here.")}
     status = exc.code or 500
     return problem(status, codes.get(status, "error"), messages.get(status, exc.description or exc.name))
 
@@ -121,6 +137,7 @@ from web.api import (  # noqa: E402,F401
     campaigns,
     deliveries,  # noqa: E402,F401
     health,
+    kits,  # noqa: E402,F401
     media,
     openapi,
     posts,

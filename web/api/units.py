@@ -4,6 +4,7 @@ from flask import jsonify
 from flask_babel import gettext as _
 
 from publisher.accounts.services import create_unit, get_unit, units_visible_to
+from publisher.db import is_id
 from publisher.errors import NotFound, ValidationFailed
 from web.api import api_user, bp, json_body
 from web.api.serializers import unit_json
@@ -18,7 +19,7 @@ def list_units():  # type: ignore[no-untyped-def]
 def post_unit():  # type: ignore[no-untyped-def]
     data = json_body()
     parent_id = data.get("parent_id")
-    if not isinstance(parent_id, int) or isinstance(parent_id, bool):
+    if not is_id(parent_id):
         raise ValidationFailed({"parent_id": _("The parent unit's id is required.")})
     try:
         parent = get_unit(parent_id)

@@ -7,7 +7,8 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    # No format check at sign-in: an unknown address gets the same answer as a wrong password.
+    # No stricter e-mail check than when the account was made (email_validator refuses e.g. .test and .local
+    # domains an organisation may use internally): a wrong address simply does not sign in.
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=320)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
                                                          Length(max=500)])

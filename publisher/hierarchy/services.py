@@ -1,0 +1,238 @@
+"""Campaign kits pushed down the union's tree: send, list, adopt, and follow progress.
+
+Visibility: nothing is visible sideways or upwards, except a kit sent down to a unit in the user's scope, its
+campaign and the original posts it links to (read-only).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+
+from publisher.accounts.models import Unit, User
+from publisher.accounts.services import can_see_unit, require_role
+from publisher.audit import record
+from publisher.content.models import Campaign, MediaItem, Post, PostMedia, Variant
+from publisher.content.services import _save_revision, _unique_slug
+from publisher.db import db, utcnow
+from publisher.errors import NotFound, ValidationFailed
+from publisher.hierarchy.models import AdoptedPost, Kit, KitPost, KitRecipient
+
+KIT_STATES = ("pending", "adopted", "adapted", "published")
+
+
+# --- visibility ------------------------------------------------------------------------------------------
+
+
+def kit_visible(user: User, kit: Kit) -> bool:
+    """The sender's staff (and units above) see a kit; so do the receiving units' staff (and units above)."""
+    if can_see_unit(user, kit.sender_unit.path):
+        return True
+    return any(can_see_unit(user, r.unit.path) for r in kit.recipients)
+
+
+def _kits_received_in_scope(user: User):  # type: ignore[no-untyped-def]
+    """A subquery of kit ids sent to the user's unit or a unit below it."""
+    return (select(KitRecipient.kit_id).join(Unit, Unit.id == KitRecipient.unit_id)
+            .where(Unit.path.startswith(user.unit.path)))
+
+
+def campaign_shared_with(user: User, campaign: Campaign) -> bool:
+    """A campaign from above is visible to a unit it was sent to in a kit."""
+    return bool(db.session.scalar(select(exists().where(
+        Kit.campaign_id == campaign.id, Kit.id.in_(_kits_received_in_scope(user))))))
+
+
+def original_shared_with(user: User, post: Post) -> bool:
+    """A post from above is visible (read-only) to a unit that received it in a kit."""
+    return bool(db.session.scalar(select(exists().where(
+        KitPost.post_id == post.id, KitPost.kit_id.in_(_kits_received_in_scope(user))))))
+
+
+def get_kit(kit_id: int, user: User) -> Kit:
+    kit = db.session.get(Kit, kit_id)
+    if kit is None or not kit_visible(user, kit):
+        raise NotFound(_l("No such kit."))
+    return kit
+
+
+# --- sending ---------------------------------------------------------------------------------------------
+
+
+def _parse_deadline(value: Any, problems: dict[str, list[Any]]) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    problems.setdefault("deadline", []).append(_l("Expected a date like 2026-05-01."))
+    return None
+
+
+def send_kit(user: User, campaign: Campaign, data: dict[str, Any]) -> Kit:
+    """Push posts of a campaign down to units below the campaign's unit."""
+    sender = campaign.unit
+    require_role(user, "editor", sender)
+    problems: dict[str, list[Any]] = {}
+    for name in sorted(set(data) - {"post_ids", "unit_ids", "all_below", "deadline"}):
+        problems.setdefault(name, []).append(_l("Unknown field."))
+
+    post_ids = data.get("post_ids")
+    posts: list[Post] = []
+    if not isinstance(post_ids, list) or not post_ids or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in post_ids):
+        problems.setdefault("post_ids", []).append(_l("List the ids of the posts to send."))
+    else:
+        found = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)))}
+        missing = [i for i in post_ids if i not in found or found[i].unit_id != sender.id]
+        if missing:
+            problems.setdefault("post_ids", []).append(
+                _l("These posts are not posts of the sending unit: %(ids)s.", ids=", ".join(map(str, missing))))
+        posts = [found[i] for i in dict.fromkeys(post_ids) if i in found]
+
+    below = list(db.session.scalars(select(Unit).where(Unit.path.startswith(sender.path), Unit.id != sender.id)
+                                    .order_by(Unit.path)))
+    below_by_id = {u.id: u for u in below}
+    all_below = data.get("all_below")
+    unit_ids = data.get("unit_ids")
+    recipients: list[Unit] = []
+    if all_below is True:
+        if unit_ids not in (None, []):
+            problems.setdefault("unit_ids", []).append(_l("Give either unit_ids or all_below, not both."))
+        recipients = below
+        if not recipients:
+            problems.setdefault("all_below", []).append(_l("There are no units below the sending unit."))
+    elif all_below not in (None, False):
+        problems.setdefault("all_below", []).append(_l("Wrong type of value."))
+    elif not isinstance(unit_ids, list) or not unit_ids or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in unit_ids):
+        problems.setdefault("unit_ids", []).append(_l("List the receiving units, or set all_below."))
+    else:
+        wrong = [i for i in unit_ids if i not in below_by_id]
+        if wrong:
+            problems.setdefault("unit_ids", []).append(
+                _l("These are not units below the sender: %(ids)s.", ids=", ".join(map(str, wrong))))
+        recipients = [below_by_id[i] for i in dict.fromkeys(unit_ids) if i in below_by_id]
+    deadline = _parse_deadline(data.get("deadline"), problems)
+    if problems:
+        raise ValidationFailed(problems)
+
+    kit = Kit(campaign_id=campaign.id, campaign=campaign, sender_unit_id=sender.id, sender_unit=sender,
+              created_by_id=user.id, deadline=deadline)
+    kit.items = [KitPost(post_id=p.id, position=i) for i, p in enumerate(posts)]
+    kit.recipients = [KitRecipient(unit_id=u.id, unit=u) for u in recipients]
+    db.session.add(kit)
+    db.session.flush()
+    record(user, "kit.send", campaign, kit_id=kit.id, post_ids=kit.post_ids, unit_ids=kit.unit_ids,
+           deadline=deadline)
+    return kit
+
+
+def kits_for(user: User) -> dict[str, list[Kit]]:
+    """Kits received by the caller's unit and kits sent by it, newest first."""
+    received = list(db.session.scalars(
+        select(Kit).join(KitRecipient, KitRecipient.kit_id == Kit.id)
+        .where(KitRecipient.unit_id == user.unit_id).order_by(Kit.id.desc())).unique())
+    sent = list(db.session.scalars(select(Kit).where(Kit.sender_unit_id == user.unit_id).order_by(Kit.id.desc())))
+    return {"received": received, "sent": sent}
+
+
+# --- adopting --------------------------------------------------------------------------------------------
+
+
+def _copy_media(item: MediaItem, unit_id: int, user: User, copies: dict[int, MediaItem]) -> MediaItem:
+    """The receiving unit gets its own media rows pointing at the same stored files."""
+    if item.id not in copies:
+        copy = MediaItem(unit_id=unit_id, uploaded_by_id=user.id, kind=item.kind,
+                         original_filename=item.original_filename, content_type=item.content_type, path=item.path,
+                         size_bytes=item.size_bytes, width=item.width, height=item.height, caption=item.caption,
+                         alt_text=item.alt_text, renditions=dict(item.renditions or {}))
+        db.session.add(copy)
+        db.session.flush()
+        copies[item.id] = copy
+    return copies[item.id]
+
+
+def adopt_kit(kit: Kit, user: User) -> list[Post]:
+    """Copy the kit's posts into the caller's unit as drafts linked to the originals (once: adopting again
+    returns the same drafts)."""
+    recipient = next((r for r in kit.recipients if r.unit_id == user.unit_id), None)
+    if recipient is None:
+        raise NotFound(_l("This kit was not sent to your unit."))
+    require_role(user, "editor", user.unit)
+    existing = {a.original_post_id: a.post for a in db.session.scalars(
+        select(AdoptedPost).where(AdoptedPost.kit_id == kit.id, AdoptedPost.unit_id == user.unit_id))}
+    media_copies: dict[int, MediaItem] = {}
+    result: list[Post] = []
+    for item in kit.items:
+        if item.post_id in existing:
+            result.append(existing[item.post_id])
+            continue
+        original = db.session.get(Post, item.post_id)
+        if original is None:
+            continue
+        copy = Post(unit_id=user.unit_id, unit=user.unit, author_id=user.id, author=user, state="draft", version=1,
+                    title=original.title, slug=_unique_slug(original.slug), summary=original.summary,
+                    body_html=original.body_html, byline=user.unit.name, category=original.category,
+                    locality=original.locality, tags=list(original.tags or []), campaign_id=kit.campaign_id)
+        if original.cover is not None:
+            copy.cover_media_id = _copy_media(original.cover, user.unit_id, user, media_copies).id
+        copy.media_links = [PostMedia(media_id=_copy_media(link.media, user.unit_id, user, media_copies).id,
+                                      position=link.position) for link in original.media_links]
+        copy.variants = [Variant(channel_kind=v.channel_kind, data=dict(v.data or {})) for v in original.variants]
+        db.session.add(copy)
+        db.session.flush()
+        _save_revision(copy, user)
+        db.session.add(AdoptedPost(post_id=copy.id, kit_id=kit.id, unit_id=user.unit_id,
+                                   original_post_id=original.id))
+        record(user, "post.adopt", copy, kit_id=kit.id, original_post_id=original.id)
+        result.append(copy)
+    if recipient.adopted_at is None:
+        recipient.adopted_at = utcnow()
+        recipient.adopted_by_id = user.id
+    db.session.flush()
+    return result
+
+
+def original_of(post: Post) -> Post | None:
+    link = db.session.get(AdoptedPost, post.id)
+    return link.original if link is not None else None
+
+
+# --- progress --------------------------------------------------------------------------------------------
+
+
+def kit_progress(kit: Kit, user: User, today: date) -> list[dict[str, Any]]:
+    """For the sender: per receiving unit, pending / adopted / adapted / published, with the copies' ids."""
+    if not can_see_unit(user, kit.sender_unit.path):
+        raise NotFound(_l("No such kit."))
+    from publisher.scheduler.models import Delivery
+
+    copies = list(db.session.scalars(select(AdoptedPost).where(AdoptedPost.kit_id == kit.id)))
+    copy_ids = [c.post_id for c in copies]
+    posts = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(copy_ids)))} if copy_ids else {}
+    published = set(db.session.scalars(select(Delivery.post_id).where(
+        Delivery.post_id.in_(copy_ids), Delivery.state == "published"))) if copy_ids else set()
+    by_unit: dict[int, list[int]] = {}
+    for c in copies:
+        by_unit.setdefault(c.unit_id, []).append(c.post_id)
+    rows = []
+    for r in sorted(kit.recipients, key=lambda r: r.unit.path):
+        ids = sorted(by_unit.get(r.unit_id, []))
+        if any(i in published for i in ids):
+            state = "published"
+        elif any(posts[i].version > 1 for i in ids if i in posts):
+            state = "adapted"
+        elif ids or r.adopted_at is not None:
+            state = "adopted"
+        else:
+            state = "pending"
+        rows.append({"unit_id": r.unit_id, "name": r.unit.name, "state": state, "post_ids": ids,
+                     "adopted_at": r.adopted_at,
+                     "overdue": bool(kit.deadline and today > kit.deadline and state == "pending")})
+    return rows

@@ -1,0 +1,70 @@
+"""Campaign kits in the editorial UI: the inbox of kits received, sending a kit, and the sender's progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from publisher.accounts.models import Unit
+from publisher.content.models import Post
+from publisher.content.services import get_campaign
+from publisher.db import db
+from publisher.errors import ValidationFailed
+from publisher.hierarchy.services import adopt_kit, get_kit, kit_progress, kits_for, send_kit
+from web import current_settings
+from web.auth import editorial_blueprint
+
+bp = Blueprint("kits", __name__, url_prefix="/admin/kits")
+editorial_blueprint(bp)
+
+
+@bp.get("/")
+def inbox():  # type: ignore[no-untyped-def]
+    return render_template("kits/inbox.html", kits=kits_for(current_user))
+
+
+@bp.route("/new/<int:campaign_id>", methods=["GET", "POST"])
+def new(campaign_id: int):  # type: ignore[no-untyped-def]
+    campaign = get_campaign(campaign_id, current_user)
+    posts = db.session.scalars(select(Post).where(Post.unit_id == campaign.unit_id)
+                               .order_by(Post.campaign_id != campaign.id, Post.updated_at.desc()).limit(200)).all()
+    units = db.session.scalars(select(Unit).where(Unit.path.startswith(campaign.unit.path),
+                                                  Unit.id != campaign.unit_id).order_by(Unit.path)).all()
+    errors: dict[str, list[str]] = {}
+    form = request.form
+    if request.method == "POST":
+        data = {"post_ids": [int(i) for i in form.getlist("post_ids") if i.isdigit()],
+                "deadline": form.get("deadline") or None}
+        if form.get("all_below"):
+            data["all_below"] = True
+        else:
+            data["unit_ids"] = [int(i) for i in form.getlist("unit_ids") if i.isdigit()]
+        try:
+            kit = send_kit(current_user, campaign, data)
+        except ValidationFailed as exc:
+            errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
+        else:
+            flash(_("The kit was sent to %(n)s units.", n=len(kit.recipients)), "success")
+            return redirect(url_for("kits.progress", kit_id=kit.id))
+    return render_template("kits/new.html", campaign=campaign, posts=posts, units=units, errors=errors, form=form), (
+        422 if errors else 200)
+
+
+@bp.post("/<int:kit_id>/adopt")
+def adopt(kit_id: int):  # type: ignore[no-untyped-def]
+    posts = adopt_kit(get_kit(kit_id, current_user), current_user)
+    flash(_("%(n)s drafts are ready in your unit: adapt them for your members.", n=len(posts)), "success")
+    return redirect(url_for("kits.inbox"))
+
+
+@bp.get("/<int:kit_id>")
+def progress(kit_id: int):  # type: ignore[no-untyped-def]
+    kit = get_kit(kit_id, current_user)
+    today = datetime.now(current_settings().zone).date()
+    rows = kit_progress(kit, current_user, today)
+    posts = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(kit.post_ids)))}
+    return render_template("kits/progress.html", kit=kit, rows=rows, posts=posts)
