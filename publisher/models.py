@@ -12,9 +12,9 @@ from publisher.engagement.models import (  # noqa: F401
     EngagementTotals,
     InboxComment,
 )
-from publisher.scheduler.models import Delivery, DeliveryAttempt  # noqa: F401
 from publisher.hierarchy.models import AdoptedPost, Kit, KitPost, KitRecipient  # noqa: F401
 from publisher.channels.youtube_quota import YouTubeQuotaUsage  # noqa: F401
 from publisher.accounts.throttle import LoginFailure  # noqa: F401
 import publisher.content.queries  # noqa: F401,E402  (keeps Post.search_text up to date)
 from publisher.website.models import Article, ArticleViewDay, ReaderComment  # noqa: F401
+from publisher.scheduler.models import Delivery, DeliveryAttempt, Webhook, WebhookEvent  # noqa: F401

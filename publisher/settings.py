@@ -141,6 +141,10 @@ class Settings:
     google_client_id: str | None = None
     google_client_secret: str | None = None
     engagement_config: Path | None = None  # a TOML file overriding publisher/engagement/engagement.toml
+    delivery_lease_seconds: float = 900.0
+    publish_batch_size: int = 20
+    scheduler_interval_seconds: float = 1.0
+    heartbeat_grace_seconds: float = 120.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -181,6 +185,10 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "GOOGLE_CLIENT_ID": ("google_client_id", _parse_str),
     "GOOGLE_CLIENT_SECRET": ("google_client_secret", _parse_str),
     "ENGAGEMENT_CONFIG": ("engagement_config", lambda raw: Path(_parse_str(raw)).expanduser()),
+    "DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_float(1)),
+    "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),
+    "SCHEDULER_INTERVAL_SECONDS": ("scheduler_interval_seconds", _parse_float(0.05)),
+    "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
 }
 
 

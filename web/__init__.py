@@ -35,6 +35,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "web.feeds_ui:bp",
     "web.moderation:bp",
     "web.reports:bp",
+    "web.calendar_ui:bp",
 )
 
 migrate = Migrate()

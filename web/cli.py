@@ -273,6 +273,34 @@ def run(host: str, port: int, demo: bool) -> None:
 RUN_HOOKS: list[Callable[[Flask, bool], None]] = []
 
 
+def _start_scheduler(app: Flask, demo: bool) -> None:
+    from publisher.scheduler.periodic import start_scheduler_thread
+
+    start_scheduler_thread(app)
+
+
+RUN_HOOKS.append(_start_scheduler)
+
+
+@cli.command()
+def scheduler() -> None:
+    """The scheduler loop for production: queues due deliveries from the database, recovers stale publishes,
+    sends the workers' heartbeat, and runs every other periodic job. One or more per installation."""
+    try:
+        app = _app()
+    except SettingsError as exc:
+        _fail(f"bad setting: {exc}", 2)
+    if not app.extensions["publisher.settings"].redis_url:
+        _fail("'publisher scheduler' needs PUBLISHER_REDIS_URL; without Redis use 'publisher run', "
+              "which runs the scheduler in-process", 2)
+    from publisher.scheduler.periodic import run_scheduler
+
+    try:
+        run_scheduler(app)
+    except KeyboardInterrupt:
+        pass
+
+
 @cli.command()
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst: bool) -> None:

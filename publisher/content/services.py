@@ -6,6 +6,7 @@ commits once at its edge.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,16 @@ SUMMARY_MAX = 1000
 TEXT_FIELDS_MAX = {"byline": 200, "category": 100, "locality": 100}
 EDITABLE_FIELDS = ("title", "slug", "summary", "body_html", "byline", "category", "locality", "tags",
                    "campaign_id", "cover_media_id", "media_ids", "variants")
+
+
+# Other areas react to post changes (the scheduler: queued jobs go stale on edit, published copies are updated
+# once the edit is approved): callables (event, post) with event "updated" or "approved", run before the flush ends.
+POST_EVENT_HOOKS: list[Callable[[str, Post], None]] = []
+
+
+def _post_event(event: str, post: Post) -> None:
+    for hook in POST_EVENT_HOOKS:
+        hook(event, post)
 
 
 STATE_LABELS = {"draft": _l("a draft"), "in_review": _l("in review"), "approved": _l("approved")}
@@ -295,6 +306,7 @@ def update_post(post: Post, user: User, data: dict[str, Any], version: Any) -> P
     db.session.flush()
     _save_revision(post, user)
     record(user, "post.update", post, version=post.version, fields=sorted(fields), state=[previous_state, post.state])
+    _post_event("updated", post)
     return post
 
 
@@ -343,6 +355,7 @@ def approve_post(post: Post, user: User) -> Post:
     post.approved_by = user
     post.updated_at = utcnow()
     record(user, "post.approve", post, version=post.version)
+    _post_event("approved", post)
     return post
 
 

@@ -45,6 +45,9 @@ class Delivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_code: Mapped[str | None] = mapped_column(String(100))
     warnings: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Set when a publish may have reached the platform without an answer (a time-out, a killed worker): the next
+    # attempt asks the channel by idempotency key before publishing again.
+    needs_lookup: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -80,3 +83,43 @@ class DeliveryAttempt(db.Model):
 
     def __repr__(self) -> str:
         return f"<DeliveryAttempt {self.id} delivery={self.delivery_id} {self.action} {self.outcome}>"
+
+
+WEBHOOK_EVENTS = ("delivery.published", "delivery.failed", "delivery.unconfirmed")
+
+
+class Webhook(db.Model):
+    """An outgoing webhook configured by an admin: signed JSON events POSTed to ``url``."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Webhook {self.id} {self.url!r}>"
+
+
+class WebhookEvent(db.Model):
+    """One event for one webhook (an outbox row): retried until the receiver answers 2xx or attempts run out."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<WebhookEvent {self.id} {self.event} {self.state}>"

@@ -143,4 +143,16 @@ def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
                                             "The error has been logged."))
 
 
-from web.api import campaigns, channels, feeds, health, kits, media, openapi, posts, reports, units  # noqa: E402,F401
+from web.api import (  # noqa: E402,F401
+    campaigns,
+    channels,
+    deliveries,
+    feeds,
+    health,
+    kits,
+    media,
+    openapi,
+    posts,
+    reports,
+    units,
+)

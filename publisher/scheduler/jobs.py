@@ -1,0 +1,213 @@
+"""RQ jobs of the publishing pipeline: small functions taking ids, reloading rows, safe to run twice.
+
+``enqueue_job`` is the one place that binds queue names, time-outs and failure TTLs. Job ids derive from
+(delivery id, version), so a job queued twice for the same version does its work once (the claim is atomic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from publisher.channels.base import ChannelError
+from publisher.channels.services import adapter_for
+from publisher.db import db, utcnow
+from publisher.scheduler import pipeline
+from publisher.scheduler.models import Delivery, DeliveryAttempt
+from publisher.scheduler.services import build_request
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_KEY = "loa:heartbeat"
+ENQUEUED_MARKER_SECONDS = 300
+
+
+def job_options(settings: Settings, queue: str) -> dict[str, Any]:
+    """Time-out and TTLs per queue. A publish job may upload a video: it gets most of the delivery lease."""
+    if queue == "publish":
+        timeout = int(max(60, settings.delivery_lease_seconds - 30))
+    else:
+        timeout = 300
+    return {"job_timeout": timeout, "result_ttl": 600, "failure_ttl": 7 * 86400, "ttl": 86400}
+
+
+def enqueue_job(settings: Settings, func: str, *args: Any, queue: str = "default", job_id: str | None = None,
+                retries: int = 0, **kwargs: Any) -> Any:
+    """Queue ``func`` (a dotted path) with the queue's time-out and TTLs; ``retries`` re-runs a failed job with
+    growing pauses (RQ's scheduler, which every Loa worker runs)."""
+    from rq import Retry
+
+    from publisher.queue import get_queue
+
+    retry = Retry(max=retries, interval=[min(3600, 30 * 2**i) for i in range(retries)]) if retries else None
+    return get_queue(settings, queue).enqueue(func, args=args, kwargs=kwargs, job_id=job_id, retry=retry,
+                                              **job_options(settings, queue))
+
+
+def _batch_job_id(pairs: list[tuple[int, int]]) -> str:
+    if len(pairs) == 1:
+        return f"delivery-{pairs[0][0]}-v{pairs[0][1]}"
+    digest = hashlib.sha1(json.dumps(sorted(pairs)).encode()).hexdigest()[:16]
+    return f"deliveries-{pairs[0][0]}-v{pairs[0][1]}-{digest}"
+
+
+def enqueue_deliveries(settings: Settings, pairs: list[tuple[int, int]]) -> int:
+    """Queue publish jobs for (id, version) pairs not queued already, in batches; returns how many were new.
+
+    A marker per (id, version) in Redis keeps the scheduler from queueing the same version every tick; if Redis
+    is emptied the markers go with the jobs, and the next tick queues them again from the database."""
+    from publisher.queue import redis_connection
+
+    if not pairs:
+        return 0
+    conn = redis_connection(settings)
+    pipe = conn.pipeline(transaction=False)
+    for delivery_id, version in pairs:
+        pipe.set(f"loa:enqueued:{delivery_id}:{version}", 1, nx=True, ex=ENQUEUED_MARKER_SECONDS)
+    fresh = [pair for pair, is_new in zip(pairs, pipe.execute(), strict=True) if is_new]
+    size = max(1, settings.publish_batch_size)
+    for start in range(0, len(fresh), size):
+        batch = [list(p) for p in fresh[start:start + size]]
+        enqueue_job(settings, "publisher.scheduler.jobs.publish_deliveries", batch, queue="publish",
+                    job_id=_batch_job_id([tuple(p) for p in batch]))
+    return len(fresh)
+
+
+# --- jobs ------------------------------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    return current_app.extensions["publisher.settings"]
+
+
+def publish_deliveries(pairs: list[list[int]]) -> dict[str, int]:
+    """Claim and publish a batch of due deliveries; a version that changed meanwhile is skipped."""
+    return pipeline.publish_deliveries([(int(i), int(v)) for i, v in pairs])
+
+
+def publish_delivery(delivery_id: int, version: int) -> dict[str, int]:
+    return pipeline.publish_deliveries([(delivery_id, version)])
+
+
+def enqueue_due(now: datetime | None = None) -> int:
+    """The scheduler's tick: queue every due delivery from the database (the source of truth)."""
+    settings = _settings()
+    pairs = [(i, v) for i, v, _c in pipeline.due_pairs(now)]
+    db.session.rollback()  # end the read transaction
+    return enqueue_deliveries(settings, pairs)
+
+
+def recover_stale() -> list[int]:
+    """Periodic: deliveries whose worker died mid-publish are looked up again; paused deliveries of channels
+    reconnected without the reconnect hooks resume."""
+    pipeline.resume_reconnected()
+    return pipeline.recover_stale(_settings())
+
+
+def heartbeat(sent_at: float | None = None) -> float:
+    """Proof that workers consume the queues: the health check reads when this last ran."""
+    from publisher.queue import redis_connection
+
+    now = time.time()
+    redis_connection(_settings()).set(HEARTBEAT_KEY, json.dumps({"at": now, "sent_at": sent_at}), ex=86400)
+    return now
+
+
+def unpublish_delivery(delivery_id: int, version: int) -> str:
+    """Remove an unpublished delivery's remote copy (already removed is fine); retried by RQ on failure."""
+    settings = _settings()
+    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
+    if delivery is None or delivery.state != "unpublished" or delivery.version != version or not delivery.remote_id:
+        return "skipped"
+    if any(a.action == "unpublish" and a.outcome == "unpublished" and a.details.get("version") == version
+           for a in delivery.history):
+        return "skipped"
+    attempt = DeliveryAttempt(delivery_id=delivery.id, action="unpublish", worker=pipeline.worker_name()[:200],
+                              outcome="running", started_at=utcnow(), remote_id=delivery.remote_id,
+                              details={"version": version})
+    db.session.add(attempt)
+    db.session.commit()
+    try:
+        adapter_for(delivery.channel, settings).unpublish(delivery.remote_id)
+    except ChannelError as exc:
+        code, message = pipeline._error_fields(exc)
+        attempt.outcome, attempt.code, attempt.message, attempt.ended_at = "error", code, message, utcnow()
+        delivery.last_error = f"unpublish: {code}: {message}"
+        db.session.commit()
+        raise
+    attempt.outcome, attempt.ended_at = "unpublished", utcnow()
+    db.session.commit()
+    return "unpublished"
+
+
+def update_delivery(delivery_id: int, post_version: int) -> str:
+    """Push an approved edit of a published post to its channel, if the channel supports edits."""
+    settings = _settings()
+    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
+    if delivery is None or delivery.state != "published" or delivery.post_version >= post_version:
+        return "skipped"
+    post = delivery.post
+    if post.version != post_version or post.state != "approved":
+        return "skipped"
+    adapter = adapter_for(delivery.channel, settings)
+    attempt = DeliveryAttempt(delivery_id=delivery.id, action="update", worker=pipeline.worker_name()[:200],
+                              outcome="running", started_at=utcnow(), remote_id=delivery.remote_id,
+                              details={"post_version": post_version})
+    db.session.add(attempt)
+    if not adapter.supports_update:
+        attempt.outcome, attempt.ended_at = "unsupported", utcnow()
+        attempt.message = "this channel does not support editing published posts"
+        delivery.post_version = post_version
+        db.session.commit()
+        return "unsupported"
+    db.session.commit()
+    try:
+        result = adapter.update(delivery.remote_id or "", build_request(post, delivery.channel,
+                                                                        delivery.idempotency_key, settings))
+    except ChannelError as exc:
+        code, message = pipeline._error_fields(exc)
+        attempt.outcome, attempt.code, attempt.message, attempt.ended_at = "error", code, message, utcnow()
+        db.session.commit()
+        raise
+    attempt.outcome, attempt.ended_at = "updated", utcnow()
+    attempt.remote_id, attempt.remote_url = result.remote_id, result.remote_url or None
+    delivery.post_version = post_version
+    if result.remote_url:
+        delivery.remote_url = result.remote_url
+    db.session.commit()
+    return "updated"
+
+
+def mail_admins(unit_id: int | None, subject: str, body: str) -> None:
+    from publisher.scheduler.notify import send_admin_mail
+
+    send_admin_mail(_settings(), unit_id, subject, body)
+
+
+def send_webhook(row_id: int) -> str:
+    from publisher.scheduler.notify import send_webhook_event
+
+    outcome = send_webhook_event(row_id, _settings())
+    db.session.commit()
+    return outcome
+
+
+def resend_webhooks() -> int:
+    """Periodic: send webhook events whose next try is due."""
+    from publisher.scheduler.notify import due_webhook_events
+
+    ids = due_webhook_events()
+    for row_id in ids:
+        send_webhook(row_id)
+    return len(ids)
+
+
+def noop() -> None:
+    """Does nothing: the benchmark's measure of what one RQ job costs (the ceiling of one job per delivery)."""

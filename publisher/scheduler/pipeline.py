@@ -1,0 +1,473 @@
+"""Publishing deliveries exactly once.
+
+The order of events for one delivery:
+
+1. ``claim``: one atomic conditional UPDATE (``state='scheduled' AND version=:v AND due``) moves it to
+   ``publishing`` with ``claimed_by``/``claimed_at``, committed before the platform is called. Two workers racing
+   for it: the database lets exactly one UPDATE match.
+2. An attempt row is committed (the evidence if the worker dies mid-publish).
+3. If the delivery ``needs_lookup`` (an earlier publish may have reached the platform without an answer), the
+   channel is asked by idempotency key first: found -> published; not found -> publish; cannot tell ->
+   ``unconfirmed``, a person decides.
+4. The publish carries the idempotency key. The outcome is written with a conditional UPDATE that only lands while
+   this worker still holds the claim.
+
+A worker killed between 1 and 4 leaves the delivery in ``publishing``: ``recover_stale`` (periodic) finds it
+past its lease and reschedules it with ``needs_lookup`` set, so it is looked up, never blindly published again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import joinedload
+
+from publisher.channels.base import ChannelError, ErrorKind
+from publisher.channels.models import Channel
+from publisher.channels.services import adapter_for
+from publisher.content.models import Post
+from publisher.db import after_commit, db, utcnow
+from publisher.scheduler.models import Delivery, DeliveryAttempt
+from publisher.scheduler.services import build_request
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Publishes per minute a channel kind takes by default (a channel's settings may say ``rate_per_minute``).
+DEFAULT_RATE_PER_MINUTE = {"facebook": 60, "youtube": 10}
+FALLBACK_RATE_PER_MINUTE = 1200
+MAX_PARALLEL_PUBLISHES = 16
+
+
+def current_settings() -> Settings:
+    return current_app.extensions["publisher.settings"]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+# --- back-off and rate limiting --------------------------------------------------------------------------
+
+
+def backoff_seconds(settings: Settings, attempt: int, retry_after: float | None = None,
+                    rng: random.Random | None = None) -> float:
+    """Exponential back-off from the base, doubling per attempt, jitter within ±20 %; a longer platform
+    retry hint wins."""
+    rng = rng or random
+    delay = settings.retry_base_seconds * (2 ** max(attempt - 1, 0)) * rng.uniform(0.8, 1.2)
+    if retry_after is not None and retry_after > delay:
+        return float(retry_after)
+    return delay
+
+
+_TOKEN_BUCKET = """
+local tokens_key = KEYS[1]
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local data = redis.call('HMGET', tokens_key, 'tokens', 'ts')
+local tokens = tonumber(data[1])
+local ts = tonumber(data[2])
+if tokens == nil then tokens = capacity end
+if ts == nil then ts = now end
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', tokens_key, 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', tokens_key, math.ceil(capacity / rate) + 60)
+return tostring(wait)
+"""
+
+
+def channel_rate(channel: Channel) -> float:
+    configured = (channel.settings or {}).get("rate_per_minute")
+    if isinstance(configured, (int, float)) and not isinstance(configured, bool) and configured > 0:
+        return float(configured)
+    return float(DEFAULT_RATE_PER_MINUTE.get(channel.kind, FALLBACK_RATE_PER_MINUTE))
+
+
+def take_token(settings: Settings, channel: Channel) -> float:
+    """Take one publish token from the channel's bucket in Redis; 0 when granted, else the seconds to wait.
+
+    Shared by every worker on every machine, so a big campaign stays under the platform's limits."""
+    from publisher.queue import redis_connection
+
+    per_minute = channel_rate(channel)
+    rate = per_minute / 60.0
+    capacity = max(1.0, per_minute / 6.0)  # ten seconds' worth of burst
+    try:
+        wait = redis_connection(settings).eval(_TOKEN_BUCKET, 1, f"loa:bucket:{channel.id}", rate, capacity,
+                                               time.time())
+    except Exception:  # noqa: BLE001 - without Redis there is no queue either; do not block the publish on it
+        log.warning("rate limiter unavailable for channel %s; publishing without it", channel.id)
+        return 0.0
+    return float(wait.decode() if isinstance(wait, bytes) else wait)
+
+
+# --- claiming --------------------------------------------------------------------------------------------
+
+
+def due_filter(now: datetime) -> list[Any]:
+    approved_posts = select(Post.id).where(Post.state == "approved")
+    return [
+        Delivery.state == "scheduled",
+        Delivery.scheduled_at <= now,
+        (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now),
+        Delivery.post_id.in_(approved_posts),
+    ]
+
+
+def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None) -> list[int]:
+    """Claim the due deliveries among (id, version) pairs for this worker and commit; returns the claimed ids.
+
+    One conditional UPDATE: a delivery whose version changed (edit, reschedule, cancel), that is not due, or that
+    another worker claimed first is simply not matched. On PostgreSQL rows locked by a concurrent claim are
+    skipped (SKIP LOCKED) instead of waited for."""
+    if not pairs:
+        return []
+    now = now or utcnow()
+    conditions = [tuple_(Delivery.id, Delivery.version).in_([tuple(p) for p in pairs]), *due_filter(now)]
+    if db.engine.dialect.name == "postgresql":
+        lockable = select(Delivery.id).where(*conditions).with_for_update(skip_locked=True)
+        statement = update(Delivery).where(Delivery.id.in_(lockable.scalar_subquery()), *conditions)
+    else:
+        statement = update(Delivery).where(*conditions)
+    statement = (statement.values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now)
+                 .returning(Delivery.id).execution_options(synchronize_session=False))
+    try:
+        ids = list(db.session.scalars(statement))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ids
+
+
+def _finish(delivery: Delivery, worker: str, **values: Any) -> bool:
+    """Write the outcome only while this worker still holds the claim (recovery may have taken it over)."""
+    values.setdefault("updated_at", utcnow())
+    result = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.state == "publishing", Delivery.claimed_by == worker,
+               Delivery.version == delivery.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        log.warning("delivery %s: claim lost before the outcome could be written (%s)", delivery.id, values)
+        return False
+    return True
+
+
+# --- publishing ------------------------------------------------------------------------------------------
+
+
+def _error_fields(exc: BaseException) -> tuple[str | None, str]:
+    if isinstance(exc, ChannelError):
+        code = "/".join(x for x in (exc.code, exc.subcode) if x) or (str(exc.http_status) if exc.http_status else None)
+        return code or exc.kind.value, exc.platform_message or exc.message
+    return exc.__class__.__name__, str(exc) or exc.__class__.__name__
+
+
+def _reason(code: str | None, message: str) -> str:
+    return f"{code}: {message}" if code else message
+
+
+def publish_deliveries(pairs: list[tuple[int, int]], now: datetime | None = None) -> dict[str, int]:
+    """Claim a batch of due deliveries and publish the claimed ones, overlapping the platforms' waits."""
+    worker = worker_name()
+    ids = claim(pairs, worker, now)
+    outcomes: dict[str, int] = {}
+    if not ids:
+        return outcomes
+    if len(ids) == 1:
+        outcome = publish_claimed(ids[0], worker)
+        return {outcome: 1}
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run(delivery_id: int) -> str:
+        with app.app_context():
+            try:
+                return publish_claimed(delivery_id, worker)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=min(len(ids), MAX_PARALLEL_PUBLISHES),
+                            thread_name_prefix="publish") as pool:
+        for outcome in pool.map(run, ids):
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def publish_claimed(delivery_id: int, worker: str) -> str:
+    """Publish one delivery this worker has claimed; returns the outcome. Commits its own progress."""
+    settings = current_settings()
+    # One round trip for the delivery, its channel and post, and the post's variants and media.
+    delivery = db.session.scalar(
+        select(Delivery).where(Delivery.id == delivery_id)
+        .options(joinedload(Delivery.channel), joinedload(Delivery.post).selectinload(Post.variants),
+                 joinedload(Delivery.post).selectinload(Post.media_links))
+        .execution_options(populate_existing=True))
+    if delivery is None or delivery.state != "publishing" or delivery.claimed_by != worker:
+        return "skipped"
+    channel = delivery.channel
+    if channel.state == "needs_reconnect":
+        _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
+        db.session.commit()
+        return "paused"
+    wait = take_token(settings, channel)
+    if wait > 0:
+        # Over the channel's rate: back in the queue without spending an attempt.
+        _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
+                next_attempt_at=utcnow() + timedelta(seconds=wait))
+        db.session.commit()
+        return "deferred"
+
+    try:
+        request = build_request(delivery.post, channel, delivery.idempotency_key, settings)
+        adapter = adapter_for(channel, settings)
+    except Exception as exc:  # noqa: BLE001 - no adapter for the kind, unreadable secrets, a missing media file
+        log.exception("delivery %s: cannot prepare the publish", delivery.id)
+        attempt = _start_attempt(delivery, worker, "publish")
+        code, message = exc.__class__.__name__, str(exc) or exc.__class__.__name__
+        _end_attempt(attempt, "error", code, message)
+        if delivery.needs_lookup:
+            return _unconfirmed(delivery, worker, code, message)
+        return _failed(delivery, worker, code, message)
+
+    if delivery.needs_lookup:
+        attempt = _start_attempt(delivery, worker, "lookup")
+        try:
+            found = adapter.find_existing(request)
+        except Exception as exc:  # noqa: BLE001 - cannot tell: a person decides, with the evidence
+            code, message = _error_fields(exc)
+            _end_attempt(attempt, "unknown", code, message)
+            return _unconfirmed(delivery, worker, code, message)
+        if found is not None:
+            _end_attempt(attempt, "found", None, None, found.remote_id, found.remote_url)
+            return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
+        _end_attempt(attempt, "not_found", None, None)
+        delivery.needs_lookup = False
+        db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(needs_lookup=False)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    attempt_number = delivery.attempts + 1
+    db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(attempts=attempt_number)
+                       .execution_options(synchronize_session=False))
+    attempt = _start_attempt(delivery, worker, "publish")  # committed with the count, before the platform call
+    try:
+        result = adapter.publish(request)
+    except ChannelError as exc:
+        return _handle_error(delivery, worker, attempt, attempt_number, exc, adapter, request)
+    except Exception as exc:  # noqa: BLE001 - an unclassified failure may have reached the platform
+        log.exception("delivery %s: unexpected publish failure", delivery.id)
+        error = ChannelError(ErrorKind.TRANSIENT, str(exc) or exc.__class__.__name__, code=exc.__class__.__name__)
+        return _handle_error(delivery, worker, attempt, attempt_number, error, adapter, request)
+    _end_attempt(attempt, "published", None, None, result.remote_id, result.remote_url)
+    return _published(delivery, worker, result.remote_id, result.remote_url, list(result.warnings))
+
+
+def _start_attempt(delivery: Delivery, worker: str, action: str) -> DeliveryAttempt:
+    attempt = DeliveryAttempt(delivery_id=delivery.id, action=action, worker=worker[:200], outcome="running",
+                              started_at=utcnow(), details={"version": delivery.version})
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def _end_attempt(attempt: DeliveryAttempt, outcome: str, code: str | None, message: str | None,
+                 remote_id: str | None = None, remote_url: str | None = None, **details: Any) -> None:
+    attempt.outcome = outcome
+    attempt.ended_at = utcnow()
+    attempt.code = code[:100] if code else None
+    attempt.message = message
+    attempt.remote_id = remote_id
+    attempt.remote_url = remote_url or None
+    if details:
+        attempt.details = {**(attempt.details or {}), **details}
+
+
+def _published(delivery: Delivery, worker: str, remote_id: str, remote_url: str | None,
+               warnings: list[str]) -> str:
+    now = utcnow()
+    if _finish(delivery, worker, state="published", remote_id=remote_id, remote_url=remote_url or None,
+               published_at=now, claimed_by=None, last_error=None, last_error_code=None, warnings=warnings,
+               needs_lookup=False, next_attempt_at=None):
+        _notify(delivery.id, "delivery.published")
+    db.session.commit()
+    return "published"
+
+
+def _unconfirmed(delivery: Delivery, worker: str, code: str | None, message: str) -> str:
+    if _finish(delivery, worker, state="unconfirmed", claimed_by=None, needs_lookup=True,
+               last_error=_reason(code, message), last_error_code=code):
+        _notify(delivery.id, "delivery.unconfirmed")
+    db.session.commit()
+    return "unconfirmed"
+
+
+def _failed(delivery: Delivery, worker: str, code: str | None, message: str) -> str:
+    if _finish(delivery, worker, state="failed", claimed_by=None, last_error=_reason(code, message),
+               last_error_code=code, next_attempt_at=None):
+        _notify(delivery.id, "delivery.failed")
+    db.session.commit()
+    return "failed"
+
+
+def _handle_error(delivery: Delivery, worker: str, attempt: DeliveryAttempt, attempt_number: int,
+                  exc: ChannelError, adapter: Any, request: Any) -> str:
+    settings = current_settings()
+    code, message = _error_fields(exc)
+    if exc.kind is ErrorKind.DUPLICATE:
+        _end_attempt(attempt, "duplicate", code, message)
+        db.session.commit()
+        lookup = _start_attempt(delivery, worker, "lookup")
+        try:
+            found = adapter.find_existing(request)
+        except Exception as lookup_exc:  # noqa: BLE001
+            lcode, lmessage = _error_fields(lookup_exc)
+            _end_attempt(lookup, "unknown", lcode, lmessage)
+            return _unconfirmed(delivery, worker, code, message)
+        if found is None:
+            _end_attempt(lookup, "not_found", None, None)
+            return _unconfirmed(delivery, worker, code, message)
+        _end_attempt(lookup, "found", None, None, found.remote_id, found.remote_url)
+        return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
+    if exc.kind is ErrorKind.REJECTED:
+        _end_attempt(attempt, "rejected", code, message)
+        return _failed(delivery, worker, code, message)
+    if exc.kind is ErrorKind.AUTH_EXPIRED:
+        _end_attempt(attempt, "auth_expired", code, message)
+        _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None,
+                last_error=_reason(code, message), last_error_code=code, attempts=0)
+        db.session.commit()
+        pause_channel(delivery.channel_id, _reason(code, message))
+        return "paused"
+    # TRANSIENT or RATE_LIMITED: retry later, unless the round is spent.
+    uncertain = exc.kind is ErrorKind.TRANSIENT  # a time-out or 5xx may have been accepted: look before retrying
+    _end_attempt(attempt, "rate_limited" if exc.kind is ErrorKind.RATE_LIMITED else "error", code, message,
+                 retry_after=exc.retry_after, http_status=exc.http_status)
+    if attempt_number >= settings.retry_max_attempts:
+        if uncertain:
+            # It may be out there: ask once more before calling it failed.
+            return _final_lookup(delivery, worker, code, message, adapter, request)
+        return _failed(delivery, worker, code, message)
+    delay = backoff_seconds(settings, attempt_number, exc.retry_after)
+    _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
+            next_attempt_at=utcnow() + timedelta(seconds=delay), needs_lookup=uncertain,
+            last_error=_reason(code, message), last_error_code=code)
+    db.session.commit()
+    return "retry"
+
+
+def _final_lookup(delivery: Delivery, worker: str, code: str | None, message: str, adapter: Any,
+                  request: Any) -> str:
+    lookup = _start_attempt(delivery, worker, "lookup")
+    try:
+        found = adapter.find_existing(request)
+    except Exception as exc:  # noqa: BLE001
+        lcode, lmessage = _error_fields(exc)
+        _end_attempt(lookup, "unknown", lcode, lmessage)
+        return _unconfirmed(delivery, worker, code, message)
+    if found is not None:
+        _end_attempt(lookup, "found", None, None, found.remote_id, found.remote_url)
+        return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
+    _end_attempt(lookup, "not_found", None, None)
+    return _failed(delivery, worker, code, message)
+
+
+def pause_channel(channel_id: int, reason: str) -> None:
+    """The channel's authorisation expired: mark it, pause its waiting deliveries, tell the admins."""
+    channel = db.session.get(Channel, channel_id)
+    if channel is None:
+        return
+    already = channel.state == "needs_reconnect"
+    channel.state = "needs_reconnect"
+    channel.last_error = reason
+    db.session.execute(
+        update(Delivery).where(Delivery.channel_id == channel_id, Delivery.state == "scheduled")
+        .values(state="paused", version=Delivery.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not already:
+        from publisher.scheduler import notify
+
+        settings = current_settings()
+        name, cid = channel.name, channel.id
+        after_commit(lambda: notify.channel_needs_reconnect(settings, cid, name, reason))
+    db.session.commit()
+
+
+def _notify(delivery_id: int, event: str) -> None:
+    from publisher.scheduler import notify
+
+    notify.delivery_event(delivery_id, event)
+
+
+# --- recovery --------------------------------------------------------------------------------------------
+
+
+def recover_stale(settings: Settings, now: datetime | None = None) -> list[int]:
+    """Deliveries stuck in ``publishing`` past their lease (their worker died): back to ``scheduled`` with
+    ``needs_lookup`` set, so the next attempt asks the channel before publishing again."""
+    now = now or utcnow()
+    limit = now - timedelta(seconds=settings.delivery_lease_seconds)
+    stale = list(db.session.scalars(select(Delivery).where(Delivery.state == "publishing",
+                                                           Delivery.claimed_at < limit)))
+    recovered = []
+    for delivery in stale:
+        result = db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery.id, Delivery.state == "publishing", Delivery.version == delivery.version,
+                   Delivery.claimed_by == delivery.claimed_by)
+            .values(state="scheduled", version=delivery.version + 1, claimed_by=None, needs_lookup=True,
+                    next_attempt_at=None, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            for attempt in delivery.history:
+                if attempt.outcome == "running":
+                    attempt.outcome = "abandoned"
+                    attempt.ended_at = now
+                    attempt.message = f"worker {attempt.worker} stopped answering during the attempt"
+            recovered.append(delivery.id)
+            log.warning("delivery %s: lease of %s expired; will look it up before publishing again",
+                        delivery.id, delivery.claimed_by)
+    db.session.commit()
+    return recovered
+
+
+def resume_reconnected() -> int:
+    """A safety net for the reconnect hooks: paused deliveries of channels that are connected again resume."""
+    connected = select(Channel.id).where(Channel.state == "connected")
+    result = db.session.execute(
+        update(Delivery).where(Delivery.state == "paused", Delivery.channel_id.in_(connected))
+        .values(state="scheduled", version=Delivery.version + 1, attempts=0, next_attempt_at=None,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def due_pairs(now: datetime | None = None, limit: int = 10000) -> list[tuple[int, int, int]]:
+    """(id, version, channel id) of deliveries due now, oldest first."""
+    now = now or utcnow()
+    rows = db.session.execute(select(Delivery.id, Delivery.version, Delivery.channel_id).where(*due_filter(now))
+                              .order_by(Delivery.scheduled_at, Delivery.id).limit(limit))
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,478 @@
+"""Deliveries as people change them: schedule a post on channels, cancel, reschedule, retry, unpublish.
+
+Every change bumps ``Delivery.version`` so that a job queued for the older version finds it changed and does
+nothing. Functions flush and write the audit log; none commits. Enqueueing happens after the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from publisher.accounts.models import User
+from publisher.accounts.services import can_see_unit, require_role
+from publisher.audit import record
+from publisher.channels import services as channel_services
+from publisher.channels.base import MediaFile, PublishRequest
+from publisher.channels.models import Channel
+from publisher.content.deliveries import register_lookup
+from publisher.content.media import media_path
+from publisher.content.models import Campaign, MediaItem, Post
+from publisher.content.services import POST_EVENT_HOOKS
+from publisher.db import after_commit, db, utcnow
+from publisher.errors import Conflict, NotFound, ValidationFailed
+from publisher.scheduler.models import Delivery, DeliveryAttempt
+from publisher.settings import Settings
+
+# A delivery in one of these states is live on its channel or on its way there: the channel takes no second one.
+ACTIVE_STATES = ("scheduled", "publishing", "published", "paused", "unconfirmed")
+NOT_YET_PUBLISHED = ("scheduled", "paused", "failed", "unconfirmed", "cancelled")
+
+
+# --- times -----------------------------------------------------------------------------------------------
+
+
+def parse_time(value: Any, settings: Settings, field: str = "at") -> datetime | None:
+    """An ISO 8601 time (with offset; a naive one is in the organisation's zone) as UTC; None when absent."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationFailed({field: _l("Expected a time like 2026-05-01T07:30:00+07:00.")}) from None
+    else:
+        raise ValidationFailed({field: _l("Expected a time like 2026-05-01T07:30:00+07:00.")})
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=settings.zone)
+    return parsed.astimezone(UTC)
+
+
+# --- building what adapters get --------------------------------------------------------------------------
+
+
+def _media_file(item: MediaItem, settings: Settings) -> MediaFile:
+    renditions = {}
+    for name, info in (item.renditions or {}).items():
+        if isinstance(info, dict) and info.get("path"):
+            renditions[name] = media_path(settings.media_dir, info["path"])
+    return MediaFile(media_id=item.id, kind=item.kind, path=media_path(settings.media_dir, item.path),
+                     content_type=item.content_type, size_bytes=item.size_bytes, caption=item.caption or "",
+                     alt_text=item.alt_text or "", renditions=renditions)
+
+
+def build_request(post: Post, channel: Channel, idempotency_key: str, settings: Settings) -> PublishRequest:
+    """The one dataclass an adapter receives for this post on this channel."""
+    campaign = post.campaign
+    return PublishRequest(
+        post_id=post.id,
+        idempotency_key=idempotency_key,
+        title=post.title,
+        summary=post.summary or "",
+        body_html=post.body_html or "",
+        slug=post.slug,
+        variant=post.variant(channel.kind),
+        media=tuple(_media_file(m, settings) for m in post.media),
+        cover=_media_file(post.cover, settings) if post.cover is not None else None,
+        hashtags=tuple(campaign.hashtags or ()) if campaign is not None else (),
+        tags=tuple(post.tags or ()),
+        public_url=f"{settings.public_url}/tin/{post.slug}",
+        campaign_id=post.campaign_id,
+        campaign_name=campaign.name if campaign is not None else "",
+    )
+
+
+def new_idempotency_key() -> str:
+    return "loa-" + uuid.uuid4().hex
+
+
+# --- loading ---------------------------------------------------------------------------------------------
+
+
+def get_delivery(delivery_id: int, user: User) -> Delivery:
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or not can_see_unit(user, delivery.post.unit.path):
+        raise NotFound(_l("No such delivery."))
+    return delivery
+
+
+def post_deliveries(post: Post) -> list[Delivery]:
+    return list(db.session.scalars(select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id)))
+
+
+def publish_attempt_count(delivery: Delivery) -> int:
+    return sum(1 for a in delivery.history if a.action == "publish")
+
+
+def delivery_summary(delivery: Delivery) -> dict[str, Any]:
+    """The shape of one delivery inside a post (``GET /posts/ID``)."""
+    return {
+        "id": delivery.id,
+        "channel_id": delivery.channel_id,
+        "state": delivery.state,
+        "at": delivery.scheduled_at.isoformat(),
+        "remote_id": delivery.remote_id,
+        "remote_url": delivery.remote_url,
+        "attempts": publish_attempt_count(delivery),
+        "error": delivery.last_error,
+    }
+
+
+register_lookup(lambda post: [delivery_summary(d) for d in post_deliveries(post)])
+
+
+# --- side effects after commit ---------------------------------------------------------------------------
+
+
+def _enqueue_after_commit(settings: Settings, deliveries: list[Delivery]) -> None:
+    """Deliveries due now are queued as soon as the commit lands; later ones are the scheduler's."""
+    now = utcnow()
+    due = [(d.id, d.version) for d in deliveries if d.state == "scheduled" and d.scheduled_at <= now]
+    if not due:
+        return
+
+    def enqueue() -> None:
+        from publisher.scheduler.jobs import enqueue_deliveries
+
+        try:
+            enqueue_deliveries(settings, due)
+        except Exception:  # noqa: BLE001 - Redis away: the scheduler re-enqueues from the database
+            import logging
+
+            logging.getLogger(__name__).warning("could not enqueue deliveries %s now; the scheduler will", due)
+
+    after_commit(enqueue)
+
+
+def _bump(delivery: Delivery) -> None:
+    delivery.version += 1
+    delivery.updated_at = utcnow()
+
+
+# --- scheduling ------------------------------------------------------------------------------------------
+
+
+def _parse_targets(data: dict[str, Any], settings: Settings) -> list[tuple[int, datetime | None]]:
+    if data.get("queue") is True:
+        # The posting-slot queue: each channel's next free slot (times resolved once the channels are loaded).
+        ids = data.get("channel_ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                           for i in ids):
+            raise ValidationFailed({"channel_ids": _l("Choose at least one channel.")})
+        return [(cid, None) for cid in ids]
+    if "deliveries" in data and data["deliveries"] is not None:
+        raw = data["deliveries"]
+        if not isinstance(raw, list) or not raw:
+            raise ValidationFailed({"deliveries": _l("Expected a list of {channel_id, at}.")})
+        targets = []
+        for i, item in enumerate(raw):
+            if not isinstance(item, dict) or not isinstance(item.get("channel_id"), int) \
+                    or isinstance(item.get("channel_id"), bool):
+                raise ValidationFailed({f"deliveries.{i}": _l("Expected {channel_id, at}.")})
+            targets.append((item["channel_id"], parse_time(item.get("at"), settings, f"deliveries.{i}.at")))
+        return targets
+    ids = data.get("channel_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValidationFailed({"channel_ids": _l("Choose at least one channel.")})
+    at = parse_time(data.get("at"), settings)
+    return [(cid, at) for cid in ids]
+
+
+def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settings) -> list[Delivery]:
+    """Schedule an approved post on channels at one time (``channel_ids`` + ``at``) or per channel
+    (``deliveries: [{channel_id, at}]``). A missing or past time means now. Every channel's rules are checked
+    with its adapter first: if any channel would refuse the post, nothing is scheduled (422)."""
+    require_role(user, "editor", post.unit)
+    if post.state != "approved":
+        raise Conflict(_l("Only an approved post can be scheduled (this post is %(state)s).", state=post.state),
+                       code="invalid_state")
+    targets = _parse_targets(data, settings)
+    if len({cid for cid, _at in targets}) != len(targets):
+        raise ValidationFailed({"channel_ids": _l("Each channel may appear only once.")})
+    problems: dict[str, list[Any]] = {}
+    channels: dict[int, Channel] = {}
+    for cid, _at in targets:
+        channel = db.session.get(Channel, cid)
+        if channel is None or not can_see_unit(user, channel.unit.path):
+            problems.setdefault("channel_ids", []).append(_l("No such channel: %(id)s.", id=cid))
+            continue
+        channels[cid] = channel
+    if problems:
+        raise ValidationFailed(problems)
+    taken = {d.channel_id: d for d in post_deliveries(post) if d.state in ACTIVE_STATES}
+    for cid, _at in targets:
+        if cid in taken:
+            raise Conflict(_l("This post is already %(state)s on channel %(name)s; reschedule or cancel that "
+                              "delivery instead.", state=taken[cid].state, name=channels[cid].name),
+                           code="already_scheduled", details={"delivery_id": taken[cid].id})
+    for cid, _at in targets:
+        channel = channels[cid]
+        try:
+            adapter = channel_services.adapter_for(channel, settings)
+        except KeyError:
+            problems.setdefault(f"channels.{cid}", []).append(
+                _l("Loa cannot publish to channels of kind %(kind)s.", kind=channel.kind))
+            continue
+        request = build_request(post, channel, "validation", settings)
+        for problem in adapter.validate(request):
+            problems.setdefault(f"channels.{cid}.{problem.field}", []).append(f"{channel.name}: {problem.message}")
+    if problems:
+        raise ValidationFailed(problems, message=_l("Some channels would refuse this post; nothing was scheduled."))
+    now = utcnow()
+    if data.get("queue") is True:
+        targets = [(cid, next_free_slot(channels[cid], settings, now)) for cid, _at in targets]
+    created = []
+    for cid, at in targets:
+        channel = channels[cid]
+        delivery = Delivery(post_id=post.id, post=post, channel_id=cid, channel=channel, unit_id=post.unit_id,
+                            state="paused" if channel.state == "needs_reconnect" else "scheduled",
+                            scheduled_at=max(at, now) if at is not None else now, version=1,
+                            post_version=post.version, attempts=0, idempotency_key=new_idempotency_key(),
+                            created_by_id=user.id, warnings=[], needs_lookup=False)
+        db.session.add(delivery)
+        created.append(delivery)
+    db.session.flush()
+    for delivery in created:
+        record(user, "delivery.schedule", delivery, post_id=post.id, channel_id=delivery.channel_id,
+               at=delivery.scheduled_at)
+    _enqueue_after_commit(settings, created)
+    return created
+
+
+# --- posting slots and campaign series -------------------------------------------------------------------
+
+
+def channel_slots(channel: Channel) -> list[time]:
+    """The channel's daily posting slots (``settings["slots"]``: local times like "07:30"), in order."""
+    slots = []
+    for raw in (channel.settings or {}).get("slots") or []:
+        try:
+            slots.append(time.fromisoformat(str(raw)))
+        except ValueError:
+            continue
+    return sorted(set(slots))
+
+
+def next_free_slot(channel: Channel, settings: Settings, after: datetime) -> datetime:
+    """The first of the channel's slots after ``after`` that holds no live delivery yet (the queue fills slots in
+    order, like the social schedulers do); a channel without slots (or with every slot full for 90 days) raises
+    a validation error."""
+    slots = channel_slots(channel)
+    if not slots:
+        raise ValidationFailed({"queue": _l("Channel %(name)s has no posting slots.", name=channel.name)})
+    zone = settings.zone
+    taken = set(db.session.scalars(select(Delivery.scheduled_at).where(
+        Delivery.channel_id == channel.id, Delivery.state.in_(ACTIVE_STATES), Delivery.scheduled_at > after)))
+    pending = {d.scheduled_at for d in db.session.new if isinstance(d, Delivery) and d.channel_id == channel.id}
+    day = after.astimezone(zone).date()
+    for offset in range(90):
+        for slot in slots:
+            candidate = datetime.combine(day + timedelta(days=offset), slot, tzinfo=zone).astimezone(UTC)
+            if candidate > after and candidate not in taken and candidate not in pending:
+                return candidate
+    raise ValidationFailed({"queue": _l("Every slot of channel %(name)s is taken for 90 days.", name=channel.name)})
+
+
+def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settings: Settings) -> list[Delivery]:
+    """Schedule a campaign's posts as a series: the first on ``start`` (a date) at ``time`` (local), then one
+    every ``every_days`` days, each on ``channel_ids``. All or nothing: one refused post schedules none."""
+    problems: dict[str, list[Any]] = {}
+    try:
+        start = date.fromisoformat(str(data.get("start", "")))
+    except ValueError:
+        start = None
+        problems.setdefault("start", []).append(_l("Expected a date like 2026-05-01."))
+    try:
+        at_time = time.fromisoformat(str(data.get("time", "")))
+    except ValueError:
+        at_time = None
+        problems.setdefault("time", []).append(_l("Expected a time of day like 07:30."))
+    every = data.get("every_days", 1)
+    if not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= 365:
+        problems.setdefault("every_days", []).append(_l("Expected a number of days from 1 to 365."))
+    post_ids = data.get("post_ids")
+    if post_ids is None:
+        posts = list(db.session.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.state == "approved")
+                                        .order_by(Post.id)))
+    elif isinstance(post_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in post_ids):
+        by_id = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)))}
+        posts = []
+        for pid in post_ids:
+            post = by_id.get(pid)
+            if post is None or post.campaign_id != campaign.id or not can_see_unit(user, post.unit.path):
+                problems.setdefault("post_ids", []).append(_l("Post %(id)s is not in this campaign.", id=pid))
+            else:
+                posts.append(post)
+    else:
+        posts = []
+        problems.setdefault("post_ids", []).append(_l("Expected a list of post ids."))
+    if not posts and "post_ids" not in problems:
+        problems.setdefault("post_ids", []).append(_l("This campaign has no approved post to schedule."))
+    if problems:
+        raise ValidationFailed(problems)
+    assert start is not None and at_time is not None
+    created: list[Delivery] = []
+    for i, post in enumerate(posts):
+        when = datetime.combine(start + timedelta(days=i * every), at_time, tzinfo=settings.zone)
+        created += schedule_post(post, user, {"channel_ids": data.get("channel_ids"), "at": when}, settings)
+    record(user, "campaign.schedule_series", campaign, posts=[p.id for p in posts], start=start.isoformat(),
+           time=at_time.isoformat(), every_days=every)
+    return created
+
+
+def cancel_delivery(delivery: Delivery, user: User) -> Delivery:
+    require_role(user, "editor", delivery.post.unit)
+    if delivery.state not in ("scheduled", "paused", "failed", "unconfirmed"):
+        raise Conflict(_l("A %(state)s delivery cannot be cancelled.", state=delivery.state), code="invalid_state")
+    delivery.state = "cancelled"
+    _bump(delivery)
+    record(user, "delivery.cancel", delivery, version=delivery.version)
+    return delivery
+
+
+def reschedule_delivery(delivery: Delivery, user: User, at_value: Any, settings: Settings) -> Delivery:
+    require_role(user, "editor", delivery.post.unit)
+    if delivery.state not in NOT_YET_PUBLISHED:
+        raise Conflict(_l("A %(state)s delivery cannot be rescheduled.", state=delivery.state), code="invalid_state")
+    if at_value in (None, ""):
+        raise ValidationFailed({"at": _l("A time is required.")})
+    at = parse_time(at_value, settings)
+    assert at is not None
+    if delivery.state == "unconfirmed":
+        delivery.needs_lookup = True  # it may be out there already: look before publishing again
+    delivery.scheduled_at = max(at, utcnow())
+    delivery.next_attempt_at = None
+    delivery.attempts = 0
+    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    _bump(delivery)
+    record(user, "delivery.reschedule", delivery, at=delivery.scheduled_at, version=delivery.version)
+    _enqueue_after_commit(settings, [delivery])
+    return delivery
+
+
+def retry_delivery(delivery: Delivery, user: User, settings: Settings) -> Delivery:
+    """A failed or unconfirmed delivery gets a fresh round of attempts, now (unconfirmed: looked up first)."""
+    require_role(user, "editor", delivery.post.unit)
+    if delivery.state not in ("failed", "unconfirmed"):
+        raise Conflict(_l("Only a failed or unconfirmed delivery can be retried (this one is %(state)s).",
+                          state=delivery.state), code="invalid_state")
+    if delivery.state == "unconfirmed":
+        delivery.needs_lookup = True
+    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    delivery.attempts = 0
+    delivery.next_attempt_at = None
+    delivery.scheduled_at = min(delivery.scheduled_at, utcnow())
+    _bump(delivery)
+    record(user, "delivery.retry", delivery, version=delivery.version)
+    _enqueue_after_commit(settings, [delivery])
+    return delivery
+
+
+def unpublish_post(post: Post, user: User, channel_ids: Any, settings: Settings) -> list[Delivery]:
+    """Take a published post off channels: the deliveries become ``unpublished`` at once (the website stops
+    showing the article) and a job removes the remote copies, with retries and history."""
+    require_role(user, "editor", post.unit)
+    published = {d.channel_id: d for d in post_deliveries(post) if d.state == "published"}
+    if channel_ids is None:
+        channel_ids = list(published)
+    if not isinstance(channel_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                    for i in channel_ids):
+        raise ValidationFailed({"channel_ids": _l("Expected a list of channel ids.")})
+    missing = [cid for cid in channel_ids if cid not in published]
+    if missing:
+        raise Conflict(_l("This post is not published on channel(s) %(ids)s.", ids=", ".join(map(str, missing))),
+                       code="not_published")
+    if not channel_ids:
+        raise Conflict(_l("This post is not published anywhere."), code="not_published")
+    changed = []
+    for cid in channel_ids:
+        delivery = published[cid]
+        delivery.state = "unpublished"
+        _bump(delivery)
+        record(user, "delivery.unpublish", delivery, channel_id=cid, remote_id=delivery.remote_id)
+        changed.append(delivery)
+    db.session.flush()
+    pairs = [(d.id, d.version) for d in changed]
+
+    def enqueue() -> None:
+        from publisher.scheduler.jobs import enqueue_job
+
+        for delivery_id, version in pairs:
+            enqueue_job(settings, "publisher.scheduler.jobs.unpublish_delivery", delivery_id, version,
+                        job_id=f"unpublish-{delivery_id}-v{version}", queue="publish", retries=5)
+
+    after_commit(enqueue)
+    return changed
+
+
+# --- reacting to posts and channels ----------------------------------------------------------------------
+
+
+def _on_post_event(event: str, post: Post) -> None:
+    """An edit makes queued jobs stale (and holds the deliveries until the post is approved again); approving
+    an edit of a published post pushes it to the channels that support edits."""
+    if event == "updated":
+        for delivery in post_deliveries(post):
+            if delivery.state in ("scheduled", "paused", "failed", "unconfirmed"):
+                delivery.post_version = post.version
+                _bump(delivery)
+    elif event == "approved":
+        stale = [d for d in post_deliveries(post) if d.state == "published" and d.post_version != post.version]
+        if not stale:
+            return
+        from flask import current_app
+
+        settings = current_app.extensions["publisher.settings"]
+        pairs = [(d.id, post.version) for d in stale]
+
+        def enqueue() -> None:
+            from publisher.scheduler.jobs import enqueue_job
+
+            for delivery_id, post_version in pairs:
+                enqueue_job(settings, "publisher.scheduler.jobs.update_delivery", delivery_id, post_version,
+                            job_id=f"update-{delivery_id}-p{post_version}", queue="publish", retries=5)
+
+        after_commit(enqueue)
+
+
+POST_EVENT_HOOKS.append(_on_post_event)
+
+
+def resume_channel(channel: Channel) -> list[Delivery]:
+    """The channel was reconnected: its paused deliveries go out on their own (now, if their time has passed)."""
+    resumed = []
+    for delivery in db.session.scalars(select(Delivery).where(Delivery.channel_id == channel.id,
+                                                              Delivery.state == "paused")):
+        delivery.state = "scheduled"
+        delivery.attempts = 0
+        delivery.next_attempt_at = None
+        _bump(delivery)
+        resumed.append(delivery)
+    if channel.state == "needs_reconnect":
+        channel.state = "connected"
+    db.session.flush()
+    if resumed:
+        record(None, "channel.resume_deliveries", channel, deliveries=[d.id for d in resumed])
+        from flask import current_app
+
+        _enqueue_after_commit(current_app.extensions["publisher.settings"], resumed)
+    return resumed
+
+
+def _register_reconnect_hook() -> None:
+    hooks = getattr(channel_services, "RECONNECT_HOOKS", None)
+    if hooks is not None and resume_channel not in hooks:
+        hooks.append(resume_channel)
+
+
+_register_reconnect_hook()
+
+
+def delivery_attempts(delivery: Delivery) -> list[DeliveryAttempt]:
+    return list(delivery.history)

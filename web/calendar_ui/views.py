@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from publisher.accounts.services import visible_filter
+from publisher.channels.models import Channel
+from publisher.content.services import get_post
+from publisher.db import db, utcnow
+from publisher.errors import DomainError, ValidationFailed
+from publisher.scheduler.models import Delivery
+from publisher.scheduler.services import (
+    cancel_delivery,
+    get_delivery,
+    reschedule_delivery,
+    retry_delivery,
+    schedule_post,
+)
+from web import current_settings
+from web.calendar_ui import bp
+
+OVERDUE_MINUTES = 5
+
+
+def state_label(state: str) -> str:
+    labels = {
+        "scheduled": _("Scheduled"), "publishing": _("Publishing"), "published": _("Published"),
+        "failed": _("Failed"), "paused": _("Paused (channel needs reconnecting)"),
+        "unconfirmed": _("Unconfirmed (a person must decide)"), "cancelled": _("Cancelled"),
+        "unpublished": _("Unpublished"),
+    }
+    return labels.get(state, state)
+
+
+def _error_message(exc: DomainError) -> str:
+    message = str(exc.message)
+    if isinstance(exc, ValidationFailed):
+        message += " " + "; ".join(str(m) for messages in exc.fields.values() for m in messages)
+    return message
+
+
+def _visible_channels() -> list[Channel]:
+    return list(db.session.scalars(select(Channel).where(visible_filter(current_user, Channel.unit_id))
+                                   .order_by(Channel.name)))
+
+
+@bp.app_template_global("delivery_state_label")
+def _state_label_global(state: str) -> str:
+    return state_label(state)
+
+
+@bp.app_template_global("schedule_attention")
+def schedule_attention() -> dict[str, Any]:
+    """What the dashboard flags: deliveries overdue by more than a few minutes, failed or unconfirmed ones,
+    channels to reconnect, and workers that stopped consuming."""
+    from publisher.scheduler.jobs import HEARTBEAT_KEY
+    from publisher.scheduler.pipeline import due_filter
+
+    now = utcnow()
+    mine = visible_filter(current_user, Delivery.unit_id)
+    overdue = list(db.session.scalars(select(Delivery).where(
+        mine, *due_filter(now - timedelta(minutes=OVERDUE_MINUTES))).order_by(Delivery.scheduled_at).limit(20)))
+    stuck = list(db.session.scalars(select(Delivery).where(
+        mine, Delivery.state == "publishing",
+        Delivery.claimed_at < now - timedelta(minutes=OVERDUE_MINUTES)).limit(20)))
+    attention = list(db.session.scalars(select(Delivery).where(
+        mine, Delivery.state.in_(("failed", "unconfirmed", "paused"))).order_by(Delivery.updated_at.desc())
+        .limit(20)))
+    channels = list(db.session.scalars(select(Channel).where(visible_filter(current_user, Channel.unit_id),
+                                                             Channel.state == "needs_reconnect")))
+    workers_ok = True
+    try:
+        from publisher.queue import redis_connection
+
+        raw = redis_connection(current_settings()).get(HEARTBEAT_KEY)
+        grace = current_settings().heartbeat_grace_seconds
+        started = current_app.extensions.get("publisher.started_at", time.time())
+        beat = json.loads(raw)["at"] if raw else None
+        workers_ok = (beat is not None and time.time() - beat <= grace) or time.time() - started <= grace
+    except Exception:  # noqa: BLE001 - Redis away: that is what the banner says
+        workers_ok = False
+    return {"overdue": overdue + stuck, "attention": attention, "channels": channels, "workers_ok": workers_ok}
+
+
+# --- scheduling ------------------------------------------------------------------------------------------
+
+
+@bp.route("/posts/<int:post_id>/schedule", methods=["GET", "POST"])
+def schedule(post_id: int):  # type: ignore[no-untyped-def]
+    post = get_post(post_id, current_user)
+    channels = _visible_channels()
+    if request.method == "POST":
+        channel_ids = [int(v) for v in request.form.getlist("channel_ids") if v.isdigit()]
+        data: dict[str, Any] = {"channel_ids": channel_ids}
+        when = request.form.get("at", "").strip()
+        if request.form.get("mode") != "now" and when:
+            data["at"] = when  # <input type="datetime-local">: the organisation's local time
+        try:
+            schedule_post(post, current_user, data, current_settings())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(_error_message(exc), "error")
+            return render_template("scheduler/schedule.html", post=post, channels=channels, form=request.form), 422
+        flash(_("Scheduled on %(n)s channel(s).", n=len(channel_ids)), "success")
+        return redirect(url_for("schedule_ui.calendar"))
+    return render_template("scheduler/schedule.html", post=post, channels=channels, form={})
+
+
+# --- calendar --------------------------------------------------------------------------------------------
+
+
+def _local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    zone = current_settings().zone
+    start = datetime.combine(first, dtime.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), dtime.min, tzinfo=zone)
+    return start, end
+
+
+@bp.get("/calendar")
+def calendar():  # type: ignore[no-untyped-def]
+    zone = current_settings().zone
+    view = request.args.get("view", "month")
+    if view not in ("month", "week"):
+        view = "month"
+    try:
+        anchor = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        anchor = utcnow().astimezone(zone).date()
+    channel_id = request.args.get("channel_id", type=int)
+    if view == "week":
+        first = anchor - timedelta(days=anchor.weekday())
+        last = first + timedelta(days=6)
+        previous, following = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        month_start = anchor.replace(day=1)
+        next_month = (month_start + timedelta(days=32)).replace(day=1)
+        first = month_start - timedelta(days=month_start.weekday())
+        last = next_month - timedelta(days=1)
+        last = last + timedelta(days=6 - last.weekday())
+        previous = (month_start - timedelta(days=1)).replace(day=1)
+        following = next_month
+    start, end = _local_day_bounds(first, last)
+    query = select(Delivery).where(visible_filter(current_user, Delivery.unit_id), Delivery.scheduled_at >= start,
+                                   Delivery.scheduled_at < end).order_by(Delivery.scheduled_at)
+    if channel_id:
+        query = query.where(Delivery.channel_id == channel_id)
+    by_day: dict[date, list[Delivery]] = {}
+    for delivery in db.session.scalars(query):
+        by_day.setdefault(delivery.scheduled_at.astimezone(zone).date(), []).append(delivery)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
+    return render_template("scheduler/calendar.html", view=view, weeks=weeks, by_day=by_day, anchor=anchor,
+                           previous=previous, following=following, channels=_visible_channels(),
+                           channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date())
+
+
+# --- one delivery ----------------------------------------------------------------------------------------
+
+
+@bp.get("/deliveries/<int:delivery_id>")
+def delivery_detail(delivery_id: int):  # type: ignore[no-untyped-def]
+    delivery = get_delivery(delivery_id, current_user)
+    return render_template("scheduler/delivery.html", delivery=delivery, zone=current_settings().zone)
+
+
+@bp.post("/deliveries/<int:delivery_id>/<action>")
+def delivery_action(delivery_id: int, action: str):  # type: ignore[no-untyped-def]
+    delivery = get_delivery(delivery_id, current_user)
+    try:
+        if action == "retry":
+            retry_delivery(delivery, current_user, current_settings())
+            flash(_("The delivery will be tried again now."), "success")
+        elif action == "cancel":
+            cancel_delivery(delivery, current_user)
+            flash(_("The delivery was cancelled."), "success")
+        elif action == "reschedule":
+            reschedule_delivery(delivery, current_user, request.form.get("at", ""), current_settings())
+            flash(_("The delivery was moved."), "success")
+        else:
+            abort(404)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_error_message(exc), "error")
+    return redirect(url_for("schedule_ui.delivery_detail", delivery_id=delivery_id))
+
+
+# --- webhooks (admins) -----------------------------------------------------------------------------------
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+def webhooks():  # type: ignore[no-untyped-def]
+    from publisher.accounts.services import require_role
+    from publisher.scheduler.models import WEBHOOK_EVENTS, Webhook
+    from publisher.scheduler.notify import create_webhook, delete_webhook
+
+    require_role(current_user, "admin", current_user.unit)
+    if request.method == "POST":
+        if request.form.get("delete", "").isdigit():
+            delete_webhook(int(request.form["delete"]), current_user)
+            flash(_("The webhook was removed."), "success")
+            return redirect(url_for("schedule_ui.webhooks"))
+        url = request.form.get("url", "").strip()
+        events = [e for e in request.form.getlist("events") if e in WEBHOOK_EVENTS]
+        if not (url.startswith("https://") or url.startswith("http://")) or len(url) > 1000:
+            flash(_("Enter the receiver's address, starting with https://."), "error")
+        else:
+            hook = create_webhook(current_user.unit_id, url, events)
+            flash(_("Webhook added. Its signing secret: %(secret)s", secret=hook.secret), "success")
+            return redirect(url_for("schedule_ui.webhooks"))
+    hooks = db.session.scalars(select(Webhook).where(visible_filter(current_user, Webhook.unit_id))
+                               .order_by(Webhook.id)).all()
+    return render_template("scheduler/webhooks.html", hooks=hooks, events=WEBHOOK_EVENTS)
