@@ -284,3 +284,47 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1600, 1000), color: 
     kwargs = {"exif": exif} if exif is not None else {}
     image.save(buf, fmt, **kwargs)
     return buf.getvalue()
+
+
+# --- the browser: one Chromium for the whole run (Playwright's sync API allows one running instance) -----------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests are skipped where Debian's Chromium is missing, unless LOA_REQUIRE_BROWSER=1 (CI)."""
+    if os.path.exists(CHROMIUM) or os.environ.get("LOA_REQUIRE_BROWSER") == "1":
+        return  # the chromium fixture fails loudly when it is required and missing
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (set LOA_REQUIRE_BROWSER=1 to fail instead)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing and LOA_REQUIRE_BROWSER=1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test's app served by werkzeug in a thread on 127.0.0.1; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
