@@ -16,8 +16,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -46,6 +44,10 @@ CHECK_AT_CONNECT: set[str] = {"facebook"}
 
 RECONNECT_HOOKS: list[Callable[[Channel], None]] = []
 QUOTA_PROVIDERS: dict[str, Callable[[Channel, Settings], dict[str, Any] | None]] = {}
+# {kind: check(channel, at, pending_between, settings)}: refuse (ValidationFailed) one more delivery at ``at`` that the
+# platform's daily limits cannot carry; ``pending_between(start, end)`` counts the channel's deliveries already
+# waiting in that window (YouTube registers its quota check).
+SCHEDULE_CHECKS: dict[str, Callable[..., None]] = {}
 
 
 # --- loading -------------------------------------------------------------------------------------------------
@@ -85,6 +87,17 @@ def adapter_for(channel: Channel, settings: Settings) -> ChannelAdapter:
     """The channel's adapter, with its decrypted secrets (never logged, never returned by the API)."""
     cls = adapter_class(channel.kind)
     return cls(settings, dict(channel.settings or {}), channel_secrets(channel, settings), channel_id=channel.id)
+
+
+def keep_refreshed_secrets(channel: Channel, adapter: ChannelAdapter, settings: Settings) -> bool:
+    """Store, encrypted, credentials an adapter refreshed during its calls (``adapter.updated_secrets``); True
+    when there were some. Callers commit."""
+    updated = getattr(adapter, "updated_secrets", None)
+    if not updated:
+        return False
+    store_secrets(channel, settings, updated)
+    db.session.flush()
+    return True
 
 
 def quota_for(channel: Channel, settings: Settings) -> dict[str, Any] | None:

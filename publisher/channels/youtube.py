@@ -24,7 +24,7 @@ import re
 import socket
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -590,12 +590,27 @@ class _ChannelRef:
         self.name = str(channel_id)
 
 
+def _check_schedule(channel: Any, at: datetime, pending_between: Any, settings: Any) -> None:
+    """Refuse one more upload on ``at``'s Pacific day when the day's quota, counting the uploads already
+    scheduled for that day, cannot carry it."""
+    from datetime import time as dtime
+    from zoneinfo import ZoneInfo
+
+    from publisher.channels.youtube_quota import check_schedule_quota, pacific_day
+
+    day = pacific_day(at)
+    pacific = ZoneInfo("America/Los_Angeles")
+    start = datetime.combine(day, dtime.min, tzinfo=pacific)
+    check_schedule_quota(channel, pending_between(start, start + timedelta(days=1)) + 1, settings, day=day)
+
+
 def _register_channel_hooks() -> None:
     from publisher.channels import services
     from publisher.channels.youtube_quota import quota_for_channel_list
 
     services.QUOTA_PROVIDERS["youtube"] = quota_for_channel_list
-    services.CHECK_AT_CONNECT.add("youtube")  # a token that does not work is refused when connecting, not at publish
+    services.CHECK_AT_CONNECT.add("youtube")
+    services.SCHEDULE_CHECKS["youtube"] = _check_schedule  # a token that does not work is refused when connecting, not at publish
 
 
 _register_channel_hooks()

@@ -25,7 +25,7 @@ from publisher.accounts.models import Unit, User
 from publisher.accounts.services import require_role
 from publisher.channels.base import ChannelError, ErrorKind
 from publisher.channels.models import Channel
-from publisher.channels.services import store_secrets
+from publisher.channels.services import keep_refreshed_secrets, store_secrets
 from publisher.channels.youtube import SCOPES, YouTubeAdapter
 from publisher.db import db
 from publisher.errors import Conflict, ValidationFailed
@@ -40,16 +40,8 @@ class ConnectStart:
 
 
 def store_refreshed_tokens(channel: Channel, adapter: Any, settings: Settings) -> bool:
-    """Keep, encrypted, an access token the adapter refreshed during its calls; True when there was one.
-
-    Call it after any adapter call (the job commits); the pipeline and engagement jobs use it.
-    """
-    updated = getattr(adapter, "updated_secrets", None)
-    if not updated:
-        return False
-    store_secrets(channel, settings, updated)
-    db.session.flush()
-    return True
+    """Keep, encrypted, an access token the adapter refreshed during its calls; True when there was one."""
+    return keep_refreshed_secrets(channel, adapter, settings)
 
 
 def _client(settings: Settings) -> tuple[str, str]:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import joinedload
 
 from publisher.channels.base import ChannelError, ErrorKind
 from publisher.channels.models import Channel
-from publisher.channels.services import adapter_for
+from publisher.channels.services import adapter_for, keep_refreshed_secrets
 from publisher.content.models import Post
 from publisher.db import after_commit, db, utcnow
 from publisher.scheduler.models import Delivery, DeliveryAttempt
@@ -250,6 +250,15 @@ def publish_claimed(delivery_id: int, worker: str) -> str:
             return _unconfirmed(delivery, worker, code, message)
         return _failed(delivery, worker, code, message)
 
+    try:
+        return _publish_with(delivery, worker, adapter, request, settings)
+    finally:
+        # A platform that refreshed the channel's access token (YouTube) hands it back: keep it, encrypted.
+        if keep_refreshed_secrets(channel, adapter, settings):
+            db.session.commit()
+
+
+def _publish_with(delivery: Delivery, worker: str, adapter: Any, request: Any, settings: Settings) -> str:
     if delivery.needs_lookup:
         attempt = _start_attempt(delivery, worker, "lookup")
         try:

@@ -7,21 +7,22 @@ nothing. Functions flush and write the audit log; none commits. Enqueueing happe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from publisher.accounts.models import User
 from publisher.accounts.services import can_see_unit, require_role
 from publisher.audit import record
 from publisher.channels import services as channel_services
-from publisher.channels.base import MediaFile, PublishRequest
+from publisher.channels.base import PublishRequest
 from publisher.channels.models import Channel
+from publisher.channels.requests import publish_request_for
 from publisher.content.deliveries import register_lookup
-from publisher.content.media import media_path
-from publisher.content.models import Campaign, MediaItem, Post
+from publisher.content.models import Campaign, Post
 from publisher.content.services import POST_EVENT_HOOKS
 from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
@@ -57,35 +58,9 @@ def parse_time(value: Any, settings: Settings, field: str = "at") -> datetime | 
 # --- building what adapters get --------------------------------------------------------------------------
 
 
-def _media_file(item: MediaItem, settings: Settings) -> MediaFile:
-    renditions = {}
-    for name, info in (item.renditions or {}).items():
-        if isinstance(info, dict) and info.get("path"):
-            renditions[name] = media_path(settings.media_dir, info["path"])
-    return MediaFile(media_id=item.id, kind=item.kind, path=media_path(settings.media_dir, item.path),
-                     content_type=item.content_type, size_bytes=item.size_bytes, caption=item.caption or "",
-                     alt_text=item.alt_text or "", renditions=renditions)
-
-
 def build_request(post: Post, channel: Channel, idempotency_key: str, settings: Settings) -> PublishRequest:
     """The one dataclass an adapter receives for this post on this channel."""
-    campaign = post.campaign
-    return PublishRequest(
-        post_id=post.id,
-        idempotency_key=idempotency_key,
-        title=post.title,
-        summary=post.summary or "",
-        body_html=post.body_html or "",
-        slug=post.slug,
-        variant=post.variant(channel.kind),
-        media=tuple(_media_file(m, settings) for m in post.media),
-        cover=_media_file(post.cover, settings) if post.cover is not None else None,
-        hashtags=tuple(campaign.hashtags or ()) if campaign is not None else (),
-        tags=tuple(post.tags or ()),
-        public_url=f"{settings.public_url}/tin/{post.slug}",
-        campaign_id=post.campaign_id,
-        campaign_name=campaign.name if campaign is not None else "",
-    )
+    return publish_request_for(post, channel.kind, idempotency_key, settings)
 
 
 def new_idempotency_key() -> str:
@@ -222,6 +197,13 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
         request = build_request(post, channel, "validation", settings)
         for problem in adapter.validate(request):
             problems.setdefault(f"channels.{cid}.{problem.field}", []).append(f"{channel.name}: {problem.message}")
+        check = channel_services.SCHEDULE_CHECKS.get(channel.kind)
+        if check is not None:
+            try:
+                check(channel, _at or utcnow(), _pending_counter(channel), settings)
+            except ValidationFailed as exc:
+                for messages in exc.fields.values():
+                    problems.setdefault(f"channels.{cid}", []).extend(messages)
     if problems:
         raise ValidationFailed(problems, message=_l("Some channels would refuse this post; nothing was scheduled."))
     now = utcnow()
@@ -243,6 +225,15 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
                at=delivery.scheduled_at)
     _enqueue_after_commit(settings, created)
     return created
+
+
+def _pending_counter(channel: Channel) -> Callable[[datetime, datetime], int]:
+    def pending_between(start: datetime, end: datetime) -> int:
+        return db.session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.channel_id == channel.id, Delivery.state.in_(("scheduled", "publishing", "paused")),
+            Delivery.scheduled_at >= start, Delivery.scheduled_at < end)) or 0
+
+    return pending_between
 
 
 # --- posting slots and campaign series -------------------------------------------------------------------
