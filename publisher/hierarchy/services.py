@@ -236,3 +236,40 @@ def kit_progress(kit: Kit, user: User, today: date) -> list[dict[str, Any]]:
                      "adopted_at": r.adopted_at,
                      "overdue": bool(kit.deadline and today > kit.deadline and state == "pending")})
     return rows
+
+
+# --- roll-up ---------------------------------------------------------------------------------------------
+
+
+def campaign_league(campaign: Campaign, user: User) -> list[dict[str, Any]]:
+    """The campaign's league table: every unit in the user's scope that received the campaign (or runs it), with
+    its published posts of the campaign and their latest figures summed, most views first."""
+    from sqlalchemy import func
+
+    from publisher.accounts.services import visible_filter
+    from publisher.engagement.models import EngagementTotals
+    from publisher.scheduler.models import Delivery
+
+    measures = ("views", "reactions", "comments", "shares")
+    figures = {row[0]: row for row in db.session.execute(
+        select(Delivery.unit_id, func.count(func.distinct(Delivery.post_id)),
+               *[func.coalesce(func.sum(getattr(EngagementTotals, m)), 0) for m in measures])
+        .join(Post, Post.id == Delivery.post_id)
+        .outerjoin(EngagementTotals, EngagementTotals.delivery_id == Delivery.id)
+        .where(Post.campaign_id == campaign.id, Delivery.state == "published", visible_filter(user, Delivery.unit_id))
+        .group_by(Delivery.unit_id))}
+    unit_ids = set(figures) | set(db.session.scalars(
+        select(KitRecipient.unit_id).join(Kit, Kit.id == KitRecipient.kit_id)
+        .where(Kit.campaign_id == campaign.id, visible_filter(user, KitRecipient.unit_id))))
+    if can_see_unit(user, campaign.unit.path):
+        unit_ids.add(campaign.unit_id)
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
+    rows = []
+    for unit_id, unit in units.items():
+        row = figures.get(unit_id)
+        rows.append({"unit_id": unit_id, "name": unit.name, "posts": int(row[1]) if row else 0,
+                     "totals": {m: int(row[2 + i]) if row else 0 for i, m in enumerate(measures)}})
+    rows.sort(key=lambda r: (-r["totals"]["views"], -r["totals"]["reactions"], r["name"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows

@@ -16,6 +16,7 @@ from publisher.content.services import get_campaign
 from publisher.db import db, utcnow
 from publisher.engagement.services import answer_comment, get_comment, inbox_comments, replies_to
 from publisher.errors import ValidationFailed
+from publisher.hierarchy.services import campaign_league
 from publisher.reports.services import (
     Period,
     Scope,
@@ -169,8 +170,9 @@ def campaign_report(campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = get_campaign(campaign_id, current_user)
     scope = resolve_scope(current_user, include_sub_units=True, campaign_id=campaign.id)
     posts = campaign_posts_report(scope)
+    league = campaign_league(campaign, current_user)
     return render_template("reports/campaign.html", campaign=campaign, posts=posts, labels=measure_labels(),
-                           now=utcnow())
+                           now=utcnow(), league=league)
 
 
 @bp.get("/comments")
