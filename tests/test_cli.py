@@ -265,6 +265,8 @@ def test_publisher_run_end_to_end(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         health = requests.get(f"{base}/api/v1/health", timeout=10)
         assert health.status_code == 200
+        # Without PUBLISHER_PUBLIC_URL the website's own links point at this server.
+        assert f"<link>{base}/</link>" in requests.get(f"{base}/rss.xml", timeout=10).text
         body = health.json()  # the contract's keys (the pipeline adds heartbeat and queue figures)
         assert {k: body[k] for k in ("status", "database", "queue")} == {"status": "ok", "database": "ok", "queue": "ok"}
 

@@ -24,6 +24,20 @@ EXTRA_COMMANDS: list[tuple[str, str]] = [
 ]
 
 
+def _public_url_is_set() -> bool:
+    import os
+    from pathlib import Path
+
+    from publisher.settings import read_env_file
+
+    if os.environ.get("PUBLISHER_PUBLIC_URL"):
+        return True
+    try:
+        return bool(read_env_file(Path.cwd() / "config" / "publisher.env").get("PUBLISHER_PUBLIC_URL"))
+    except SettingsError:
+        return False
+
+
 def _app(overrides: dict[str, Any] | None = None) -> Flask:
     from web import create_app
 
@@ -225,8 +239,12 @@ def run(host: str, port: int, demo: bool) -> None:
         from publisher.channels.sandbox import start_sandboxes
 
         sandboxes = start_sandboxes()
+    overrides: dict[str, Any] = dict(sandboxes.settings_overrides()) if sandboxes else {}
+    if not _public_url_is_set():
+        # The website's links (article addresses sent to Facebook, feeds, sitemap) point at this very server.
+        overrides["public_url"] = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     try:
-        app = _app(sandboxes.settings_overrides() if sandboxes else None)
+        app = _app(overrides or None)
     except SettingsError as exc:
         _fail(f"bad setting: {exc}", 2)
     settings = app.extensions["publisher.settings"]
