@@ -4,24 +4,11 @@ with its attempt history and "retry now", and the dashboard flag for overdue del
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_login import current_user
 
-from web import login_manager
-from web.tx import commit_request
+from web.auth import editorial_blueprint
 
 bp = Blueprint("schedule_ui", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-def _signed_in():  # type: ignore[no-untyped-def]
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
-
-
-@bp.after_request
-def _commit(response):  # type: ignore[no-untyped-def]
-    return commit_request(response, api=False)
+editorial_blueprint(bp)  # signed in; one commit per request
 
 
 from web.calendar_ui import views  # noqa: E402,F401
