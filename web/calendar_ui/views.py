@@ -57,6 +57,14 @@ def _state_label_global(state: str) -> str:
     return state_label(state)
 
 
+@bp.app_template_global("post_deliveries")
+def post_deliveries(post_id: int) -> list[Delivery]:
+    """The post's deliveries the signed-in user may see (listed on the post's page)."""
+    return list(db.session.scalars(select(Delivery).where(Delivery.post_id == post_id,
+                                                          visible_filter(current_user, Delivery.unit_id))
+                                   .order_by(Delivery.scheduled_at, Delivery.id)))
+
+
 @bp.app_template_global("schedule_attention")
 def schedule_attention() -> dict[str, Any]:
     """What the dashboard flags: deliveries overdue by more than a few minutes, failed or unconfirmed ones,

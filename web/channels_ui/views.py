@@ -39,7 +39,8 @@ def index():  # type: ignore[no-untyped-def]
     rows = [{"channel": c, "quota": services.quota_for(c, settings),
              "can_manage": has_role_in(current_user, "admin", c.unit)} for c in channels]
     return render_template("channels/index.html", rows=rows, kinds=services.KINDS, labels=KIND_LABELS,
-                           is_admin=has_role_in(current_user, "admin", current_user.unit))
+                           is_admin=has_role_in(current_user, "admin", current_user.unit),
+                           google_ready=bool(settings.google_client_id and settings.google_client_secret))
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])

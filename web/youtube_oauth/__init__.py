@@ -28,8 +28,8 @@ def _callback_url() -> str:
 def _back() -> str:
     from flask import current_app
 
-    if "editorial.channels" in current_app.view_functions:
-        return url_for("editorial.channels")
+    if "channels_ui.index" in current_app.view_functions:
+        return url_for("channels_ui.index")
     return url_for("editorial.dashboard")
 
 
