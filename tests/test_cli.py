@@ -263,8 +263,12 @@ def test_publisher_run_end_to_end(tmp_path: Path) -> None:
         output.wait_for("Loa is running")
         assert "publisher user create" in output.text and "--role admin" in output.text
         base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60  # a loaded machine may need a moment before the worker's first heartbeat
         health = requests.get(f"{base}/api/v1/health", timeout=10)
-        assert health.status_code == 200
+        while health.status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            health = requests.get(f"{base}/api/v1/health", timeout=10)
+        assert health.status_code == 200, health.text
         # Without PUBLISHER_PUBLIC_URL the website's own links point at this server.
         assert f"<link>{base}/</link>" in requests.get(f"{base}/rss.xml", timeout=10).text
         body = health.json()  # the contract's keys (the pipeline adds heartbeat and queue figures)
