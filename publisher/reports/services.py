@@ -15,7 +15,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Date, Integer, String, case, cast, func, literal, select, text, tuple_, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit
@@ -258,20 +257,14 @@ _SETS = {0b01111: "post", 0b10111: "channel", 0b11011: "unit", 0b11101: "campaig
 
 
 def _titles(post_ids: list[int]) -> dict[int, str]:
-    if not post_ids:
-        return {}
-    if db.session.get_bind().dialect.name == "postgresql":  # one array parameter, not tens of thousands
-        stmt = select(Post.id, Post.title).where(Post.id == func.any(literal(post_ids, ARRAY(Integer))))
-    else:
-        stmt = select(Post.id, Post.title).where(Post.id.in_(post_ids))
-    return dict(db.session.execute(stmt).all())
+    return dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids))).all()) if post_ids else {}
 
 
 def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
                    ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
-    """ONE aggregate statement over the roll-ups alone: the period's gains per post, per channel, per unit, per
-    campaign, in total, and (``days``) per day of the gains source (whole months appear as their first day); the
-    posts' titles follow in one lookup by id.
+    """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per post, per channel,
+    per unit, per campaign, in total, and (``days``) per day of the gains source (whole months appear as their
+    first day), with the posts' titles.
 
     PostgreSQL computes every breakdown in one pass with GROUPING SETS; elsewhere (SQLite) the same sets are a
     UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
@@ -289,32 +282,41 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
         if days:  # GROUPING() may only name grouped columns: the day joins the mask only when it is a set
             grouped.append(day)
             sets.append(tuple_(day))
-        stmt = select(func.grouping(*grouped).label("mask"), post, channel, unit, campaign,
-                      (day if days else literal(None, Date)).label("day"), *sums).group_by(func.grouping_sets(*sets))
+        agg = (select(func.grouping(*grouped).label("mask"), post, channel, unit, campaign,
+                      (day if days else literal(None, Date)).label("day"), *sums)
+               .group_by(func.grouping_sets(*sets)).subquery("agg"))
+        # The posts' titles join the (small) aggregate, not the roll-up rows: still one statement.
+        stmt = (select(agg.c.mask, agg.c.post_id, agg.c.channel_id, agg.c.unit_id, agg.c.campaign_id, agg.c.day,
+                       Post.title, *[agg.c[name] for name in REPORTED_MEASURES])
+                .outerjoin(Post, Post.id == agg.c.post_id))
         sets_by_mask = _SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}
         # Plain tuples and positions: this loop meets every post of the period (tens of thousands of rows).
-        for mask, post_id, channel_id, unit_id, campaign_id, day_value, *values in db.session.execute(stmt):
+        rows = db.session.connection().execute(stmt).tuples().all()  # one fetch, not a round of fetchone calls
+        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in rows:
             kind = sets_by_mask[mask]
-            key = (post_id if kind == "post" else channel_id if kind == "channel" else unit_id if kind == "unit"
-                   else campaign_id if kind == "campaign" else day_value if kind == "day" else None)
-            out.append((kind, key, None, tuple(values)))
-    else:
-        parts = []
-        groups: list[tuple[str, Any]] = [("post", post), ("channel", channel), ("unit", unit),
-                                         ("campaign", campaign), ("total", None)]
-        if days:
-            groups.append(("day", day))
-        for kind, column in groups:
-            key = column if column is not None else literal(None, Integer)
-            if kind == "day":
-                key = func.cast(column, String)
-            part = select(literal(kind).label("kind"), key.label("key"), *sums)
-            parts.append(part.group_by(column) if column is not None else part)
-        for row in db.session.execute(union_all(*parts)):
-            key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
-            if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
-                key = int(key)
-            out.append((row.kind, key, None, tuple(int(v or 0) for v in row[-4:])))
+            if kind == "post":
+                out.append((kind, post_id, title or "", tuple(values)))
+            else:
+                key = (channel_id if kind == "channel" else unit_id if kind == "unit" else
+                       campaign_id if kind == "campaign" else day_value if kind == "day" else None)
+                out.append((kind, key, None, tuple(values)))
+        return out
+    parts = []
+    groups: list[tuple[str, Any]] = [("post", post), ("channel", channel), ("unit", unit),
+                                     ("campaign", campaign), ("total", None)]
+    if days:
+        groups.append(("day", day))
+    for kind, column in groups:
+        key = column if column is not None else literal(None, Integer)
+        if kind == "day":
+            key = func.cast(column, String)
+        part = select(literal(kind).label("kind"), key.label("key"), *sums)
+        parts.append(part.group_by(column) if column is not None else part)
+    for row in db.session.execute(union_all(*parts)):
+        key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
+        if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
+            key = int(key)
+        out.append((row.kind, key, None, tuple(int(v or 0) for v in row[-4:])))
     titles = _titles([key for kind, key, _title, _values in out if kind == "post"])
     return [(kind, key, titles.get(key, "") if kind == "post" else None, values) for kind, key, _t, values in out]
 
