@@ -260,11 +260,11 @@ def _titles(post_ids: list[int]) -> dict[int, str]:
     return dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids))).all()) if post_ids else {}
 
 
-def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
+def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None
                    ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
     """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per post, per channel,
     per unit, per campaign, in total, and (``days``) per day of the gains source (whole months appear as their
-    first day), with the posts' titles.
+    first day), with the posts' titles, and (``previous``) one "previous" row: the totals of that other period.
 
     PostgreSQL computes every breakdown in one pass with GROUPING SETS; elsewhere (SQLite) the same sets are a
     UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
@@ -289,7 +289,13 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
         stmt = (select(agg.c.mask, agg.c.post_id, agg.c.channel_id, agg.c.unit_id, agg.c.campaign_id, agg.c.day,
                        Post.title, *[agg.c[name] for name in REPORTED_MEASURES])
                 .outerjoin(Post, Post.id == agg.c.post_id))
-        sets_by_mask = _SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}
+        if previous is not None:
+            before = gains_source(previous, scope=scope)
+            none = literal(None, Integer)
+            stmt = union_all(stmt, select(literal(-1, Integer), none, none, none, none, literal(None, Date),
+                                          literal(None, String), *_sums(before)))
+        sets_by_mask = {**(_SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}),
+                        -1: "previous"}
         # Plain tuples and positions: this loop meets every post of the period (tens of thousands of rows).
         rows = db.session.connection().execute(stmt).tuples().all()  # one fetch, not a round of fetchone calls
         for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in rows:
@@ -312,6 +318,9 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
             key = func.cast(column, String)
         part = select(literal(kind).label("kind"), key.label("key"), *sums)
         parts.append(part.group_by(column) if column is not None else part)
+    if previous is not None:
+        parts.append(select(literal("previous").label("kind"), literal(None, Integer).label("key"),
+                            *_sums(gains_source(previous, scope=scope))))
     for row in db.session.execute(union_all(*parts)):
         key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
         if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
@@ -358,9 +367,13 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     by_unit: dict[int, dict[str, int]] = {}
     by_campaign: dict[int | None, dict[str, int]] = {}
     post_list: list[dict[str, Any]] = []
-    for kind, key, title, values in breakdown_rows(scope, period, days=bucket == "month"):
+    previous_totals = _zero()
+    rows = breakdown_rows(scope, period, days=bucket == "month", previous=period.previous() if with_previous else None)
+    for kind, key, title, values in rows:
         figures = dict(zip(REPORTED_MEASURES, values, strict=True))
-        if kind == "day":
+        if kind == "previous":
+            previous_totals = figures
+        elif kind == "day":
             day_rows.append((key, values))
         elif kind == "post":
             post_list.append({"post_id": key, "title": title or "", "totals": figures})
@@ -411,7 +424,6 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
         report["trend"] = {"bucket": used, "series": series}
     if with_previous:
         previous = period.previous()
-        previous_totals = period_totals(scope, previous)
         report["previous"] = {"from": previous.start.isoformat(), "to": previous.end.isoformat(),
                               "totals": previous_totals, "change": change(totals, previous_totals)}
     return report
@@ -422,8 +434,9 @@ def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
     stmt = (select(Delivery.channel_id, func.min(EngagementTotals.collected_at), func.max(EngagementTotals.collected_at),
                    func.count(EngagementTotals.last_error), func.sum(case((EngagementTotals.removed, 1), else_=0)))
             .join(Delivery, Delivery.id == EngagementTotals.delivery_id)
-            .where(Delivery.unit_id.in_(scope.unit_ids))
             .group_by(Delivery.channel_id))
+    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every unit
+        stmt = stmt.where(Delivery.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
             for cid, oldest, newest, failing, removed in db.session.execute(stmt)}
 

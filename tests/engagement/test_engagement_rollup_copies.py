@@ -53,8 +53,6 @@ def test_reports_follow_a_post_into_another_campaign(app, seeded, make_campaign)
 
 def test_a_deleted_campaign_leaves_its_figures_without_campaign(app, seeded):
     campaign = seeded["campaign"]
-    post1 = seeded["post1"]
-    update_post(post1, seeded["editor"], {"campaign_id": None}, post1.version)
     db.session.delete(db.session.get(Campaign, campaign.id))
     db.session.commit()
     report = engagement_report(resolve_scope(seeded["editor"]), JUNE)
