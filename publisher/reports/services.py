@@ -390,12 +390,18 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     post_list.sort(key=lambda p: (-p["totals"]["views"], -sum(p["totals"].values()), p["post_id"]))
 
     config = engagement_config(settings)
-    channels = list(db.session.scalars(select(Channel).where(
-        (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0]))).order_by(Channel.id)))
-    channel_list = [{"channel_id": c.id, "kind": c.kind, "name": c.name, "unit_id": c.unit_id,
-                     "totals": dict(by_channel.get(c.id, _zero())),
-                     "measure_states": {m: config.mapping(c.kind).state(m) for m in REPORTED_MEASURES}}
-                    for c in channels]
+    # Plain columns (a province has thousands of channels: no ORM objects, no secrets decoded)
+    channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id).order_by(Channel.id)
+    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
+        channel_stmt = channel_stmt.where(
+            (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
+    states: dict[str, dict[str, str]] = {}
+    channel_list = []
+    for channel_id, kind, name, unit_id in db.session.execute(channel_stmt).all():
+        if kind not in states:
+            states[kind] = {m: config.mapping(kind).state(m) for m in REPORTED_MEASURES}
+        channel_list.append({"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
+                             "totals": dict(by_channel.get(channel_id, _zero())), "measure_states": dict(states[kind])})
     channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
 
     names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
