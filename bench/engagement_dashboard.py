@@ -35,6 +35,7 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench_engagement
 LOCAL = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving time
 KIND_MEASURES = {"website": (1, 3), "facebook": (1, 2, 3, 4), "youtube": (1, 2, 3)}
 MEASURE_COLUMNS = {1: 0, 2: 1, 3: 2, 4: 3}  # measure code -> index in (views, reactions, comments, shares)
+COORDINATES = ("channel_id", "post_id", "unit_id", "campaign_id")  # copied into the roll-ups
 
 
 def cadence_offsets() -> list[timedelta]:
@@ -96,10 +97,12 @@ def generate(app, rows: int, posts: int, seed: int) -> dict[str, int]:  # type: 
     span = (datetime(2026, 8, 20, tzinfo=UTC) - first_publish).total_seconds()  # every 90-day timeline is complete
     buf = io.StringIO()
     published: list[datetime] = []
+    campaigns: dict[int, str] = {}
     for post_id in range(1, posts + 1):
         at = first_publish + timedelta(seconds=rng.random() * span)
         published.append(at)
         campaign = str(rng.choice(campaign_ids)) if rng.random() < 0.4 else "\\N"
+        campaigns[post_id] = campaign
         buf.write(f"{post_id}\t{root.id}\t{campaign}\tBài viết số {post_id}\tbai-viet-{post_id}\t\t\t\t\t\t[]\tapproved\t1\t\t"
                   f"{at.isoformat()}\t{at.isoformat()}\n")
     copy_rows(cur, "posts", ("id", "unit_id", "campaign_id", "title", "slug", "summary", "body_html", "byline",
@@ -138,9 +141,9 @@ def generate(app, rows: int, posts: int, seed: int) -> dict[str, int]:  # type: 
         for _name, table, columns, stream in (
                 ("snapshots", "engagement_snapshots", ("delivery_id", "measure", "collected_at", "value"), snap),
                 ("daily", "engagement_daily", ("delivery_id", "day", "views", "reactions", "comments", "shares",
-                                               "watch_time"), daily),
+                                               "watch_time", *COORDINATES), daily),
                 ("monthly", "engagement_monthly", ("delivery_id", "month", "views", "reactions", "comments", "shares",
-                                                   "watch_time"), monthly),
+                                                   "watch_time", *COORDINATES), monthly),
                 ("totals", "engagement_totals", ("delivery_id", "views", "reactions", "comments", "shares",
                                                  "collected_at", "attempted_at", "removed", "measure_states"), totals)):
             if stream.tell():
@@ -150,7 +153,8 @@ def generate(app, rows: int, posts: int, seed: int) -> dict[str, int]:  # type: 
         raw.commit()
 
     started = time.perf_counter()
-    for index, (delivery_id, _post, kind, at) in enumerate(deliveries):
+    for index, (delivery_id, post_id, kind, at) in enumerate(deliveries):
+        where = f"{channel_ids[kind]}\t{post_id}\t{root.id}\t{campaigns[post_id]}"  # the roll-ups' copies
         if written >= rows:
             break
         per_day: dict[date, list[int]] = {}
@@ -176,9 +180,10 @@ def generate(app, rows: int, posts: int, seed: int) -> dict[str, int]:  # type: 
                 last_at = max(last_at, moment)
             finals[MEASURE_COLUMNS[code]] = previous
         for day, gains in per_day.items():
-            daily.write(f"{delivery_id}\t{day.isoformat()}\t{gains[0]}\t{gains[1]}\t{gains[2]}\t{gains[3]}\t0\n")
+            daily.write(f"{delivery_id}\t{day.isoformat()}\t{gains[0]}\t{gains[1]}\t{gains[2]}\t{gains[3]}\t0\t{where}\n")
         for month, gains in per_month.items():
-            monthly.write(f"{delivery_id}\t{month.isoformat()}\t{gains[0]}\t{gains[1]}\t{gains[2]}\t{gains[3]}\t0\n")
+            monthly.write(f"{delivery_id}\t{month.isoformat()}\t{gains[0]}\t{gains[1]}\t{gains[2]}\t{gains[3]}\t0\t"
+                          f"{where}\n")
         counts["daily"] += len(per_day)
         counts["monthly"] += len(per_month)
         totals.write(f"{delivery_id}\t{finals[0]}\t{finals[1]}\t{finals[2]}\t{finals[3]}\t{last_at.isoformat()}\t"
@@ -197,20 +202,22 @@ def generate(app, rows: int, posts: int, seed: int) -> dict[str, int]:  # type: 
     return counts
 
 
+# The same aggregate as the dashboard's, written by hand against the same schema: one pass over the monthly
+# roll-up (which carries channel, post, unit and campaign) with GROUPING SETS, the titles joined to the grouped
+# posts, and the previous year's totals.
 HAND_TUNED = """
-WITH scope AS (SELECT id, post_id, channel_id FROM deliveries WHERE unit_id = ANY(:units)),
-gains AS (
-    SELECT s.channel_id, s.post_id, p.campaign_id, m.month,
-           m.views, m.reactions, m.comments, m.shares
-    FROM engagement_monthly m JOIN scope s ON s.id = m.delivery_id JOIN posts p ON p.id = s.post_id
-    WHERE m.month BETWEEN :start AND :last_month)
-SELECT 'current' AS part, channel_id, post_id, campaign_id, month,
-       sum(views) AS views, sum(reactions) AS reactions, sum(comments) AS comments, sum(shares) AS shares
-FROM gains GROUP BY GROUPING SETS ((), (channel_id), (post_id), (campaign_id), (month))
+WITH agg AS (
+    SELECT GROUPING(post_id, channel_id, unit_id, campaign_id, month) AS mask,
+           post_id, channel_id, unit_id, campaign_id, month,
+           sum(views) AS views, sum(reactions) AS reactions, sum(comments) AS comments, sum(shares) AS shares
+    FROM engagement_monthly
+    WHERE month BETWEEN :start AND :last_month AND unit_id = ANY(:units)
+    GROUP BY GROUPING SETS ((post_id), (channel_id), (unit_id), (campaign_id), (month), ()))
+SELECT 'current' AS part, agg.*, p.title FROM agg LEFT JOIN posts p ON p.id = agg.post_id
 UNION ALL
-SELECT 'previous', NULL, NULL, NULL, NULL, sum(m.views), sum(m.reactions), sum(m.comments), sum(m.shares)
-FROM engagement_monthly m JOIN scope s ON s.id = m.delivery_id
-WHERE m.month BETWEEN :previous_start AND :previous_last_month
+SELECT 'previous', NULL, NULL, NULL, NULL, NULL, NULL, sum(views), sum(reactions), sum(comments), sum(shares), NULL
+FROM engagement_monthly
+WHERE month BETWEEN :previous_start AND :previous_last_month AND unit_id = ANY(:units)
 """
 
 

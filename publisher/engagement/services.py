@@ -147,6 +147,13 @@ def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_column
     db.session.execute(stmt)
 
 
+def rollup_coordinates(delivery: Delivery) -> dict[str, int | None]:
+    """The copies a roll-up row carries so reports read it without joins (channel, post, unit, campaign)."""
+    post = db.session.get(Post, delivery.post_id)
+    return {"channel_id": delivery.channel_id, "post_id": delivery.post_id, "unit_id": delivery.unit_id,
+            "campaign_id": post.campaign_id if post is not None else None}
+
+
 def store_metrics(delivery: Delivery, kind: str, metrics: Metrics, totals: EngagementTotals, now: datetime,
                   config: EngagementConfig, settings: Settings) -> tuple[bool, bool]:
     """Store one answer for one delivery. Returns (figures read, comment count rose)."""
@@ -187,8 +194,10 @@ def store_metrics(delivery: Delivery, kind: str, metrics: Metrics, totals: Engag
             comments_rose = True
     _upsert(EngagementSnapshot, snapshots, ["delivery_id", "measure", "collected_at"])
     if any(gains.values()):
-        _upsert(EngagementDaily, [{"delivery_id": delivery.id, "day": day, **gains}], ["delivery_id", "day"], MEASURES)
-        _upsert(EngagementMonthly, [{"delivery_id": delivery.id, "month": day.replace(day=1), **gains}],
+        where = rollup_coordinates(delivery)
+        _upsert(EngagementDaily, [{"delivery_id": delivery.id, "day": day, **where, **gains}], ["delivery_id", "day"],
+                MEASURES)
+        _upsert(EngagementMonthly, [{"delivery_id": delivery.id, "month": day.replace(day=1), **where, **gains}],
                 ["delivery_id", "month"], MEASURES)
     totals.measure_states = states
     totals.collected_at = now

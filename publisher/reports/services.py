@@ -166,23 +166,43 @@ def _whole_months(period: Period) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
-def gains_source(period: Period, *, monthly: bool = True) -> Any:
-    """Per delivery and day (or month), what was gained within the period: whole months from the monthly roll-up,
-    the days at either edge from the daily one; a UNION ALL subquery with columns delivery_id, day and the
-    measures."""
+COORDINATES = ("channel_id", "post_id", "unit_id", "campaign_id")
+
+
+def _scope_filter(model: Any, scope: Scope | None) -> list[Any]:
+    """The scope as conditions on a roll-up table's own copies of unit and campaign (no joins)."""
+    if scope is None:
+        return []
+    conditions = []
+    if not scope.include_sub_units:
+        conditions.append(model.unit_id == scope.unit.id)
+    elif scope.unit.parent_id is not None:  # the root's subtree is every unit: nothing to filter
+        conditions.append(model.unit_id.in_(scope.unit_ids))
+    if scope.campaign is not None:
+        conditions.append(model.campaign_id == scope.campaign.id)
+    return conditions
+
+
+def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = None) -> Any:
+    """Per delivery and day (or month), what was gained within the period (and scope): whole months from the
+    monthly roll-up, the days at either edge from the daily one; a UNION ALL subquery with columns delivery_id,
+    day, channel_id, post_id, unit_id, campaign_id and the measures. The roll-ups carry their own copies of the
+    channel, post, unit and campaign, so no other table is read."""
     d, m = EngagementDaily, EngagementMonthly
-    columns = [getattr(d, name) for name in REPORTED_MEASURES]
+
+    def part(model: Any, day: Any) -> Any:
+        return select(model.delivery_id, day.label("day"), *[getattr(model, name) for name in COORDINATES],
+                      *[getattr(model, name) for name in REPORTED_MEASURES]).where(*_scope_filter(model, scope))
+
     whole = _whole_months(period) if monthly else None
     if whole is None:
-        return (select(d.delivery_id, d.day.label("day"), *columns)
-                .where(d.day >= period.start, d.day <= period.end).subquery("gains"))
+        return part(d, d.day).where(d.day >= period.start, d.day <= period.end).subquery("gains")
     first, last = whole
-    parts = [select(m.delivery_id, m.month.label("day"), *[getattr(m, name) for name in REPORTED_MEASURES])
-             .where(m.month >= first, m.month <= _month_start(last))]
+    parts = [part(m, m.month).where(m.month >= first, m.month <= _month_start(last))]
     if period.start < first:
-        parts.append(select(d.delivery_id, d.day.label("day"), *columns).where(d.day >= period.start, d.day < first))
+        parts.append(part(d, d.day).where(d.day >= period.start, d.day < first))
     if period.end > last:
-        parts.append(select(d.delivery_id, d.day.label("day"), *columns).where(d.day > last, d.day <= period.end))
+        parts.append(part(d, d.day).where(d.day > last, d.day <= period.end))
     if len(parts) == 1:
         return parts[0].subquery("gains")
     return union_all(*parts).subquery("gains")
@@ -193,46 +213,24 @@ def _sums(source: Any) -> list[Any]:
     return [cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name) for name in REPORTED_MEASURES]
 
 
-def _scoped(stmt: Any, scope: Scope) -> Any:
-    if scope.include_sub_units:
-        stmt = stmt.where(Delivery.unit_id.in_(select(Unit.id).where(
-            Unit.path.startswith(scope.unit.path, autoescape=True))))
-    else:
-        stmt = stmt.where(Delivery.unit_id == scope.unit.id)
-    if scope.campaign is not None:
-        stmt = stmt.where(Post.campaign_id == scope.campaign.id)
-    return stmt
-
-
 def gained_rows(scope: Scope, period: Period) -> list[Any]:
     """ONE aggregate query: gains per (channel, post, unit, campaign) within the period and scope."""
-    source = gains_source(period)
-    stmt = (select(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id, *_sums(source))
-            .select_from(source)
-            .join(Delivery, Delivery.id == source.c.delivery_id)
-            .join(Post, Post.id == Delivery.post_id))
-    stmt = _scoped(stmt, scope).group_by(Delivery.channel_id, Delivery.post_id, Delivery.unit_id, Post.campaign_id)
-    return list(db.session.execute(stmt))
+    source = gains_source(period, scope=scope)
+    keys = [source.c[name] for name in COORDINATES]
+    return list(db.session.execute(select(*keys, *_sums(source)).group_by(*keys)))
 
 
 def period_totals(scope: Scope, period: Period) -> dict[str, int]:
-    source = gains_source(period)
-    stmt = select(*_sums(source)).select_from(source).join(Delivery, Delivery.id == source.c.delivery_id)
-    if scope.campaign is not None:
-        stmt = stmt.join(Post, Post.id == Delivery.post_id)
-    row = db.session.execute(_scoped(stmt, scope)).one()
+    source = gains_source(period, scope=scope)
+    row = db.session.execute(select(*_sums(source))).one()
     return {m: int(getattr(row, m) or 0) for m in REPORTED_MEASURES}
 
 
 def trend(scope: Scope, period: Period, bucket: str = "auto") -> tuple[str, list[dict[str, Any]]]:
     """Gains per day, week (starting Monday) or month across the period, every bucket present (zeros too)."""
     bucket = resolve_bucket(period, bucket)
-    source = gains_source(period, monthly=bucket == "month")
-    stmt = (select(source.c.day, *_sums(source)).select_from(source)
-            .join(Delivery, Delivery.id == source.c.delivery_id))
-    if scope.campaign is not None:
-        stmt = stmt.join(Post, Post.id == Delivery.post_id)
-    stmt = _scoped(stmt, scope).group_by(source.c.day)
+    source = gains_source(period, monthly=bucket == "month", scope=scope)
+    stmt = select(source.c.day, *_sums(source)).group_by(source.c.day)
     rows = [(row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)[:10]),
              tuple(int(v or 0) for v in row[1:])) for row in db.session.execute(stmt)]
     return bucket, _series(period, bucket, rows)
@@ -258,64 +256,78 @@ _SETS = {0b01111: "post", 0b10111: "channel", 0b11011: "unit", 0b11101: "campaig
          0b11111: "total"}
 
 
-def breakdown_rows(scope: Scope, period: Period, *, days: bool = False
+def _titles(post_ids: list[int]) -> dict[int, str]:
+    return dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids))).all()) if post_ids else {}
+
+
+def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None
                    ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
-    """ONE statement: the period's gains per post, per channel, per unit, per campaign, in total, and (``days``)
-    per day of the gains source (whole months appear as their first day).
+    """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per post, per channel,
+    per unit, per campaign, in total, and (``days``) per day of the gains source (whole months appear as their
+    first day), with the posts' titles, and (``previous``) one "previous" row: the totals of that other period.
 
     PostgreSQL computes every breakdown in one pass with GROUPING SETS; elsewhere (SQLite) the same sets are a
     UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
     """
-    source = gains_source(period)
+    source = gains_source(period, scope=scope)
     sums = _sums(source)
-    base = (select().select_from(source).join(Delivery, Delivery.id == source.c.delivery_id)
-            .join(Post, Post.id == Delivery.post_id))
-    base = _scoped(base, scope)
-    day = source.c.day
+    post, channel, unit, campaign, day = (source.c.post_id, source.c.channel_id, source.c.unit_id,
+                                          source.c.campaign_id, source.c.day)
+    out: list[tuple[str, Any, str | None, tuple[int, ...]]] = []
     if db.session.get_bind().dialect.name == "postgresql":
         # The grouping sets hash every post of the period: room in memory, or PostgreSQL sorts on disk.
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-        grouped = [Delivery.post_id, Delivery.channel_id, Delivery.unit_id, Post.campaign_id]
-        sets = [tuple_(Delivery.post_id), tuple_(Delivery.channel_id), tuple_(Delivery.unit_id),
-                tuple_(Post.campaign_id), tuple_()]
+        grouped = [post, channel, unit, campaign]
+        sets = [tuple_(post), tuple_(channel), tuple_(unit), tuple_(campaign), tuple_()]
         if days:  # GROUPING() may only name grouped columns: the day joins the mask only when it is a set
             grouped.append(day)
             sets.append(tuple_(day))
-        stmt = base.add_columns(func.grouping(*grouped).label("mask"), Delivery.post_id, Delivery.channel_id,
-                                Delivery.unit_id, Post.campaign_id,
-                                (day if days else literal(None, Date)).label("day"),
-                                func.min(Post.title).label("title"), *sums).group_by(func.grouping_sets(*sets))
-        out = []
-        sets_by_mask = _SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}
+        agg = (select(func.grouping(*grouped).label("mask"), post, channel, unit, campaign,
+                      (day if days else literal(None, Date)).label("day"), *sums)
+               .group_by(func.grouping_sets(*sets)).subquery("agg"))
+        # The posts' titles join the (small) aggregate, not the roll-up rows: still one statement.
+        stmt = (select(agg.c.mask, agg.c.post_id, agg.c.channel_id, agg.c.unit_id, agg.c.campaign_id, agg.c.day,
+                       Post.title, *[agg.c[name] for name in REPORTED_MEASURES])
+                .outerjoin(Post, Post.id == agg.c.post_id))
+        if previous is not None:
+            before = gains_source(previous, scope=scope)
+            none = literal(None, Integer)
+            stmt = union_all(stmt, select(literal(-1, Integer), none, none, none, none, literal(None, Date),
+                                          literal(None, String), *_sums(before)))
+        sets_by_mask = {**(_SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}),
+                        -1: "previous"}
         # Plain tuples and positions: this loop meets every post of the period (tens of thousands of rows).
-        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in db.session.execute(stmt):
+        rows = db.session.connection().execute(stmt).tuples().all()  # one fetch, not a round of fetchone calls
+        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in rows:
             kind = sets_by_mask[mask]
             if kind == "post":
-                out.append((kind, post_id, title, tuple(values)))
+                out.append((kind, post_id, title or "", tuple(values)))
             else:
                 key = (channel_id if kind == "channel" else unit_id if kind == "unit" else
                        campaign_id if kind == "campaign" else day_value if kind == "day" else None)
                 out.append((kind, key, None, tuple(values)))
         return out
     parts = []
-    groups: list[tuple[str, Any]] = [("post", Delivery.post_id), ("channel", Delivery.channel_id),
-                                     ("unit", Delivery.unit_id), ("campaign", Post.campaign_id), ("total", None)]
+    groups: list[tuple[str, Any]] = [("post", post), ("channel", channel), ("unit", unit),
+                                     ("campaign", campaign), ("total", None)]
     if days:
         groups.append(("day", day))
     for kind, column in groups:
         key = column if column is not None else literal(None, Integer)
         if kind == "day":
             key = func.cast(column, String)
-        title = func.min(Post.title) if kind == "post" else literal(None, String)
-        part = base.add_columns(literal(kind).label("kind"), key.label("key"), title.label("title"), *sums)
+        part = select(literal(kind).label("kind"), key.label("key"), *sums)
         parts.append(part.group_by(column) if column is not None else part)
-    out = []
+    if previous is not None:
+        parts.append(select(literal("previous").label("kind"), literal(None, Integer).label("key"),
+                            *_sums(gains_source(previous, scope=scope))))
     for row in db.session.execute(union_all(*parts)):
         key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
         if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
             key = int(key)
-        out.append((row.kind, key, row.title, tuple(int(v or 0) for v in row[-4:])))
-    return out
+        out.append((row.kind, key, None, tuple(int(v or 0) for v in row[-4:])))
+    titles = _titles([key for kind, key, _title, _values in out if kind == "post"])
+    return [(kind, key, titles.get(key, "") if kind == "post" else None, values) for kind, key, _t, values in out]
 
 
 def resolve_bucket(period: Period, bucket: str) -> str:
@@ -355,9 +367,13 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     by_unit: dict[int, dict[str, int]] = {}
     by_campaign: dict[int | None, dict[str, int]] = {}
     post_list: list[dict[str, Any]] = []
-    for kind, key, title, values in breakdown_rows(scope, period, days=bucket == "month"):
+    previous_totals = _zero()
+    rows = breakdown_rows(scope, period, days=bucket == "month", previous=period.previous() if with_previous else None)
+    for kind, key, title, values in rows:
         figures = dict(zip(REPORTED_MEASURES, values, strict=True))
-        if kind == "day":
+        if kind == "previous":
+            previous_totals = figures
+        elif kind == "day":
             day_rows.append((key, values))
         elif kind == "post":
             post_list.append({"post_id": key, "title": title or "", "totals": figures})
@@ -374,12 +390,18 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     post_list.sort(key=lambda p: (-p["totals"]["views"], -sum(p["totals"].values()), p["post_id"]))
 
     config = engagement_config(settings)
-    channels = list(db.session.scalars(select(Channel).where(
-        (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0]))).order_by(Channel.id)))
-    channel_list = [{"channel_id": c.id, "kind": c.kind, "name": c.name, "unit_id": c.unit_id,
-                     "totals": dict(by_channel.get(c.id, _zero())),
-                     "measure_states": {m: config.mapping(c.kind).state(m) for m in REPORTED_MEASURES}}
-                    for c in channels]
+    # Plain columns (a province has thousands of channels: no ORM objects, no secrets decoded)
+    channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id).order_by(Channel.id)
+    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
+        channel_stmt = channel_stmt.where(
+            (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
+    states: dict[str, dict[str, str]] = {}
+    channel_list = []
+    for channel_id, kind, name, unit_id in db.session.execute(channel_stmt).all():
+        if kind not in states:
+            states[kind] = {m: config.mapping(kind).state(m) for m in REPORTED_MEASURES}
+        channel_list.append({"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
+                             "totals": dict(by_channel.get(channel_id, _zero())), "measure_states": dict(states[kind])})
     channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
 
     names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
@@ -408,7 +430,6 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
         report["trend"] = {"bucket": used, "series": series}
     if with_previous:
         previous = period.previous()
-        previous_totals = period_totals(scope, previous)
         report["previous"] = {"from": previous.start.isoformat(), "to": previous.end.isoformat(),
                               "totals": previous_totals, "change": change(totals, previous_totals)}
     return report
@@ -419,8 +440,9 @@ def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
     stmt = (select(Delivery.channel_id, func.min(EngagementTotals.collected_at), func.max(EngagementTotals.collected_at),
                    func.count(EngagementTotals.last_error), func.sum(case((EngagementTotals.removed, 1), else_=0)))
             .join(Delivery, Delivery.id == EngagementTotals.delivery_id)
-            .where(Delivery.unit_id.in_(scope.unit_ids))
             .group_by(Delivery.channel_id))
+    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every unit
+        stmt = stmt.where(Delivery.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
             for cid, oldest, newest, failing, removed in db.session.execute(stmt)}
 

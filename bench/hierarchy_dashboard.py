@@ -1,0 +1,215 @@
+"""Issue 8's scale line: a tree of 1 province, 30 district/sector unions and 1,500 grassroots unions, each with 3
+channels (website, Facebook, YouTube) and a year of figures; prints the province's roll-up dashboard p95 (with
+include_sub_units), a district's and a grassroots unit's dashboard p95 (targets <= 500 ms and <= 300 ms).
+
+    BENCH_HIERARCHY_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench_hierarchy \\
+        python bench/hierarchy_dashboard.py [--posts-per-unit 12] [--runs 30] [--reuse]
+
+Reports read only the roll-ups (engagement_daily / engagement_monthly) and engagement_totals, so the generator
+writes those directly (what the collector would have written): every post gains views etc. over its first two
+weeks, one daily row per delivery and day, summed into the monthly rows. Snapshots are not generated (no report
+reads them; bench/engagement_dashboard.py measures a 10-million-snapshot store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.engagement_dashboard import copy_rows, ensure_database, percentile, timed  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench_hierarchy"
+KINDS = ("website", "facebook", "youtube")
+DISTRICTS, GRASSROOTS_PER_DISTRICT = 30, 50
+
+
+def generate(posts_per_unit: int, seed: int, year: int) -> dict[str, int]:
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from publisher.accounts.services import get_root_unit
+    from publisher.db import db
+    from web import MIGRATIONS_DIR
+
+    rng = random.Random(seed)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(directory=MIGRATIONS_DIR)
+    root = get_root_unit()
+    db.session.commit()
+    now = datetime(year, 12, 31, tzinfo=UTC)
+    raw = db.session.connection().connection.driver_connection
+    cur = raw.cursor()
+    units = [root.id]
+    for d in range(DISTRICTS):
+        cur.execute("INSERT INTO units (name, parent_id, path, created_at) VALUES (%s, %s, '', %s) RETURNING id",
+                    (f"Công đoàn cấp trên số {d + 1}", root.id, now))
+        district = cur.fetchone()[0]
+        cur.execute("UPDATE units SET path = %s WHERE id = %s", (f"{root.path}{district}/", district))
+        units.append(district)
+        for g in range(GRASSROOTS_PER_DISTRICT):
+            cur.execute("INSERT INTO units (name, parent_id, path, created_at) VALUES (%s, %s, '', %s) RETURNING id",
+                        (f"Công đoàn cơ sở {d + 1}.{g + 1}", district, now))
+            unit = cur.fetchone()[0]
+            cur.execute("UPDATE units SET path = %s WHERE id = %s", (f"{root.path}{district}/{unit}/", unit))
+            units.append(unit)
+    channels: dict[int, list[tuple[int, str]]] = {}
+    for unit in units:
+        for kind in KINDS:
+            cur.execute("INSERT INTO channels (unit_id, kind, name, settings, state, last_error, created_at, "
+                        "updated_at) VALUES (%s, %s, %s, '{}', 'connected', '', %s, %s) RETURNING id",
+                        (unit, kind, f"{kind} {unit}", now, now))
+            channels.setdefault(unit, []).append((cur.fetchone()[0], kind))
+    campaign_ids = []
+    for i in range(40):
+        cur.execute("INSERT INTO campaigns (unit_id, name, description, hashtags, goal, created_at, updated_at) "
+                    "VALUES (%s, %s, '', '[]', '', %s, %s) RETURNING id", (root.id, f"Chiến dịch {i + 1}", now, now))
+        campaign_ids.append(cur.fetchone()[0])
+    raw.commit()
+
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    posts, deliveries, daily, monthly, totals = (io.StringIO() for _ in range(5))
+    post_id = delivery_id = 0
+    counts = {"units": len(units), "channels": len(units) * 3, "posts": 0, "deliveries": 0, "daily": 0, "monthly": 0}
+    for unit in units:
+        for _ in range(posts_per_unit):
+            post_id += 1
+            at = start + timedelta(seconds=rng.random() * 350 * 86400)
+            campaign = str(rng.choice(campaign_ids)) if rng.random() < 0.4 else "\\N"
+            posts.write(f"{post_id}\t{unit}\t{campaign}\tBài viết số {post_id}\tbai-viet-{post_id}\t\t\t\t\t\t[]\t"
+                        f"approved\t1\t\t{at.isoformat()}\t{at.isoformat()}\n")
+            for channel_id, _kind in channels[unit]:
+                delivery_id += 1
+                deliveries.write(f"{delivery_id}\t{post_id}\t{channel_id}\t{unit}\tpublished\t{at.isoformat()}\t1\t1\t"
+                                 f"1\tbench-{delivery_id}\tremote-{delivery_id}\t{at.isoformat()}\t[]\t{at.isoformat()}\t"
+                                 f"{at.isoformat()}\n")
+                where = f"{channel_id}\t{post_id}\t{unit}\t{campaign}"
+                final = [int(rng.lognormvariate(5.5, 1.2)), int(rng.lognormvariate(2.5, 1.2)),
+                         int(rng.lognormvariate(1.0, 1.0)), int(rng.lognormvariate(1.0, 1.0))]
+                per_month: dict[date, list[int]] = {}
+                first = (at + timedelta(hours=7)).date()
+                left = list(final)
+                for offset in range(14):
+                    day = first + timedelta(days=offset)
+                    share = 0.5 if offset < 13 else 1.0
+                    gains = [int(v * share) for v in left]
+                    left = [v - g for v, g in zip(left, gains, strict=True)]
+                    if not any(gains):
+                        continue
+                    daily.write(f"{delivery_id}\t{day.isoformat()}\t{gains[0]}\t{gains[1]}\t{gains[2]}\t{gains[3]}\t0\t"
+                                f"{where}\n")
+                    counts["daily"] += 1
+                    month = per_month.setdefault(day.replace(day=1), [0, 0, 0, 0])
+                    for i in range(4):
+                        month[i] += gains[i]
+                for month_start, gains in per_month.items():
+                    monthly.write(f"{delivery_id}\t{month_start.isoformat()}\t{gains[0]}\t{gains[1]}\t{gains[2]}\t"
+                                  f"{gains[3]}\t0\t{where}\n")
+                    counts["monthly"] += 1
+                last = at + timedelta(days=14)
+                totals.write(f"{delivery_id}\t{final[0]}\t{final[1]}\t{final[2]}\t{final[3]}\t{last.isoformat()}\t"
+                             f"{last.isoformat()}\tf\t{{}}\n")
+    counts["posts"], counts["deliveries"] = post_id, delivery_id
+    coordinates = ("channel_id", "post_id", "unit_id", "campaign_id")
+    copy_rows(cur, "posts", ("id", "unit_id", "campaign_id", "title", "slug", "summary", "body_html", "byline",
+                             "category", "locality", "tags", "state", "version", "review_note", "created_at",
+                             "updated_at"), posts)
+    copy_rows(cur, "deliveries", ("id", "post_id", "channel_id", "unit_id", "state", "scheduled_at", "version",
+                                  "post_version", "attempts", "idempotency_key", "remote_id", "published_at",
+                                  "warnings", "created_at", "updated_at"), deliveries)
+    copy_rows(cur, "engagement_daily", ("delivery_id", "day", "views", "reactions", "comments", "shares",
+                                        "watch_time", *coordinates), daily)
+    copy_rows(cur, "engagement_monthly", ("delivery_id", "month", "views", "reactions", "comments", "shares",
+                                          "watch_time", *coordinates), monthly)
+    copy_rows(cur, "engagement_totals", ("delivery_id", "views", "reactions", "comments", "shares", "collected_at",
+                                         "attempted_at", "removed", "measure_states"), totals)
+    cur.execute("SELECT setval('posts_id_seq', %s)", (post_id,))
+    cur.execute("SELECT setval('deliveries_id_seq', %s)", (delivery_id,))
+    raw.commit()
+    raw.autocommit = True
+    cur.execute("VACUUM ANALYZE")
+    raw.autocommit = False
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts-per-unit", type=int, default=12, help="posts a year per unit (default 12)")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument("--reuse", action="store_true", help="time the data already in the database")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_HIERARCHY_DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgresql"):
+        sys.exit("BENCH_HIERARCHY_DATABASE_URL must name a PostgreSQL database")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    ensure_database(url)
+
+    from sqlalchemy import func, select
+
+    from publisher.db import db
+    from web import create_app
+
+    app = create_app({"database_url": url, "instance_path": tempfile.mkdtemp(prefix="loa-bench-"),
+                      "secret_key": "bench-secret-key-0123456789"})
+    with app.app_context():
+        if not args.reuse:
+            started = time.perf_counter()
+            counts = generate(args.posts_per_unit, args.seed, args.year)
+            print(f"generated in {time.perf_counter() - started:.0f} s: "
+                  + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        from publisher.accounts.models import Unit, User
+        from publisher.accounts.services import create_user, get_root_unit
+        from publisher.engagement.models import EngagementDaily, EngagementMonthly
+        from publisher.reports.services import Period, channel_freshness, engagement_report, resolve_scope
+
+        root = get_root_unit()
+        district = db.session.scalar(select(Unit).where(Unit.parent_id == root.id).order_by(Unit.id))
+        grassroots = db.session.scalar(select(Unit).where(Unit.parent_id == district.id).order_by(Unit.id.desc()))
+        users = {}
+        for key, unit in (("province", root), ("district", district), ("grassroots", grassroots)):
+            email = f"bench-{key}@ldld.test"
+            users[key] = db.session.scalar(select(User).where(User.email == email)) or create_user(email, "viewer",
+                                                                                                   unit)
+        db.session.commit()
+        print("database:", url.rsplit("@", 1)[-1])
+        print(f"  units: {db.session.scalar(select(func.count()).select_from(Unit)):,}")
+        for model in (EngagementDaily, EngagementMonthly):
+            print(f"  {model.__tablename__}: {db.session.scalar(select(func.count()).select_from(model)):,} rows")
+        settings = app.extensions["publisher.settings"]
+        period = Period(date(args.year, 1, 1), date(args.year, 12, 31))
+
+        def dashboard(user_key: str, sub_units: bool):  # type: ignore[no-untyped-def]
+            def run() -> None:
+                scope = resolve_scope(users[user_key], include_sub_units=sub_units)
+                engagement_report(scope, period, settings, trend_bucket="auto")
+                channel_freshness(scope)
+                db.session.rollback()
+            return run
+
+        results = {"province roll-up (1,531 units)": (timed(dashboard("province", True), args.runs), 500),
+                   "district roll-up (51 units)": (timed(dashboard("district", True), args.runs), None),
+                   "grassroots unit": (timed(dashboard("grassroots", False), args.runs), 300)}
+        print(f"\none year ({period.start} – {period.end}), {args.posts_per_unit} posts per unit, "
+              f"{args.runs} runs each:")
+        for name, (values, target) in results.items():
+            p95 = percentile(values, 0.95)
+            verdict = f" (target <= {target} ms: {'met' if p95 <= target else 'NOT met'})" if target else ""
+            print(f"  {name:32s} p50 {statistics.median(values):7.1f} ms   p95 {p95:7.1f} ms{verdict}")
+
+
+if __name__ == "__main__":
+    main()
