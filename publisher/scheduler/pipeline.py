@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # Publishes per minute a channel kind takes by default (a channel's settings may say ``rate_per_minute``).
 DEFAULT_RATE_PER_MINUTE = {"facebook": 60, "youtube": 10}
 FALLBACK_RATE_PER_MINUTE = 1200
-MAX_PARALLEL_PUBLISHES = 32
+MAX_PARALLEL_PUBLISHES = 64
 
 
 def current_settings() -> Settings:
@@ -236,10 +236,12 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
 
     # Paused channels, then the channels' rate limits (one Redis round trip for the batch).
     ready: list[Delivery] = []
+    wrote = False
     for delivery in held:
         if delivery.channel.state == "needs_reconnect":
             _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
             _count(outcomes, "paused")
+            wrote = True
         else:
             ready.append(delivery)
     waits = take_tokens(settings, [d.channel for d in ready])
@@ -250,9 +252,11 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
             _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
                     next_attempt_at=utcnow() + timedelta(seconds=wait))
             _count(outcomes, "deferred")
+            wrote = True
         else:
             go.append(delivery)
-    db.session.commit()
+    if wrote:
+        db.session.commit()
 
     # Deliveries to look up first take the per-delivery path; the others are prepared here.
     lookups = [d.id for d in go if d.needs_lookup]
