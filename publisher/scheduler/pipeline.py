@@ -12,6 +12,12 @@ The order of events for one delivery:
 4. The publish carries the idempotency key. The outcome is written with a conditional UPDATE that only lands while
    this worker still holds the claim.
 
+A publish job handles a batch of deliveries with the same steps, in bulk: one claim, one load, one rate-limiter
+round trip, the attempt counts and rows in two statements and one commit, the platform calls in parallel threads,
+then every successful outcome in one conditional UPDATE (``CASE`` per id, landing only for the (id, version) pairs
+this worker still holds) with the attempt rows' ends in the same commit. Anything unusual (a lookup first, an
+error, a paused or throttled channel, a publish that cannot be prepared) takes the per-delivery functions.
+
 A worker killed between 1 and 4 leaves the delivery in ``publishing``: ``recover_stale`` (periodic) finds it
 past its lease and reschedules it with ``needs_lookup`` set, so it is looked up, never blindly published again.
 """
