@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--latency", default="0,0.2")
     parser.add_argument("--channels", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--batch", type=int, default=50, help="deliveries per publish job (PUBLISH_BATCH_SIZE)")
     args = parser.parse_args()
     db_url = os.environ.get("PUBLISHER_DATABASE_URL", "")
     redis_url = os.environ.get("PUBLISHER_REDIS_URL", "")
@@ -93,10 +94,10 @@ def main() -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")},
            "PUBLISHER_DATABASE_URL": db_url, "PUBLISHER_REDIS_URL": redis_url, "PUBLISHER_SECRET_KEY": secret,
            "PUBLISHER_INSTANCE_PATH": instance, "PUBLISHER_SCHEDULER_INTERVAL_SECONDS": "0.25",
-           "PUBLISHER_PUBLISH_BATCH_SIZE": "25", "PYTHONPATH": str(ROOT)}
+           "PUBLISHER_PUBLISH_BATCH_SIZE": str(args.batch), "PYTHONPATH": str(ROOT)}
     app = create_app({"database_url": db_url, "redis_url": redis_url, "secret_key": secret,
                       "instance_path": Path(instance), "scheduler_interval_seconds": 0.25,
-                      "publish_batch_size": 25})
+                      "publish_batch_size": args.batch})
     conn = redis_connection(app.extensions["publisher.settings"])
     rows = []
     with app.app_context():
@@ -178,10 +179,12 @@ def main() -> None:
                 rows.append((n_workers, latency, rate, rate / ceiling, ceiling, percentile(lateness, 50),
                              percentile(lateness, 99), platform.duplicates(), total - len(platform.created)))
                 platform.stop()
-                print(f"workers={n_workers} latency={latency * 1000:.0f}ms: {rate:.0f}/s", flush=True)
+                print(f"workers={n_workers} latency={latency * 1000:.0f}ms: {rate:.0f}/s (ceiling {ceiling:.0f}/s, "
+                      f"p50 {rows[-1][5]:.2f}s, p99 {rows[-1][6]:.2f}s, duplicates {rows[-1][7]}, lost {rows[-1][8]})",
+                      flush=True)
     threading.Event().wait(0.1)
     print()
-    print(f"{args.deliveries} deliveries due at the same moment, {args.channels} channels")
+    print(f"{args.deliveries} deliveries due at the same moment, {args.channels} channels, {args.batch} per job")
     print(f"{'workers':>7} {'latency':>8} {'publish/s':>10} {'ceiling/s':>10} {'ratio':>6} {'p50 s':>7} "
           f"{'p99 s':>7} {'dupl':>5} {'lost':>5}")
     for n, lat, rate, ratio, ceiling, p50, p99, dup, lost in rows:

@@ -12,6 +12,12 @@ The order of events for one delivery:
 4. The publish carries the idempotency key. The outcome is written with a conditional UPDATE that only lands while
    this worker still holds the claim.
 
+A publish job handles a batch of deliveries with the same steps, in bulk: one claim, one load, one rate-limiter
+round trip, the attempt counts and rows in two statements and one commit, the platform calls in parallel threads,
+then every successful outcome in one conditional UPDATE (``CASE`` per id, landing only for the (id, version) pairs
+this worker still holds) with the attempt rows' ends in the same commit. Anything unusual (a lookup first, an
+error, a paused or throttled channel, a publish that cannot be prepared) takes the per-delivery functions.
+
 A worker killed between 1 and 4 leaves the delivery in ``publishing``: ``recover_stale`` (periodic) finds it
 past its lease and reschedules it with ``needs_lookup`` set, so it is looked up, never blindly published again.
 """
@@ -29,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import String, bindparam, case, select, tuple_, update
 from sqlalchemy.orm import joinedload
 
 from publisher.channels.base import ChannelError, ErrorKind
@@ -37,7 +43,7 @@ from publisher.channels.models import Channel
 from publisher.channels.services import adapter_for, keep_refreshed_secrets
 from publisher.content.models import Post
 from publisher.db import after_commit, db, utcnow
-from publisher.scheduler.models import Delivery, DeliveryAttempt
+from publisher.scheduler.models import Delivery, DeliveryAttempt, Webhook
 from publisher.scheduler.services import build_request
 from publisher.settings import Settings
 
@@ -46,7 +52,7 @@ log = logging.getLogger(__name__)
 # Publishes per minute a channel kind takes by default (a channel's settings may say ``rate_per_minute``).
 DEFAULT_RATE_PER_MINUTE = {"facebook": 60, "youtube": 10}
 FALLBACK_RATE_PER_MINUTE = 1200
-MAX_PARALLEL_PUBLISHES = 16
+MAX_PARALLEL_PUBLISHES = 64
 
 
 def current_settings() -> Settings:
@@ -189,32 +195,238 @@ def _reason(code: str | None, message: str) -> str:
 
 
 def publish_deliveries(pairs: list[tuple[int, int]], now: datetime | None = None) -> dict[str, int]:
-    """Claim a batch of due deliveries and publish the claimed ones, overlapping the platforms' waits."""
+    """Claim a batch of due deliveries and publish the claimed ones, overlapping the platforms' waits.
+
+    The database work is done per batch, not per delivery: one claim, one load, one rate-limiter round trip, one
+    statement counting the attempts (only where the claim is still held) plus one multi-row insert of the attempt
+    rows, committed before any platform is called; then the publishes in parallel threads; then one conditional
+    UPDATE writing every successful outcome (again only where the claim is still held) and the attempt rows'
+    ends, in one commit. Everything unusual (a lookup first, an error, a paused or throttled channel) takes the
+    per-delivery path below."""
     worker = worker_name()
     ids = claim(pairs, worker, now)
-    outcomes: dict[str, int] = {}
     if not ids:
-        return outcomes
-    if len(ids) == 1:
-        outcome = publish_claimed(ids[0], worker)
-        return {outcome: 1}
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        return {}
+    return publish_claimed_batch(ids, worker)
 
-    def run(delivery_id: int) -> str:
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=MAX_PARALLEL_PUBLISHES, thread_name_prefix="publish")
+        return _POOL
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _count(outcomes: dict[str, int], outcome: str, n: int = 1) -> None:
+    if n:
+        outcomes[outcome] = outcomes.get(outcome, 0) + n
+
+
+def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
+    """Publish deliveries this worker has claimed (see ``publish_deliveries``); returns outcome counts."""
+    settings = current_settings()
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    outcomes: dict[str, int] = {}
+    deliveries = list(db.session.scalars(
+        select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
+        .options(joinedload(Delivery.channel), joinedload(Delivery.post).selectinload(Post.variants),
+                 joinedload(Delivery.post).selectinload(Post.media_links))
+        .execution_options(populate_existing=True)).unique())
+    held = [d for d in deliveries if d.state == "publishing" and d.claimed_by == worker]
+    _count(outcomes, "skipped", len(ids) - len(held))
+
+    # Paused channels, then the channels' rate limits (one Redis round trip for the batch).
+    ready: list[Delivery] = []
+    wrote = False
+    for delivery in held:
+        if delivery.channel.state == "needs_reconnect":
+            _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
+            _count(outcomes, "paused")
+            wrote = True
+        else:
+            ready.append(delivery)
+    waits = take_tokens(settings, [d.channel for d in ready])
+    go: list[Delivery] = []
+    for delivery, wait in zip(ready, waits, strict=True):
+        if wait > 0:
+            # Over the channel's rate: back in the queue without spending an attempt.
+            _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
+                    next_attempt_at=utcnow() + timedelta(seconds=wait))
+            _count(outcomes, "deferred")
+            wrote = True
+        else:
+            go.append(delivery)
+    if wrote:
+        db.session.commit()
+
+    # Deliveries to look up first take the per-delivery path; the others are prepared here.
+    lookups = [d.id for d in go if d.needs_lookup]
+    prepared: list[tuple[Delivery, Any, Any]] = []
+    for delivery in go:
+        if delivery.needs_lookup:
+            continue
+        try:
+            request = build_request(delivery.post, delivery.channel, delivery.idempotency_key, settings)
+            adapter = adapter_for(delivery.channel, settings)
+        except Exception as exc:  # noqa: BLE001 - no adapter for the kind, unreadable secrets, a missing media file
+            log.exception("delivery %s: cannot prepare the publish", delivery.id)
+            _count(outcomes, _prepare_failed(delivery, worker, exc))
+            continue
+        prepared.append((delivery, adapter, request))
+    attempts = _start_publish_attempts(prepared, worker)
+    _count(outcomes, "skipped", len(prepared) - len(attempts))  # claim lost meanwhile: not published
+    prepared = [item for item in prepared if item[0].id in attempts]
+
+    def run_lookup(delivery_id: int) -> str:
         with app.app_context():
             try:
-                return publish_claimed(delivery_id, worker)
+                return publish_claimed(delivery_id, worker, token_taken=True)
             finally:
                 db.session.remove()
 
-    with ThreadPoolExecutor(max_workers=min(len(ids), MAX_PARALLEL_PUBLISHES),
-                            thread_name_prefix="publish") as pool:
-        for outcome in pool.map(run, ids):
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    def run_publish(item: tuple[Delivery, Any, Any]) -> tuple[Any, BaseException | None]:
+        # Adapters backed by this database (the website, the YouTube quota) write through the thread's own
+        # session, committed here like a remote platform's side of the publish: the outcome comes after.
+        with app.app_context():
+            try:
+                result, error = item[1].publish(item[2]), None
+            except Exception as exc:  # noqa: BLE001 - classified below, in the calling thread
+                result, error = None, exc
+            try:
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - a failed publish may leave the session unusable
+                db.session.rollback()
+            finally:
+                db.session.remove()
+            return result, error
+
+    pool = _pool()
+    lookup_futures = [pool.submit(run_lookup, i) for i in lookups]
+    results = list(pool.map(run_publish, prepared))
+
+    published: list[tuple[Delivery, Any]] = []
+    failures: list[tuple[Delivery, Any, Any, BaseException]] = []
+    for (delivery, adapter, request), (result, exc) in zip(prepared, results, strict=True):
+        attempt = attempts[delivery.id][0]
+        if exc is None:
+            _end_attempt(attempt, "published", None, None, result.remote_id, result.remote_url)
+            published.append((delivery, result))
+        else:
+            failures.append((delivery, adapter, request, exc))
+    written = _published_batch(published, worker)
+    _count(outcomes, "published", written)
+    _count(outcomes, "skipped", len(published) - written)
+    db.session.commit()
+
+    for delivery, adapter, request, exc in failures:
+        attempt, attempt_number = attempts[delivery.id]
+        if not isinstance(exc, ChannelError):
+            log.error("delivery %s: unexpected publish failure", delivery.id, exc_info=exc)
+            exc = ChannelError(ErrorKind.TRANSIENT, str(exc) or exc.__class__.__name__, code=exc.__class__.__name__)
+        _count(outcomes, _handle_error(delivery, worker, attempt, attempt_number, exc, adapter, request))
+    # A platform that refreshed a channel's access token (YouTube) hands it back: keep it, encrypted.
+    if any([keep_refreshed_secrets(d.channel, adapter, settings) for d, adapter, _r in prepared]):
+        db.session.commit()
+    for future in lookup_futures:
+        _count(outcomes, future.result())
     return outcomes
 
 
-def publish_claimed(delivery_id: int, worker: str) -> str:
+def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
+    """``take_token`` for several deliveries' channels in one Redis round trip (in order)."""
+    if not channels:
+        return []
+    if len(channels) == 1:
+        return [take_token(settings, channels[0])]
+    from publisher.queue import redis_connection
+
+    try:
+        pipe = redis_connection(settings).pipeline(transaction=False)
+        for channel in channels:
+            per_minute = channel_rate(channel)
+            pipe.eval(_TOKEN_BUCKET, 1, f"loa:bucket:{channel.id}", per_minute / 60.0, max(1.0, per_minute / 6.0),
+                      time.time())
+        waits = pipe.execute()
+    except Exception:  # noqa: BLE001 - as in take_token
+        log.warning("rate limiter unavailable; publishing without it")
+        return [0.0] * len(channels)
+    return [float(w.decode() if isinstance(w, bytes) else w) for w in waits]
+
+
+def _prepare_failed(delivery: Delivery, worker: str, exc: BaseException) -> str:
+    attempt = _start_attempt(delivery, worker, "publish")
+    code, message = exc.__class__.__name__, str(exc) or exc.__class__.__name__
+    _end_attempt(attempt, "error", code, message)
+    if delivery.needs_lookup:
+        return _unconfirmed(delivery, worker, code, message)
+    return _failed(delivery, worker, code, message)
+
+
+def _start_publish_attempts(prepared: list[tuple[Delivery, Any, Any]],
+                            worker: str) -> dict[int, tuple[DeliveryAttempt, int]]:
+    """Count one more attempt and insert its row for each delivery whose claim this worker still holds, in two
+    statements and one commit, before the platform is called; {delivery id: (attempt row, attempt number)}."""
+    if not prepared:
+        return {}
+    pairs = [(d.id, d.version) for d, _a, _r in prepared]
+    counted = dict(db.session.execute(
+        update(Delivery)
+        .where(tuple_(Delivery.id, Delivery.version).in_(pairs), Delivery.state == "publishing",
+               Delivery.claimed_by == worker)
+        .values(attempts=Delivery.attempts + 1)
+        .returning(Delivery.id, Delivery.attempts)
+        .execution_options(synchronize_session=False)).all())
+    now = utcnow()
+    started: dict[int, tuple[DeliveryAttempt, int]] = {}
+    for delivery, _adapter, _request in prepared:
+        if delivery.id not in counted:
+            log.warning("delivery %s: claim lost before the publish; not published", delivery.id)
+            continue
+        attempt = DeliveryAttempt(delivery_id=delivery.id, action="publish", worker=worker[:200], outcome="running",
+                                  started_at=now, details={"version": delivery.version})
+        started[delivery.id] = (attempt, counted[delivery.id])
+    db.session.add_all([a for a, _n in started.values()])
+    db.session.commit()
+    return started
+
+
+def _published_batch(items: list[tuple[Delivery, Any]], worker: str) -> int:
+    """Write the outcome of every successful publish in one conditional UPDATE (landing only where this worker
+    still holds the claim of that version); notifies for those it wrote; returns how many. Callers commit."""
+    if not items:
+        return 0
+    now = utcnow()
+    warnings_type = Delivery.__table__.c.warnings.type
+
+    def by_id(values: dict[int, Any], type_: Any = None) -> Any:
+        return case({i: bindparam(None, v, type_=type_) for i, v in values.items()}, value=Delivery.id)
+
+    written = set(db.session.scalars(
+        update(Delivery)
+        .where(tuple_(Delivery.id, Delivery.version).in_([(d.id, d.version) for d, _r in items]),
+               Delivery.state == "publishing", Delivery.claimed_by == worker)
+        .values(state="published", published_at=now, claimed_by=None, last_error=None, last_error_code=None,
+                needs_lookup=False, next_attempt_at=None, updated_at=now,
+                remote_id=by_id({d.id: r.remote_id for d, r in items}, String()),
+                remote_url=by_id({d.id: r.remote_url or None for d, r in items}, String()),
+                warnings=by_id({d.id: list(r.warnings) for d, r in items}, warnings_type))
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)))
+    for delivery, _result in items:
+        if delivery.id not in written:
+            log.warning("delivery %s: claim lost before the outcome could be written (published)", delivery.id)
+    if written and db.session.scalar(select(Webhook.id).where(Webhook.active.is_(True)).limit(1)) is not None:
+        for delivery_id in sorted(written):
+            _notify(delivery_id, "delivery.published")
+    return len(written)
+
+
+def publish_claimed(delivery_id: int, worker: str, token_taken: bool = False) -> str:
     """Publish one delivery this worker has claimed; returns the outcome. Commits its own progress."""
     settings = current_settings()
     # One round trip for the delivery, its channel and post, and the post's variants and media.
@@ -230,7 +442,7 @@ def publish_claimed(delivery_id: int, worker: str) -> str:
         _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
         db.session.commit()
         return "paused"
-    wait = take_token(settings, channel)
+    wait = 0.0 if token_taken else take_token(settings, channel)
     if wait > 0:
         # Over the channel's rate: back in the queue without spending an attempt.
         _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
@@ -243,12 +455,7 @@ def publish_claimed(delivery_id: int, worker: str) -> str:
         adapter = adapter_for(channel, settings)
     except Exception as exc:  # noqa: BLE001 - no adapter for the kind, unreadable secrets, a missing media file
         log.exception("delivery %s: cannot prepare the publish", delivery.id)
-        attempt = _start_attempt(delivery, worker, "publish")
-        code, message = exc.__class__.__name__, str(exc) or exc.__class__.__name__
-        _end_attempt(attempt, "error", code, message)
-        if delivery.needs_lookup:
-            return _unconfirmed(delivery, worker, code, message)
-        return _failed(delivery, worker, code, message)
+        return _prepare_failed(delivery, worker, exc)
 
     try:
         return _publish_with(delivery, worker, adapter, request, settings)

@@ -132,7 +132,10 @@ class FakePlatform:
                 return self._send(int(status), {"error": {"code": f"E{status}", "message": f"fault {status}"}},
                                   headers)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # the default backlog of 5 refuses connections when workers publish in bursts
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
