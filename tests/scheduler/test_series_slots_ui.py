@@ -171,3 +171,18 @@ def test_series_and_slots_pages_for_every_role(app, client, signed_in, make_user
     assert saved.status_code == (302 if role == "admin" else 403)
     db.session.refresh(channel)
     assert channel.settings.get("slots") == (["08:00"] if role == "admin" else None)
+
+
+def test_the_calendar_leads_to_the_series_and_slots_forms(app, client, signed_in, make_channel, campaign_with_posts,
+                                                          platform):
+    user = signed_in("editor")
+    campaign, _posts = campaign_with_posts(user, n=1)
+    channel = make_channel()
+    calendar = client.get(f"/admin/calendar?channel_id={channel.id}").get_data(as_text=True)
+    assert "/admin/campaigns/series" in calendar and f'value="{campaign.id}"' in calendar
+    assert f"/admin/channels/{channel.id}/slots" in calendar
+    chosen = client.get(f"/admin/campaigns/series?campaign_id={campaign.id}")
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith(f"/admin/campaigns/{campaign.id}/series")
+    assert client.get("/admin/campaigns/series").status_code == 302
+    signed_in("viewer")
+    assert "/admin/campaigns/series" not in client.get("/admin/calendar").get_data(as_text=True)

@@ -128,6 +128,15 @@ def _slots_of(channels: list[Channel]) -> dict[int, str]:
     return {c.id: ", ".join(t.strftime("%H:%M") for t in channel_slots(c)) for c in channels}
 
 
+@bp.get("/campaigns/series")
+def choose_series():  # type: ignore[no-untyped-def]
+    """The calendar's "schedule a campaign as a series" picker lands here."""
+    campaign_id = request.args.get("campaign_id", type=int)
+    if not campaign_id:
+        return redirect(url_for("schedule_ui.calendar"))
+    return redirect(url_for("schedule_ui.campaign_series", campaign_id=campaign_id))
+
+
 @bp.route("/campaigns/<int:campaign_id>/series", methods=["GET", "POST"])
 def campaign_series(campaign_id: int):  # type: ignore[no-untyped-def]
     """Schedule a campaign's approved posts as a series: from a date, at a time of day, every N days."""
@@ -222,9 +231,16 @@ def calendar():  # type: ignore[no-untyped-def]
         by_day.setdefault(delivery.scheduled_at.astimezone(zone).date(), []).append(delivery)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
+    campaigns: list[Any] = []
+    if current_user.has_role("editor"):
+        from publisher.content.models import Campaign
+
+        campaigns = list(db.session.scalars(select(Campaign).where(visible_filter(current_user, Campaign.unit_id))
+                                            .order_by(Campaign.id.desc()).limit(50)))
     return render_template("scheduler/calendar.html", view=view, weeks=weeks, by_day=by_day, anchor=anchor,
                            previous=previous, following=following, channels=_visible_channels(),
-                           channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date())
+                           channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date(),
+                           campaigns=campaigns)
 
 
 # --- one delivery ----------------------------------------------------------------------------------------
