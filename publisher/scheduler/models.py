@@ -12,8 +12,10 @@ from publisher.channels.models import Channel
 from publisher.content.models import Post
 from publisher.db import JSONType, db, utcnow
 
+# ``paused``: the channel needs reconnecting (resumes on its own once reconnected); ``held``: a person paused it
+# (only a person resumes it; a channel reconnect leaves it alone).
 DELIVERY_STATES = ("scheduled", "publishing", "published", "failed", "paused", "unconfirmed", "cancelled",
-                   "unpublished")
+                   "unpublished", "held")
 
 
 class Delivery(db.Model):

@@ -30,8 +30,11 @@ from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.settings import Settings
 
 # A delivery in one of these states is live on its channel or on its way there: the channel takes no second one.
-ACTIVE_STATES = ("scheduled", "publishing", "published", "paused", "unconfirmed")
-NOT_YET_PUBLISHED = ("scheduled", "paused", "failed", "unconfirmed", "cancelled")
+ACTIVE_STATES = ("scheduled", "publishing", "published", "paused", "unconfirmed", "held")
+NOT_YET_PUBLISHED = ("scheduled", "paused", "failed", "unconfirmed", "cancelled", "held")
+# A person may hold (pause) a delivery in one of these states; ``held`` is not the contract's ``paused`` (which
+# means "the channel needs reconnecting" and ends on its own with a reconnect): only a person resumes it.
+HOLDABLE_STATES = ("scheduled", "paused", "failed", "unconfirmed")
 
 
 # --- times -----------------------------------------------------------------------------------------------
@@ -230,7 +233,7 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
 def _pending_counter(channel: Channel) -> Callable[[datetime, datetime], int]:
     def pending_between(start: datetime, end: datetime) -> int:
         return db.session.scalar(select(func.count()).select_from(Delivery).where(
-            Delivery.channel_id == channel.id, Delivery.state.in_(("scheduled", "publishing", "paused")),
+            Delivery.channel_id == channel.id, Delivery.state.in_(("scheduled", "publishing", "paused", "held")),
             Delivery.scheduled_at >= start, Delivery.scheduled_at < end)) or 0
 
     return pending_between
@@ -241,13 +244,47 @@ def _pending_counter(channel: Channel) -> Callable[[datetime, datetime], int]:
 
 def channel_slots(channel: Channel) -> list[time]:
     """The channel's daily posting slots (``settings["slots"]``: local times like "07:30"), in order."""
+    raw_slots = (channel.settings or {}).get("slots") or []
+    if isinstance(raw_slots, str):  # PATCH /channels takes plain values: "07:30, 19:00"
+        raw_slots = raw_slots.replace(";", ",").split(",")
     slots = []
-    for raw in (channel.settings or {}).get("slots") or []:
+    for raw in raw_slots:
         try:
-            slots.append(time.fromisoformat(str(raw)))
+            slots.append(time.fromisoformat(str(raw).strip()))
         except ValueError:
             continue
     return sorted(set(slots))
+
+
+def set_channel_slots(channel: Channel, user: User, raw: Any) -> Channel:
+    """Replace a channel's daily posting slots: local times of day ("07:30, 12:00, 19:00" or a list); an empty
+    value removes them. Admins of the channel's unit only, like every other change to a channel."""
+    require_role(user, "admin", channel.unit)
+    items = raw.replace(";", ",").replace("\n", ",").split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        raise ValidationFailed({"slots": _l("Expected times of day like 07:30, separated by commas.")})
+    slots: set[time] = set()
+    bad = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            slot = time.fromisoformat(text)
+        except ValueError:
+            bad.append(text)
+            continue
+        slots.add(slot.replace(second=0, microsecond=0, tzinfo=None))
+    if bad:
+        raise ValidationFailed({"slots": [_l("Not a time of day like 07:30: %(value)s.", value=value)
+                                          for value in bad]})
+    if len(slots) > 48:
+        raise ValidationFailed({"slots": _l("At most 48 slots a day.")})
+    shown = sorted(s.strftime("%H:%M") for s in slots)
+    channel.settings = {**(channel.settings or {}), "slots": shown}
+    db.session.flush()
+    record(user, "channel.slots", channel, slots=shown)
+    return channel
 
 
 def next_free_slot(channel: Channel, settings: Settings, after: datetime) -> datetime:
@@ -319,7 +356,7 @@ def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settin
 
 def cancel_delivery(delivery: Delivery, user: User) -> Delivery:
     require_role(user, "editor", delivery.post.unit)
-    if delivery.state not in ("scheduled", "paused", "failed", "unconfirmed"):
+    if delivery.state not in ("scheduled", "paused", "failed", "unconfirmed", "held"):
         raise Conflict(_l("A %(state)s delivery cannot be cancelled.", state=delivery.state), code="invalid_state")
     delivery.state = "cancelled"
     _bump(delivery)
@@ -340,9 +377,45 @@ def reschedule_delivery(delivery: Delivery, user: User, at_value: Any, settings:
     delivery.scheduled_at = max(at, utcnow())
     delivery.next_attempt_at = None
     delivery.attempts = 0
-    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    if delivery.state != "held":  # a held delivery moves but stays held until a person resumes it
+        delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
     _bump(delivery)
     record(user, "delivery.reschedule", delivery, at=delivery.scheduled_at, version=delivery.version)
+    _enqueue_after_commit(settings, [delivery])
+    return delivery
+
+
+def hold_delivery(delivery: Delivery, user: User) -> Delivery:
+    """A person pauses a delivery not yet published: it stays ``held`` (a channel reconnect does not resume it)
+    until a person resumes it. The version changes, so a job already queued for it does nothing."""
+    require_role(user, "editor", delivery.post.unit)
+    if delivery.state == "held":
+        return delivery
+    if delivery.state not in HOLDABLE_STATES:
+        raise Conflict(_l("A %(state)s delivery cannot be paused.", state=delivery.state), code="invalid_state")
+    if delivery.state == "unconfirmed":
+        delivery.needs_lookup = True  # it may be out there already: look before publishing after the resume
+    previous = delivery.state
+    delivery.state = "held"
+    delivery.next_attempt_at = None
+    _bump(delivery)
+    record(user, "delivery.pause", delivery, was=previous, version=delivery.version)
+    return delivery
+
+
+def resume_delivery(delivery: Delivery, user: User, settings: Settings) -> Delivery:
+    """A held delivery goes back to ``scheduled`` at its time (now, if that time has passed), or to ``paused``
+    while its channel needs reconnecting."""
+    require_role(user, "editor", delivery.post.unit)
+    if delivery.state != "held":
+        raise Conflict(_l("Only a paused delivery can be resumed (this one is %(state)s).", state=delivery.state),
+                       code="invalid_state")
+    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    delivery.scheduled_at = max(delivery.scheduled_at, utcnow())
+    delivery.attempts = 0
+    delivery.next_attempt_at = None
+    _bump(delivery)
+    record(user, "delivery.resume", delivery, at=delivery.scheduled_at, version=delivery.version)
     _enqueue_after_commit(settings, [delivery])
     return delivery
 
@@ -410,7 +483,7 @@ def _on_post_event(event: str, post: Post) -> None:
     an edit of a published post pushes it to the channels that support edits."""
     if event == "updated":
         for delivery in post_deliveries(post):
-            if delivery.state in ("scheduled", "paused", "failed", "unconfirmed"):
+            if delivery.state in ("scheduled", "paused", "failed", "unconfirmed", "held"):
                 delivery.post_version = post.version
                 _bump(delivery)
     elif event == "approved":

@@ -1,5 +1,5 @@
-"""Scheduling and deliveries: schedule a post, look at a delivery and its history, cancel, reschedule, retry,
-unpublish."""
+"""Scheduling and deliveries: schedule a post, look at a delivery and its history, cancel, reschedule, pause
+(hold) and resume, retry, unpublish."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from publisher.scheduler.services import (
     cancel_delivery,
     delivery_summary,
     get_delivery,
+    hold_delivery,
     reschedule_delivery,
+    resume_delivery,
     retry_delivery,
     schedule_post,
     schedule_series,
@@ -75,6 +77,17 @@ def reschedule(delivery_id: int):  # type: ignore[no-untyped-def]
     return jsonify(delivery_json(reschedule_delivery(delivery, api_user(), data.get("at"), current_settings())))
 
 
+@bp.post("/deliveries/<int:delivery_id>/pause")
+def pause(delivery_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(delivery_json(hold_delivery(get_delivery(delivery_id, api_user()), api_user())))
+
+
+@bp.post("/deliveries/<int:delivery_id>/resume")
+def resume(delivery_id: int):  # type: ignore[no-untyped-def]
+    delivery = get_delivery(delivery_id, api_user())
+    return jsonify(delivery_json(resume_delivery(delivery, api_user(), current_settings())))
+
+
 @bp.post("/deliveries/<int:delivery_id>/retry")
 def retry(delivery_id: int):  # type: ignore[no-untyped-def]
     delivery = get_delivery(delivery_id, api_user())
@@ -89,6 +102,9 @@ def unpublish(post_id: int):  # type: ignore[no-untyped-def]
     return jsonify({"deliveries": [delivery_summary(d) for d in changed]})
 
 
+# A person's hold is its own state, ``held``: the contract's ``paused`` keeps meaning "channel needs reconnecting".
+if "held" not in DELIVERY["properties"]["state"]["enum"]:
+    DELIVERY["properties"]["state"]["enum"].append("held")
 _DELIVERY_ID = [{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _HISTORY = {"type": "array", "items": {"type": "object", "properties": {
     k: {"type": ["string", "null"]} for k in ("started_at", "ended_at", "outcome", "code", "message")}}}
@@ -108,6 +124,11 @@ register("/deliveries/{delivery_id}/cancel", "post", "Cancel a delivery not yet 
 register("/deliveries/{delivery_id}/reschedule", "post", "Move a delivery not yet published", answer=_DELIVERY_FULL,
          params=_DELIVERY_ID, body={"type": "object", "required": ["at"],
                                     "properties": {"at": {"type": "string", "format": "date-time"}}})
+register("/deliveries/{delivery_id}/pause", "post",
+         "Hold a delivery not yet published (state held; a channel reconnect does not resume it)",
+         answer=_DELIVERY_FULL, params=_DELIVERY_ID)
+register("/deliveries/{delivery_id}/resume", "post",
+         "Resume a held delivery at its time (now if that has passed)", answer=_DELIVERY_FULL, params=_DELIVERY_ID)
 register("/deliveries/{delivery_id}/retry", "post", "Try a failed or unconfirmed delivery again now",
          answer=_DELIVERY_FULL, params=_DELIVERY_ID)
 register("/posts/{post_id}/unpublish", "post", "Remove a published post from channels", answer=_DELIVERIES,

@@ -13,16 +13,22 @@ from sqlalchemy import select
 
 from publisher.accounts.services import visible_filter
 from publisher.channels.models import Channel
-from publisher.content.services import get_post
+from publisher.channels.services import get_channel
+from publisher.content.services import get_campaign, get_post
 from publisher.db import db, utcnow
-from publisher.errors import DomainError, ValidationFailed
+from publisher.errors import DomainError, PermissionDenied, ValidationFailed
 from publisher.scheduler.models import Delivery
 from publisher.scheduler.services import (
     cancel_delivery,
+    channel_slots,
     get_delivery,
+    hold_delivery,
     reschedule_delivery,
+    resume_delivery,
     retry_delivery,
     schedule_post,
+    schedule_series,
+    set_channel_slots,
 )
 from web import current_settings
 from web.calendar_ui import bp
@@ -35,7 +41,7 @@ def state_label(state: str) -> str:
         "scheduled": _("Scheduled"), "publishing": _("Publishing"), "published": _("Published"),
         "failed": _("Failed"), "paused": _("Paused (channel needs reconnecting)"),
         "unconfirmed": _("Unconfirmed (a person must decide)"), "cancelled": _("Cancelled"),
-        "unpublished": _("Unpublished"),
+        "unpublished": _("Unpublished"), "held": _("Paused by a person"),
     }
     return labels.get(state, state)
 
@@ -109,17 +115,85 @@ def schedule(post_id: int):  # type: ignore[no-untyped-def]
         channel_ids = [int(v) for v in request.form.getlist("channel_ids") if v.isdigit()]
         data: dict[str, Any] = {"channel_ids": channel_ids}
         when = request.form.get("at", "").strip()
-        if request.form.get("mode") != "now" and when:
+        if request.form.get("mode") == "queue":
+            data["queue"] = True  # each channel's next free posting slot
+        elif request.form.get("mode") != "now" and when:
             data["at"] = when  # <input type="datetime-local">: the organisation's local time
         try:
             schedule_post(post, current_user, data, current_settings())
         except DomainError as exc:
             db.session.rollback()
             flash(_error_message(exc), "error")
-            return render_template("scheduler/schedule.html", post=post, channels=channels, form=request.form), 422
+            return render_template("scheduler/schedule.html", post=post, channels=channels, form=request.form,
+                                   slots=_slots_of(channels)), 422
         flash(_("Scheduled on %(n)s channel(s).", n=len(channel_ids)), "success")
         return redirect(url_for("schedule_ui.calendar"))
-    return render_template("scheduler/schedule.html", post=post, channels=channels, form={})
+    return render_template("scheduler/schedule.html", post=post, channels=channels, form={},
+                           slots=_slots_of(channels))
+
+
+def _slots_of(channels: list[Channel]) -> dict[int, str]:
+    return {c.id: ", ".join(t.strftime("%H:%M") for t in channel_slots(c)) for c in channels}
+
+
+@bp.get("/campaigns/series")
+def choose_series():  # type: ignore[no-untyped-def]
+    """The calendar's "schedule a campaign as a series" picker lands here."""
+    campaign_id = request.args.get("campaign_id", type=int)
+    if not campaign_id:
+        return redirect(url_for("schedule_ui.calendar"))
+    return redirect(url_for("schedule_ui.campaign_series", campaign_id=campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/series", methods=["GET", "POST"])
+def campaign_series(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Schedule a campaign's approved posts as a series: from a date, at a time of day, every N days."""
+    from publisher.content.models import Post
+
+    campaign = get_campaign(campaign_id, current_user)
+    channels = _visible_channels()
+    posts = list(db.session.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.state == "approved",
+                                                       visible_filter(current_user, Post.unit_id))
+                                    .order_by(Post.id)))
+    if request.method == "POST":
+        if not current_user.has_role("editor"):
+            raise PermissionDenied(_("Only editors can schedule posts."))
+        every = request.form.get("every_days", "1").strip()
+        data: dict[str, Any] = {
+            "channel_ids": [int(v) for v in request.form.getlist("channel_ids") if v.isdigit()],
+            "start": request.form.get("start", "").strip(), "time": request.form.get("time", "").strip(),
+            "every_days": int(every) if every.isdigit() else every,
+        }
+        try:
+            created = schedule_series(campaign, current_user, data, current_settings())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(_error_message(exc), "error")
+            return render_template("scheduler/series.html", campaign=campaign, channels=channels, posts=posts,
+                                   form=request.form), 422
+        flash(_("Scheduled %(n)s deliveries.", n=len(created)), "success")
+        return redirect(url_for("schedule_ui.calendar", date=data["start"]))
+    return render_template("scheduler/series.html", campaign=campaign, channels=channels, posts=posts, form={})
+
+
+@bp.route("/channels/<int:channel_id>/slots", methods=["GET", "POST"])
+def channel_slots_form(channel_id: int):  # type: ignore[no-untyped-def]
+    """A channel's daily posting slots, which "put in the next free slot" fills in order (admins change them)."""
+    from publisher.accounts.services import require_role
+
+    channel = get_channel(channel_id, current_user)
+    if request.method == "POST":
+        require_role(current_user, "admin", channel.unit)
+        try:
+            set_channel_slots(channel, current_user, request.form.get("slots", ""))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(_error_message(exc), "error")
+            return render_template("scheduler/slots.html", channel=channel, value=request.form.get("slots", "")), 422
+        flash(_("The posting slots were saved."), "success")
+        return redirect(url_for("schedule_ui.channel_slots_form", channel_id=channel.id))
+    value = ", ".join(t.strftime("%H:%M") for t in channel_slots(channel))
+    return render_template("scheduler/slots.html", channel=channel, value=value)
 
 
 # --- calendar --------------------------------------------------------------------------------------------
@@ -165,9 +239,16 @@ def calendar():  # type: ignore[no-untyped-def]
         by_day.setdefault(delivery.scheduled_at.astimezone(zone).date(), []).append(delivery)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
+    campaigns: list[Any] = []
+    if current_user.has_role("editor"):
+        from publisher.content.models import Campaign
+
+        campaigns = list(db.session.scalars(select(Campaign).where(visible_filter(current_user, Campaign.unit_id))
+                                            .order_by(Campaign.id.desc()).limit(50)))
     return render_template("scheduler/calendar.html", view=view, weeks=weeks, by_day=by_day, anchor=anchor,
                            previous=previous, following=following, channels=_visible_channels(),
-                           channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date())
+                           channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date(),
+                           campaigns=campaigns)
 
 
 # --- one delivery ----------------------------------------------------------------------------------------
@@ -181,7 +262,10 @@ def delivery_detail(delivery_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/deliveries/<int:delivery_id>/<action>")
 def delivery_action(delivery_id: int, action: str):  # type: ignore[no-untyped-def]
+    from publisher.accounts.services import require_role
+
     delivery = get_delivery(delivery_id, current_user)
+    require_role(current_user, "editor", delivery.post.unit)  # a viewer gets 403, not a flash
     try:
         if action == "retry":
             retry_delivery(delivery, current_user, current_settings())
@@ -192,11 +276,20 @@ def delivery_action(delivery_id: int, action: str):  # type: ignore[no-untyped-d
         elif action == "reschedule":
             reschedule_delivery(delivery, current_user, request.form.get("at", ""), current_settings())
             flash(_("The delivery was moved."), "success")
+        elif action == "pause":
+            hold_delivery(delivery, current_user)
+            flash(_("The delivery is paused until someone resumes it."), "success")
+        elif action == "resume":
+            resume_delivery(delivery, current_user, current_settings())
+            flash(_("The delivery was resumed."), "success")
         else:
             abort(404)
     except DomainError as exc:
         db.session.rollback()
         flash(_error_message(exc), "error")
+    back = request.form.get("next", "")
+    if back.startswith("/admin/calendar"):  # the calendar's own buttons return there
+        return redirect(back)
     return redirect(url_for("schedule_ui.delivery_detail", delivery_id=delivery_id))
 
 
