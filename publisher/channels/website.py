@@ -35,7 +35,8 @@ def _classify(exc: Exception) -> ChannelError:
         return ChannelError(ErrorKind.REJECTED, str(exc.message), code=exc.code, platform_message=str(exc.message))
     if isinstance(exc, OperationalError):
         return ChannelError(ErrorKind.TRANSIENT, str(_l("The website's database is not answering; try again.")),
-                            code="database_unavailable", platform_message=exc.orig.__class__.__name__)
+                            code="database_unavailable",
+                            platform_message=f"{exc.orig.__class__.__name__}: {str(exc.orig)[:200]}")
     return ChannelError(ErrorKind.TRANSIENT, str(_l("The website could not store the article; try again.")),
                         code="database_error", platform_message=exc.__class__.__name__)
 

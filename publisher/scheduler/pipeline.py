@@ -24,6 +24,7 @@ past its lease and reschedules it with ``needs_lookup`` set, so it is looked up,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -220,6 +221,7 @@ def _pool() -> ThreadPoolExecutor:
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+_SQLITE_TURNS = threading.Lock()
 
 
 def _count(outcomes: dict[str, int], outcome: str, n: int = 1) -> None:
@@ -282,8 +284,12 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
     _count(outcomes, "skipped", len(prepared) - len(attempts))  # claim lost meanwhile: not published
     prepared = [item for item in prepared if item[0].id in attempts]
 
+    # SQLite has one writer at a time and refuses (rather than waits for) a read transaction that wants to
+    # become a write one while another thread writes: there the publishes of a batch take turns.
+    turns = _SQLITE_TURNS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+
     def run_lookup(delivery_id: int) -> str:
-        with app.app_context():
+        with turns, app.app_context():
             try:
                 return publish_claimed(delivery_id, worker, token_taken=True)
             finally:
@@ -292,7 +298,7 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
     def run_publish(item: tuple[Delivery, Any, Any]) -> tuple[Any, BaseException | None]:
         # Adapters backed by this database (the website, the YouTube quota) write through the thread's own
         # session, committed here like a remote platform's side of the publish: the outcome comes after.
-        with app.app_context():
+        with turns, app.app_context():
             try:
                 result, error = item[1].publish(item[2]), None
             except Exception as exc:  # noqa: BLE001 - classified below, in the calling thread
