@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -73,8 +74,9 @@ def test_compose_submit_and_approve(browser_page, make_user, make_campaign, tmp_
     page.wait_for_url(re.compile(r".*/admin/posts/\d+/edit$"), timeout=15000)
     page.wait_for_selector("#save-status:has-text('phiên bản')")
     shot = w.screenshot("compose")
-    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS_SCREENSHOT)
+    if os.environ.get("LOA_UPDATE_SCREENSHOTS") == "1":  # the README's picture, refreshed on request only
+        DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, DOCS_SCREENSHOT)
     post_id = int(re.search(r"/posts/(\d+)/edit", page.url).group(1))
 
     page.click("#submit-review")

@@ -79,8 +79,9 @@ def test_connect_write_approve_schedule_and_publish_everywhere(browser_page, mak
     assert page.locator("tr.channel .badge-ok").count() == 3, page.locator("table.channels").inner_text()
     assert youtube.channel_id in page.locator("table.channels").inner_text()
     shot = a.screenshot("channels")
-    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS_SCREENSHOT)
+    if os.environ.get("LOA_UPDATE_SCREENSHOTS") == "1":  # the README's picture, refreshed on request only
+        DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, DOCS_SCREENSHOT)
     db.session.rollback()
     channels = {c.kind: c for c in db.session.scalars(select(Channel))}
     assert set(channels) == {"website", "facebook", "youtube"}
