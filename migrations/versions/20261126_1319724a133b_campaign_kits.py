@@ -5,13 +5,11 @@ Revises: 65a8ba71a095
 Create Date: 2026-11-26 14:03:06.082270
 
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
-import publisher.db  # noqa: F401  (UTCDateTime)
+from alembic import op
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=sa.Text()))
 
+import publisher.db  # noqa: F401  (UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '1319724a133b'

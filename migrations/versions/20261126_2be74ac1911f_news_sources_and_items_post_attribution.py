@@ -5,13 +5,11 @@ Revises: 876745d168ec
 Create Date: 2026-11-26 14:05:54.248253
 
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
-import publisher.db  # noqa: F401  (UTCDateTime)
+from alembic import op
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 
+import publisher.db  # noqa: F401  (UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '2be74ac1911f'

@@ -5,13 +5,12 @@ Revises: 7112664b9d14
 Create Date: 2026-11-26 14:17:26.238121
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=sa.Text()))
 from sqlalchemy.dialects import postgresql
 
 import publisher.db  # noqa: F401  (UTCDateTime)
-from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=sa.Text()))
-from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '54f520a3cd9c'

@@ -5,12 +5,11 @@ Revises: 8c8b0e4603a8
 Create Date: 2026-11-26 13:58:11.781089
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import publisher.db
-from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '65a8ba71a095'

@@ -5,12 +5,11 @@ Revises: 54f520a3cd9c
 Create Date: 2026-11-26 14:03:02.755830
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import publisher.db  # noqa: F401  (UTCDateTime)
-from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '703a0edf1271'

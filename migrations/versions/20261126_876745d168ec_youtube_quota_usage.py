@@ -5,13 +5,12 @@ Revises: 1319724a133b
 Create Date: 2026-11-26 14:08:20.390488
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=sa.Text()))
 from sqlalchemy.dialects import postgresql
 
 import publisher.db  # noqa: F401  (UTCDateTime)
-from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=sa.Text()))
-from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '876745d168ec'

@@ -1,12 +1,12 @@
 """foundation: units, users, tokens, audit, campaigns, posts, variants, revisions, media, channels
 
 Revision ID: 8c8b0e4603a8
-Revises: 
+Revises:
 Create Date: 2026-11-26 13:55:45.098778
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import publisher.db

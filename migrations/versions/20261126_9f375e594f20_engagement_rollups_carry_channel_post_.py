@@ -5,11 +5,10 @@ Revises: 703a0edf1271
 Create Date: 2026-11-26 15:19:58.929191
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import publisher.db  # noqa: F401  (UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = '9f375e594f20'

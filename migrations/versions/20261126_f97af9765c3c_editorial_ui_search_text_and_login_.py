@@ -5,13 +5,11 @@ Revises: 2be74ac1911f
 Create Date: 2026-11-26 14:02:48.488085
 
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
-import publisher.db  # noqa: F401  (UTCDateTime)
+from alembic import op
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 
+import publisher.db  # noqa: F401  (UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = 'f97af9765c3c'

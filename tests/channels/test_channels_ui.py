@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.conftest import PASSWORD
 from fb_fixtures import *  # noqa: F403  (the sandbox fixtures; the app points at the sandbox)
 
 from publisher.channels.models import Channel
 from publisher.channels.sandbox.graph import DEMO_PAGE_ID, DEMO_PAGE_TOKEN
 from publisher.db import db
+from tests.conftest import PASSWORD
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

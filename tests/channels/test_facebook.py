@@ -11,13 +11,13 @@ from pathlib import Path
 import facebook
 import pytest
 import requests
-from tests.conftest import image_bytes
 from fb_fixtures import *  # noqa: F403  (the sandbox fixtures)
 
 from publisher.channels.base import ChannelError, ErrorKind, MediaFile, PublishRequest, adapter_class
 from publisher.channels.facebook import FacebookAdapter, GraphCallError, GraphClient, compose_message
 from publisher.channels.sandbox import Fault, start_sandboxes
 from publisher.channels.sandbox.graph import DEMO_PAGE_ID, DEMO_PAGE_TOKEN, VIDEO_CHUNK_BYTES
+from tests.conftest import image_bytes
 
 PAGE = DEMO_PAGE_ID
 
