@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from flask import Flask
@@ -46,5 +47,37 @@ def run_worker(app: Flask, burst: bool = False) -> None:
 
 
 def run_embedded_worker(app: Flask) -> None:
-    """The worker of `publisher run`, in the main thread against the in-process Redis stand-in."""
-    _worker(app).work(burst=False, with_scheduler=True, logging_level="WARNING")
+    """The worker of `publisher run`, in the main thread against the in-process Redis stand-in.
+
+    RQ's own scheduler (delayed retries of jobs) runs in a thread here: RQ would fork it into a process, whose
+    copy of the in-process stand-in the worker never sees (and forking a threaded process can hang shutdown)."""
+    worker = _worker(app)
+    scheduler = embedded_rq_scheduler(worker)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(1.0):
+            try:
+                tick_rq_scheduler(scheduler)
+            except Exception:  # noqa: BLE001 - the next tick tries again
+                log.exception("embedded RQ scheduler tick failed")
+
+    threading.Thread(target=loop, name="rq-scheduler", daemon=True).start()
+    try:
+        worker.work(burst=False, with_scheduler=False, logging_level="WARNING")
+    finally:
+        stop.set()
+
+
+def embedded_rq_scheduler(worker: SimpleWorker) -> Any:
+    from rq.scheduler import RQScheduler
+
+    scheduler = RQScheduler(worker.queues, connection=worker.connection)
+    scheduler._connection = worker.connection  # the shared in-process server, not a new client of its own
+    return scheduler
+
+
+def tick_rq_scheduler(scheduler: Any) -> None:
+    """Move jobs whose scheduled time has come (RQ's delayed retries) onto their queues."""
+    scheduler.acquire_locks()
+    scheduler.enqueue_scheduled_jobs()
