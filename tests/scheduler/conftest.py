@@ -111,3 +111,19 @@ def fresh(delivery_id: int) -> Delivery:
 
 def soon(seconds: float) -> Any:
     return utcnow() + timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def signed_in(client, make_user):  # type: ignore[no-untyped-def]
+    """``signed_in("approver")``: a user of that role (English pages unless ``locale`` says otherwise), signed in
+    on ``client`` through the session."""
+
+    def sign_in(role="editor", **kwargs):  # type: ignore[no-untyped-def]
+        user = make_user(role, locale=kwargs.pop("locale", "en"), **kwargs)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return sign_in
+

@@ -18,18 +18,6 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def signed_in(client, make_user):
-    def sign_in(role="editor", **kwargs):
-        user = make_user(role, locale=kwargs.pop("locale", "en"), **kwargs)
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-        return user
-
-    return sign_in
-
-
-@pytest.fixture
 def campaign_with_posts(make_post, make_user):
     from publisher.content.models import Campaign
 

@@ -16,18 +16,6 @@ def app_config(app_config):
     return app_config
 
 
-@pytest.fixture
-def signed_in(client, make_user):
-    def sign_in(role="editor"):
-        user = make_user(role, locale="en")
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-        return user
-
-    return sign_in
-
-
 def test_schedule_form_and_calendar(app, client, signed_in, make_post, make_channel, platform):
     user = signed_in()
     channel = make_channel(name="Trang tin Công đoàn")
