@@ -119,7 +119,7 @@ def generate(posts_per_unit: int, seed: int, year: int) -> dict[str, int]:
                     counts["monthly"] += 1
                 last = at + timedelta(days=14)
                 totals.write(f"{delivery_id}\t{final[0]}\t{final[1]}\t{final[2]}\t{final[3]}\t{last.isoformat()}\t"
-                             f"{last.isoformat()}\tf\t{{}}\n")
+                             f"{last.isoformat()}\tf\t{{}}\t{channel_id}\t{unit}\n")
     counts["posts"], counts["deliveries"] = post_id, delivery_id
     coordinates = ("channel_id", "post_id", "unit_id", "campaign_id")
     copy_rows(cur, "posts", ("id", "unit_id", "campaign_id", "title", "slug", "summary", "body_html", "byline",
@@ -133,7 +133,7 @@ def generate(posts_per_unit: int, seed: int, year: int) -> dict[str, int]:
     copy_rows(cur, "engagement_monthly", ("delivery_id", "month", "views", "reactions", "comments", "shares",
                                           "watch_time", *coordinates), monthly)
     copy_rows(cur, "engagement_totals", ("delivery_id", "views", "reactions", "comments", "shares", "collected_at",
-                                         "attempted_at", "removed", "measure_states"), totals)
+                                         "attempted_at", "removed", "measure_states", "channel_id", "unit_id"), totals)
     cur.execute("SELECT setval('posts_id_seq', %s)", (post_id,))
     cur.execute("SELECT setval('deliveries_id_seq', %s)", (delivery_id,))
     raw.commit()
@@ -174,7 +174,7 @@ def main() -> None:
         from publisher.accounts.models import Unit, User
         from publisher.accounts.services import create_user, get_root_unit
         from publisher.engagement.models import EngagementDaily, EngagementMonthly
-        from publisher.reports.services import Period, channel_freshness, engagement_report, resolve_scope
+        from publisher.reports.services import Period, dashboard_report, resolve_scope
 
         root = get_root_unit()
         district = db.session.scalar(select(Unit).where(Unit.parent_id == root.id).order_by(Unit.id))
@@ -195,8 +195,7 @@ def main() -> None:
         def dashboard(user_key: str, sub_units: bool):  # type: ignore[no-untyped-def]
             def run() -> None:
                 scope = resolve_scope(users[user_key], include_sub_units=sub_units)
-                engagement_report(scope, period, settings, trend_bucket="auto")
-                channel_freshness(scope)
+                dashboard_report(scope, period, settings)  # what the dashboard page runs
                 db.session.rollback()
             return run
 

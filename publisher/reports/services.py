@@ -260,56 +260,93 @@ def _titles(post_ids: list[int]) -> dict[int, str]:
     return dict(db.session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids))).all()) if post_ids else {}
 
 
-def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None
-                   ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
-    """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per post, per channel,
-    per unit, per campaign, in total, and (``days``) per day of the gains source (whole months appear as their
-    first day), with the posts' titles, and (``previous``) one "previous" row: the totals of that other period.
+def _post_order(totals: dict[str, int], post_id: int) -> tuple[int, int, int]:
+    """Top posts first: most views, then most engagement of every kind, then the oldest post."""
+    return (-totals["views"], -sum(totals.values()), post_id)
 
-    PostgreSQL computes every breakdown in one pass with GROUPING SETS; elsewhere (SQLite) the same sets are a
-    UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
+
+_POST_ROW, _PREVIOUS_ROW = -2, -1  # the "mask" of the rows that are not grouping sets
+
+
+def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None,
+                   top_posts: int | None = None) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
+    """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per channel, per unit,
+    per campaign, in total, and (``days``) per day of the gains source (whole months appear as their first day);
+    per post with the posts' titles (every post, or only the ``top_posts`` first in the order of
+    ``_post_order``); and (``previous``) one "previous" row: the totals of that other period.
+
+    On PostgreSQL the statement is a UNION ALL of independent branches (the grouping sets, the posts, the previous
+    period), which PostgreSQL runs side by side in parallel workers; elsewhere (SQLite) every breakdown is its
+    own part of a UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
     """
+    if top_posts is not None and top_posts < 0:
+        raise ValueError("top_posts must not be negative")
+    out: list[tuple[str, Any, str | None, tuple[int, ...]]] = []
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The posts' hash holds every post of the period: room in memory, or PostgreSQL sorts on disk.
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        none_int, none_date, none_text = literal(None, Integer), literal(None, Date), literal(None, String)
+        # Each roll-up row is hashed twice, not once per breakdown: into (channel, unit) — a channel belongs to
+        # one unit, so there are no more of these than channels — and into (campaign[, day]); the grouping sets
+        # for channel, unit and total, and for campaign and day, then hash those small results.
+        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous"}
+        branches = []
+        for offset, names in ((10, ("channel_id", "unit_id")), (20, ("campaign_id", "day") if days else ("campaign_id",))):
+            gains = gains_source(period, scope=scope)
+            coarse = select(*[gains.c[n] for n in names], *_sums(gains)).group_by(*[gains.c[n] for n in names]) \
+                .subquery(f"coarse{offset}")
+            grouped = [coarse.c[n] for n in names]
+            # GROUPING(a, b) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
+            full = (1 << len(grouped)) - 1
+            for i, name in enumerate(names):
+                kind_by_mask[offset + (full & ~(1 << (len(grouped) - 1 - i)))] = name.removesuffix("_id")
+            sets = [tuple_(c) for c in grouped]
+            if offset == 10:
+                kind_by_mask[offset + full] = "total"
+                sets.append(tuple_())
+            column = {n: coarse.c[n] for n in names}
+            branches.append(
+                select((literal(offset, Integer) + func.grouping(*grouped)).label("mask"), none_int.label("post_id"),
+                       column.get("channel_id", none_int).label("channel_id"),
+                       column.get("unit_id", none_int).label("unit_id"),
+                       column.get("campaign_id", none_int).label("campaign_id"),
+                       column.get("day", none_date).label("day"), none_text.label("title"), *_sums(coarse))
+                .group_by(func.grouping_sets(*sets)))
+        if top_posts != 0:
+            posts_source = gains_source(period, scope=scope)
+            sums = _sums(posts_source)
+            per_post = select(posts_source.c.post_id, *sums).group_by(posts_source.c.post_id)
+            if top_posts is not None:  # the order of _post_order
+                plain = [func.sum(posts_source.c[name]) for name in REPORTED_MEASURES]
+                everything = plain[0]
+                for term in plain[1:]:
+                    everything = everything + term
+                per_post = per_post.order_by(plain[0].desc(), everything.desc(),
+                                             posts_source.c.post_id).limit(top_posts)
+            agg = per_post.subquery("per_post")
+            # The titles join the (small) aggregate, not the roll-up rows.
+            branches.append(select(literal(_POST_ROW, Integer), agg.c.post_id, none_int, none_int, none_int,
+                                   none_date, Post.title, *[agg.c[name] for name in REPORTED_MEASURES])
+                            .outerjoin(Post, Post.id == agg.c.post_id))
+        if previous is not None:
+            branches.append(select(literal(_PREVIOUS_ROW, Integer), none_int, none_int, none_int, none_int, none_date,
+                                   none_text, *_sums(gains_source(previous, scope=scope))))
+        stmt = union_all(*branches) if len(branches) > 1 else branches[0]
+        # Plain tuples and positions; one fetch, not a round of fetchone calls.
+        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in \
+                db.session.connection().execute(stmt).all():
+            kind = kind_by_mask[mask]
+            key = {"post": post_id, "channel": channel_id, "unit": unit_id, "campaign": campaign_id,
+                   "day": day_value}.get(kind)
+            out.append((kind, key, (title or "") if kind == "post" else None, tuple(values)))
+        return out
     source = gains_source(period, scope=scope)
     sums = _sums(source)
     post, channel, unit, campaign, day = (source.c.post_id, source.c.channel_id, source.c.unit_id,
                                           source.c.campaign_id, source.c.day)
-    out: list[tuple[str, Any, str | None, tuple[int, ...]]] = []
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The grouping sets hash every post of the period: room in memory, or PostgreSQL sorts on disk.
-        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-        grouped = [post, channel, unit, campaign]
-        sets = [tuple_(post), tuple_(channel), tuple_(unit), tuple_(campaign), tuple_()]
-        if days:  # GROUPING() may only name grouped columns: the day joins the mask only when it is a set
-            grouped.append(day)
-            sets.append(tuple_(day))
-        agg = (select(func.grouping(*grouped).label("mask"), post, channel, unit, campaign,
-                      (day if days else literal(None, Date)).label("day"), *sums)
-               .group_by(func.grouping_sets(*sets)).subquery("agg"))
-        # The posts' titles join the (small) aggregate, not the roll-up rows: still one statement.
-        stmt = (select(agg.c.mask, agg.c.post_id, agg.c.channel_id, agg.c.unit_id, agg.c.campaign_id, agg.c.day,
-                       Post.title, *[agg.c[name] for name in REPORTED_MEASURES])
-                .outerjoin(Post, Post.id == agg.c.post_id))
-        if previous is not None:
-            before = gains_source(previous, scope=scope)
-            none = literal(None, Integer)
-            stmt = union_all(stmt, select(literal(-1, Integer), none, none, none, none, literal(None, Date),
-                                          literal(None, String), *_sums(before)))
-        sets_by_mask = {**(_SETS if days else {(mask >> 1): kind for mask, kind in _SETS.items() if mask & 1}),
-                        -1: "previous"}
-        # Plain tuples and positions: this loop meets every post of the period (tens of thousands of rows).
-        rows = db.session.connection().execute(stmt).tuples().all()  # one fetch, not a round of fetchone calls
-        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in rows:
-            kind = sets_by_mask[mask]
-            if kind == "post":
-                out.append((kind, post_id, title or "", tuple(values)))
-            else:
-                key = (channel_id if kind == "channel" else unit_id if kind == "unit" else
-                       campaign_id if kind == "campaign" else day_value if kind == "day" else None)
-                out.append((kind, key, None, tuple(values)))
-        return out
     parts = []
-    groups: list[tuple[str, Any]] = [("post", post), ("channel", channel), ("unit", unit),
-                                     ("campaign", campaign), ("total", None)]
+    groups: list[tuple[str, Any]] = [("post", post)] if top_posts != 0 else []
+    groups += [("channel", channel), ("unit", unit), ("campaign", campaign), ("total", None)]
     if days:
         groups.append(("day", day))
     for kind, column in groups:
@@ -326,6 +363,10 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
             key = int(key)
         out.append((row.kind, key, None, tuple(int(v or 0) for v in row[-4:])))
+    if top_posts:
+        ranked = sorted((row for row in out if row[0] == "post"),
+                        key=lambda row: _post_order(dict(zip(REPORTED_MEASURES, row[3], strict=True)), row[1]))
+        out = [row for row in out if row[0] != "post"] + ranked[:top_posts]
     titles = _titles([key for kind, key, _title, _values in out if kind == "post"])
     return [(kind, key, titles.get(key, "") if kind == "post" else None, values) for kind, key, _t, values in out]
 
@@ -357,9 +398,13 @@ def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]
 
 
 def engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
-                      with_previous: bool = True, trend_bucket: str | None = None) -> dict[str, Any]:
+                      with_previous: bool = True, trend_bucket: str | None = None,
+                      top_posts: int | None = None) -> dict[str, Any]:
     """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period; with
-    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement)."""
+    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement).
+
+    ``by_post`` lists every post that gained anything (so that it sums to the totals), or with ``top_posts`` only
+    that many, the top ones (what a page shows; PostgreSQL then returns only those)."""
     bucket = resolve_bucket(period, trend_bucket) if trend_bucket else None
     totals = _zero()
     day_rows: list[tuple[date, tuple[int, ...]]] = []
@@ -368,7 +413,8 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     by_campaign: dict[int | None, dict[str, int]] = {}
     post_list: list[dict[str, Any]] = []
     previous_totals = _zero()
-    rows = breakdown_rows(scope, period, days=bucket == "month", previous=period.previous() if with_previous else None)
+    rows = breakdown_rows(scope, period, days=bucket == "month", previous=period.previous() if with_previous else None,
+                          top_posts=top_posts)
     for kind, key, title, values in rows:
         figures = dict(zip(REPORTED_MEASURES, values, strict=True))
         if kind == "previous":
@@ -385,9 +431,7 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
             by_campaign[key] = figures
         else:
             totals = figures
-    if not post_list:
-        by_campaign = {}
-    post_list.sort(key=lambda p: (-p["totals"]["views"], -sum(p["totals"].values()), p["post_id"]))
+    post_list.sort(key=lambda p: _post_order(p["totals"], p["post_id"]))
 
     config = engagement_config(settings)
     # Plain columns (a province has thousands of channels: no ORM objects, no secrets decoded)
@@ -435,14 +479,26 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     return report
 
 
+DASHBOARD_TOP_POSTS = 10  # posts the dashboard (and the PDF report) lists
+
+
+def dashboard_report(scope: Scope, period: Period, settings: Settings | None = None, bucket: str = "auto"
+                     ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """Everything the leadership dashboard asks the database for: the report with its top posts and trend, and
+    the channels' freshness."""
+    return (engagement_report(scope, period, settings, trend_bucket=bucket, top_posts=DASHBOARD_TOP_POSTS),
+            channel_freshness(scope))
+
+
 def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
-    """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed."""
-    stmt = (select(Delivery.channel_id, func.min(EngagementTotals.collected_at), func.max(EngagementTotals.collected_at),
-                   func.count(EngagementTotals.last_error), func.sum(case((EngagementTotals.removed, 1), else_=0)))
-            .join(Delivery, Delivery.id == EngagementTotals.delivery_id)
-            .group_by(Delivery.channel_id))
+    """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed. Reads the
+    totals' own copies of channel and unit (no join)."""
+    t = EngagementTotals
+    stmt = (select(t.channel_id, func.min(t.collected_at), func.max(t.collected_at), func.count(t.last_error),
+                   func.sum(case((t.removed, 1), else_=0)))
+            .group_by(t.channel_id))
     if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every unit
-        stmt = stmt.where(Delivery.unit_id.in_(scope.unit_ids))
+        stmt = stmt.where(t.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
             for cid, oldest, newest, failing, removed in db.session.execute(stmt)}
 

@@ -19,7 +19,8 @@ def _publish_with_figures(post_id: int, unit_id: int, views: int, reactions: int
                         scheduled_at=utcnow(), published_at=utcnow(), idempotency_key=f"rollup-{post_id}-{unit_id}")
     db.session.add(delivery)
     db.session.flush()
-    db.session.add(EngagementTotals(delivery_id=delivery.id, views=views, reactions=reactions, comments=0, shares=0,
+    db.session.add(EngagementTotals(delivery_id=delivery.id, channel_id=delivery.channel_id, unit_id=delivery.unit_id,
+                                    views=views, reactions=reactions, comments=0, shares=0,
                                     collected_at=utcnow()))
     db.session.commit()
 

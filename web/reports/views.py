@@ -18,10 +18,11 @@ from publisher.engagement.services import answer_comment, get_comment, inbox_com
 from publisher.errors import ValidationFailed
 from publisher.hierarchy.services import campaign_league
 from publisher.reports.services import (
+    DASHBOARD_TOP_POSTS,
     Period,
     Scope,
     campaign_posts_report,
-    channel_freshness,
+    dashboard_report,
     detail_rows,
     engagement_report,
     parse_flag,
@@ -79,6 +80,7 @@ def _query(period: Period, scope: Scope, bucket: str) -> dict[str, Any]:
     return query
 
 
+
 def _choices() -> dict[str, Any]:
     units = units_visible_to(current_user)
     campaigns = db.session.scalars(select(Campaign).where(visible_filter(current_user, Campaign.unit_id))
@@ -94,10 +96,10 @@ def dashboard():  # type: ignore[no-untyped-def]
         return render_template("reports/dashboard.html", report=None, errors=exc.fields, args=request.args,
                                labels=measure_labels(), **_choices()), 422
     settings = current_settings()
-    report = engagement_report(scope, period, settings, trend_bucket=bucket)
+    report, freshness = dashboard_report(scope, period, settings, bucket)
     return render_template("reports/dashboard.html", report=report, period=period, scope=scope, preset=preset,
                            bucket=bucket, errors={}, args=request.args,
-                           freshness=channel_freshness(scope), query=_query(period, scope, bucket),
+                           freshness=freshness, query=_query(period, scope, bucket),
                            labels=measure_labels(), now=utcnow(), **_choices())
 
 
@@ -112,7 +114,7 @@ def chart(name: str):  # type: ignore[no-untyped-def]
         bucket_used, series = trend(scope, period, bucket)
         png = trend_png(series, bucket_used, labels, _("Engagement over time"))
     elif name in ("channels", "units", "campaigns"):
-        report = engagement_report(scope, period, current_settings(), with_previous=False)
+        report = engagement_report(scope, period, current_settings(), with_previous=False, top_posts=0)
         if name == "channels":
             items = [(c["name"], c["totals"]["views"]) for c in report["by_channel"]]
             title = _("Views by channel")
@@ -153,7 +155,8 @@ def export(fmt: str):  # type: ignore[no-untyped-def]
     if fmt == "csv":
         return _attachment(export_csv(period, detail_rows(scope, period)), "text/csv; charset=utf-8",
                            _export_name(period, "csv"))
-    report = engagement_report(scope, period, current_settings(), trend_bucket=bucket)
+    report = engagement_report(scope, period, current_settings(), trend_bucket=bucket,
+                               top_posts=DASHBOARD_TOP_POSTS if fmt == "pdf" else None)  # the spreadsheet lists every post
     bucket_used, series = report["trend"]["bucket"], report.pop("trend")["series"]
     if fmt == "xlsx":
         data = export_xlsx(period, report, detail_rows(scope, period), series)

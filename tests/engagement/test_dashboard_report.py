@@ -1,0 +1,67 @@
+"""The dashboard's report: the same figures as the full report, but only the top posts (PostgreSQL returns only
+those); the channels' freshness read from the totals' own copies of channel and unit."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from publisher.db import db
+from publisher.engagement.models import EngagementTotals
+from publisher.reports.services import (
+    DASHBOARD_TOP_POSTS,
+    Period,
+    channel_freshness,
+    dashboard_report,
+    engagement_report,
+    resolve_scope,
+)
+
+JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
+ACROSS_MONTHS = Period(date(2026, 5, 20), date(2026, 7, 5))  # edge days from the daily roll-up, June from the monthly
+
+
+@pytest.mark.parametrize("period", [JUNE, ACROSS_MONTHS], ids=["month", "across-months"])
+def test_top_posts_are_the_head_of_the_full_list(app, seeded, period):
+    scope = resolve_scope(seeded["editor"], include_sub_units=True)
+    full = engagement_report(scope, period, trend_bucket="auto")
+    assert len(full["by_post"]) == 3
+    for n in (1, 2, 5):
+        top = engagement_report(scope, period, trend_bucket="auto", top_posts=n)
+        assert top["by_post"] == full["by_post"][:n]
+        for key in ("totals", "by_channel", "by_unit", "by_campaign", "trend", "previous"):
+            assert top[key] == full[key], key
+    assert full["by_post"][0]["title"] == "Ngày hội Công nhân"
+
+
+def test_no_posts_asked_keeps_every_other_breakdown(app, seeded):
+    scope = resolve_scope(seeded["editor"])
+    full = engagement_report(scope, JUNE)
+    none = engagement_report(scope, JUNE, top_posts=0)
+    assert none["by_post"] == []
+    assert none["by_campaign"] == full["by_campaign"] and none["by_campaign"]
+    assert none["totals"] == full["totals"] == {"views": 200, "reactions": 2, "comments": 0, "shares": 0}
+    assert sum(c["totals"]["views"] for c in none["by_channel"]) == 200
+
+
+def test_dashboard_report_lists_the_top_posts_and_the_freshness(app, seeded):
+    scope = resolve_scope(seeded["editor"], include_sub_units=True)
+    report, freshness = dashboard_report(scope, JUNE)
+    assert len(report["by_post"]) <= DASHBOARD_TOP_POSTS
+    assert [p["title"] for p in report["by_post"]] == ["Ngày hội Công nhân", "Tuyên truyền an toàn lao động",
+                                                        "Hội nghị người lao động"]
+    assert {u["unit_id"]: u["totals"]["views"] for u in report["by_unit"]}[seeded["child"].id] == 7
+    assert set(freshness) == {seeded["a"].id, seeded["b"].id, seeded["c"].id}
+
+
+def test_totals_carry_their_delivery_channel_and_unit(app, seeded):
+    rows = list(db.session.scalars(select(EngagementTotals)))
+    assert len(rows) == 4
+    for row in rows:
+        delivery = next(d for d in seeded["deliveries"] if d.id == row.delivery_id)
+        assert (row.channel_id, row.unit_id) == (delivery.channel_id, delivery.unit_id)
+    own = channel_freshness(resolve_scope(seeded["editor"]))
+    assert set(own) == {seeded["a"].id, seeded["b"].id}
+    assert own[seeded["a"].id]["oldest"] is not None
+    child = channel_freshness(resolve_scope(seeded["child_editor"]))
+    assert set(child) == {seeded["c"].id}
