@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -96,12 +97,52 @@ def publish_delivery(delivery_id: int, version: int) -> dict[str, int]:
     return pipeline.publish_deliveries([(delivery_id, version)])
 
 
+EPOCH_KEY = "loa:scheduler:epoch"
+
+
+class EnqueuedMemory:
+    """A scheduler process's memory of the (id, version) pairs it queued in the last ENQUEUED_MARKER_SECONDS, so a
+    tick does not ask Redis about every due delivery again while thousands wait for a worker. Redis keeps an epoch
+    key: when it is gone (Redis emptied or restarted) the memory is forgotten with the jobs, and the next tick
+    queues every due delivery again from the database; the Redis markers still keep several schedulers from
+    queueing the same pair twice."""
+
+    def __init__(self) -> None:
+        self.until: dict[tuple[int, int], float] = {}
+        self.epoch: bytes | None = None
+        self.pruned_at = 0.0
+
+    def fresh(self, conn: Any, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The pairs not queued recently, as far as this process knows."""
+        conn.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
+        epoch = conn.get(EPOCH_KEY)
+        now = time.monotonic()
+        if epoch != self.epoch:
+            self.until.clear()
+            self.epoch = epoch
+        elif now - self.pruned_at > 60:
+            self.until = {pair: until for pair, until in self.until.items() if until > now}
+            self.pruned_at = now
+        return [pair for pair in pairs if self.until.get(pair, 0.0) <= now]
+
+    def remember(self, pairs: list[tuple[int, int]]) -> None:
+        until = time.monotonic() + ENQUEUED_MARKER_SECONDS
+        self.until.update(dict.fromkeys(pairs, until))
+
+
 def enqueue_due(now: datetime | None = None) -> int:
-    """The scheduler's tick: queue every due delivery from the database (the source of truth)."""
+    """The scheduler's tick: queue every due delivery from the database (the source of truth) that this process
+    did not queue already (see ``EnqueuedMemory``)."""
+    from publisher.queue import redis_connection
+
     settings = _settings()
     pairs = [(i, v) for i, v, _c in pipeline.due_pairs(now)]
     db.session.rollback()  # end the read transaction
-    return enqueue_deliveries(settings, pairs)
+    memory: EnqueuedMemory = current_app.extensions.setdefault("publisher.enqueued", EnqueuedMemory())
+    pairs = memory.fresh(redis_connection(settings), pairs)
+    queued = enqueue_deliveries(settings, pairs)
+    memory.remember(pairs)
+    return queued
 
 
 def recover_stale() -> list[int]:

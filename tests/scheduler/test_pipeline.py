@@ -196,6 +196,26 @@ def test_redis_flushed_scheduler_requeues_without_doubles(app, settings, make_po
     assert platform.duplicates() == 0 and len(platform.posts) == 5
 
 
+def test_scheduler_remembers_what_it_queued_until_redis_is_emptied(app, settings, make_post, make_channel,
+                                                                    schedule, platform):
+    from publisher.queue import get_queue, redis_connection
+
+    channel = make_channel()
+    for i in range(3):
+        schedule(make_post(state="approved", title=f"Tin {i}"), [channel])
+    conn = redis_connection(settings)
+    conn.flushdb()
+    assert jobs.enqueue_due() == 3
+    # Without asking Redis about each delivery again: the markers gone, the tick still queues nothing twice.
+    conn.delete(*conn.keys("loa:enqueued:*"))
+    assert jobs.enqueue_due() == 0
+    assert get_queue(settings, "publish").count == 1  # one batch job
+    conn.flushdb()  # the epoch key goes with the jobs: everything due is queued again
+    assert jobs.enqueue_due() == 3
+    run_worker(app)
+    assert platform.duplicates() == 0 and len(platform.posts) == 3
+
+
 def test_same_job_twice_publishes_once(app, make_post, make_channel, schedule, platform):
     [delivery] = schedule(make_post(state="approved"), [make_channel()])
     jobs.publish_delivery(delivery.id, delivery.version)
