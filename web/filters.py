@@ -15,6 +15,13 @@ def init_app(app: Flask) -> None:
     def _datetime(value: datetime | None, fmt: str = "short") -> str:
         return format_datetime(value, fmt) if value else ""
 
+    @app.template_filter("datetime_input")
+    def _datetime_input(value: datetime | None) -> str:
+        """A UTC time as the value of an ``<input type="datetime-local">``: the organisation's local time."""
+        from web import current_settings
+
+        return value.astimezone(current_settings().zone).strftime("%Y-%m-%dT%H:%M") if value else ""
+
     @app.template_filter("date")
     def _date(value: date | datetime | None, fmt: str = "medium") -> str:
         return format_date(value, fmt) if value else ""

@@ -36,6 +36,11 @@ class Kit(db.Model):
     def unit_ids(self) -> list[int]:
         return sorted(r.unit_id for r in self.recipients)
 
+    @property
+    def schedule(self) -> list[KitPost]:
+        """The kit's posts that carry a suggested publish time, in the kit's order."""
+        return [item for item in self.items if item.suggested_at is not None]
+
     def __repr__(self) -> str:
         return f"<Kit {self.id} campaign={self.campaign_id} from={self.sender_unit_id}>"
 
@@ -46,6 +51,13 @@ class KitPost(db.Model):
     kit_id: Mapped[int] = mapped_column(ForeignKey("kits.id", ondelete="CASCADE"), primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
+    # When the sender suggests the receiving units publish this post (UTC); None: no suggestion.
+    suggested_at: Mapped[datetime | None]
+
+    post: Mapped[Post] = relationship(lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"<KitPost kit={self.kit_id} post={self.post_id} at={self.suggested_at}>"
 
 
 class KitRecipient(db.Model):
@@ -74,6 +86,17 @@ class AdoptedPost(db.Model):
 
     post: Mapped[Post] = relationship(foreign_keys=[post_id])
     original: Mapped[Post] = relationship(foreign_keys=[original_post_id])
+    # The kit's entry for the original: where its suggested publish time lives.
+    kit_post: Mapped[KitPost | None] = relationship(
+        primaryjoin="and_(AdoptedPost.kit_id == foreign(KitPost.kit_id), "
+                    "AdoptedPost.original_post_id == foreign(KitPost.post_id))",
+        viewonly=True, uselist=False)
+
+    @property
+    def suggested_at(self) -> datetime | None:
+        """When the sender suggested publishing the original (UTC), shown to the receiving unit; None: no
+        suggestion."""
+        return self.kit_post.suggested_at if self.kit_post is not None else None
 
     def __repr__(self) -> str:
         return f"<AdoptedPost {self.post_id} <- {self.original_post_id} kit={self.kit_id}>"

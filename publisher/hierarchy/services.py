@@ -6,7 +6,7 @@ campaign and the original posts it links to (read-only).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from publisher.content.services import _save_revision, _unique_slug
 from publisher.db import db, utcnow
 from publisher.errors import NotFound, ValidationFailed
 from publisher.hierarchy.models import AdoptedPost, Kit, KitPost, KitRecipient
+from publisher.settings import Settings
 
 KIT_STATES = ("pending", "adopted", "adapted", "published")
 
@@ -74,12 +75,59 @@ def _parse_deadline(value: Any, problems: dict[str, list[Any]]) -> date | None:
     return None
 
 
-def send_kit(user: User, campaign: Campaign, data: dict[str, Any]) -> Kit:
-    """Push posts of a campaign down to units below the campaign's unit."""
+def _parse_schedule(value: Any, post_ids: list[int], settings: Settings,
+                    problems: dict[str, list[Any]]) -> dict[int, datetime]:
+    """``[{"post_id", "at"}]`` -> suggested UTC time per post of the kit. A naive time is in the organisation's
+    zone; an item without a time suggests nothing. Problems are keyed ``schedule.N.post_id`` / ``schedule.N.at``."""
+    from publisher.scheduler.services import parse_time
+
+    if value in (None, []):
+        return {}
+    if not isinstance(value, list):
+        problems.setdefault("schedule", []).append(_l("Give the schedule as a list of {post_id, at}."))
+        return {}
+    now = utcnow()
+    suggested: dict[int, datetime] = {}
+    for i, item in enumerate(value):
+        where = f"schedule.{i}"
+        if not isinstance(item, dict):
+            problems.setdefault(where, []).append(_l("Give the schedule as a list of {post_id, at}."))
+            continue
+        for name in sorted(set(item) - {"post_id", "at"}):
+            problems.setdefault(f"{where}.{name}", []).append(_l("Unknown field."))
+        post_id = item.get("post_id")
+        if not isinstance(post_id, int) or isinstance(post_id, bool) or post_id not in post_ids:
+            problems.setdefault(f"{where}.post_id", []).append(_l("This post is not one of the kit's posts."))
+            post_id = None
+        elif post_id in suggested:
+            problems.setdefault(f"{where}.post_id", []).append(_l("This post has a suggested time already."))
+            post_id = None
+        try:
+            at = parse_time(item.get("at"), settings, f"{where}.at")
+        except ValidationFailed as exc:
+            for field, messages in exc.fields.items():
+                problems.setdefault(field, []).extend(messages)
+            continue
+        if at is None:
+            continue
+        if at < now:
+            problems.setdefault(f"{where}.at", []).append(_l("The suggested time is in the past."))
+        elif post_id is not None:
+            suggested[post_id] = at
+    return suggested
+
+
+def send_kit(user: User, campaign: Campaign, data: dict[str, Any], settings: Settings | None = None) -> Kit:
+    """Push posts of a campaign down to units below the campaign's unit, optionally with a suggested publish time
+    per post (``"schedule"``)."""
+    if settings is None:
+        from flask import current_app
+
+        settings = current_app.extensions["publisher.settings"]
     sender = campaign.unit
     require_role(user, "editor", sender)
     problems: dict[str, list[Any]] = {}
-    for name in sorted(set(data) - {"post_ids", "unit_ids", "all_below", "deadline"}):
+    for name in sorted(set(data) - {"post_ids", "unit_ids", "all_below", "deadline", "schedule"}):
         problems.setdefault(name, []).append(_l("Unknown field."))
 
     post_ids = data.get("post_ids")
@@ -119,17 +167,19 @@ def send_kit(user: User, campaign: Campaign, data: dict[str, Any]) -> Kit:
                 _l("These are not units below the sender: %(ids)s.", ids=", ".join(map(str, wrong))))
         recipients = [below_by_id[i] for i in dict.fromkeys(unit_ids) if i in below_by_id]
     deadline = _parse_deadline(data.get("deadline"), problems)
+    suggested = _parse_schedule(data.get("schedule"), [p.id for p in posts], settings, problems)
     if problems:
         raise ValidationFailed(problems)
 
     kit = Kit(campaign_id=campaign.id, campaign=campaign, sender_unit_id=sender.id, sender_unit=sender,
               created_by_id=user.id, deadline=deadline)
-    kit.items = [KitPost(post_id=p.id, position=i) for i, p in enumerate(posts)]
+    kit.items = [KitPost(post_id=p.id, post=p, position=i, suggested_at=suggested.get(p.id))
+                 for i, p in enumerate(posts)]
     kit.recipients = [KitRecipient(unit_id=u.id, unit=u) for u in recipients]
     db.session.add(kit)
     db.session.flush()
     record(user, "kit.send", campaign, kit_id=kit.id, post_ids=kit.post_ids, unit_ids=kit.unit_ids,
-           deadline=deadline)
+           deadline=deadline, schedule={str(i): at.isoformat() for i, at in suggested.items()})
     return kit
 
 
@@ -202,6 +252,12 @@ def adopt_kit(kit: Kit, user: User) -> list[Post]:
 def original_of(post: Post) -> Post | None:
     link = db.session.get(AdoptedPost, post.id)
     return link.original if link is not None else None
+
+
+def suggested_time_of(post: Post) -> datetime | None:
+    """For a draft adopted from a kit: when the sender suggested publishing its original (UTC), else None."""
+    link = db.session.get(AdoptedPost, post.id)
+    return link.suggested_at if link is not None else None
 
 
 # --- progress --------------------------------------------------------------------------------------------

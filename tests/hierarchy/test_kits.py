@@ -161,3 +161,95 @@ def test_progress_marks_units_that_missed_the_deadline(tree):  # type: ignore[no
     rows = {r["unit_id"]: r for r in tree["province"].get(f"/api/v1/kits/{kit['id']}/progress").get_json()["units"]}
     assert rows[tree["b"].id]["overdue"] is True
     assert rows[tree["a"].id]["overdue"] is False
+
+
+# --- the suggested schedule ------------------------------------------------------------------------------
+
+
+def test_a_kit_carries_a_suggested_time_per_post_in_utc(tree):  # type: ignore[no-untyped-def]
+    first, second = (p.id for p in tree["posts"])
+    # A time without offset is the organisation's (Asia/Ho_Chi_Minh, UTC+7); one with an offset keeps it.
+    response = send(tree, schedule=[{"post_id": first, "at": "2030-12-03T07:30"},
+                                    {"post_id": second, "at": "2030-12-04T09:00:00+09:00"}])
+    assert response.status_code == 201, response.get_json()
+    kit = response.get_json()
+    expected = [{"post_id": first, "at": "2030-12-03T00:30:00+00:00"},
+                {"post_id": second, "at": "2030-12-04T00:00:00+00:00"}]
+    assert kit["schedule"] == expected
+    # The contract's fields are all still there.
+    assert kit["post_ids"] == [first, second] and kit["deadline"] == "2026-12-31"
+
+    assert tree["province"].get(f"/api/v1/kits/{kit['id']}").get_json()["schedule"] == expected
+    received = tree["api_a1"].get("/api/v1/kits").get_json()["received"]
+    assert [k["schedule"] for k in received] == [expected]
+    assert tree["province"].get("/api/v1/kits").get_json()["sent"][0]["schedule"] == expected
+
+
+def test_a_kit_without_a_schedule_has_an_empty_one(tree):  # type: ignore[no-untyped-def]
+    first = tree["posts"][0].id
+    kit = send(tree, schedule=[{"post_id": first, "at": None}]).get_json()
+    assert kit["schedule"] == []
+    assert send(tree).get_json()["schedule"] == []
+
+
+@pytest.mark.parametrize("schedule, field, message", [
+    (lambda posts, other: [{"post_id": other, "at": "2030-12-03T07:30"}], "schedule.0.post_id",
+     "Bài viết này không nằm trong bộ tài liệu."),
+    (lambda posts, other: [{"post_id": 999999, "at": "2030-12-03T07:30"}], "schedule.0.post_id",
+     "Bài viết này không nằm trong bộ tài liệu."),
+    (lambda posts, other: [{"post_id": posts[0], "at": "2030-12-03T07:30"},
+                           {"post_id": posts[0], "at": "2030-12-04T07:30"}], "schedule.1.post_id",
+     "Bài viết này đã có giờ đăng gợi ý."),
+    (lambda posts, other: [{"post_id": posts[1], "at": "3/12/2030 7:30"}], "schedule.0.at", None),
+    (lambda posts, other: [{"post_id": posts[1], "at": 1733200000}], "schedule.0.at", None),
+    (lambda posts, other: [{"post_id": posts[0], "at": "2020-01-01T07:30"}], "schedule.0.at",
+     "Giờ đăng gợi ý đã qua."),
+    (lambda posts, other: {"post_id": posts[0], "at": "2030-12-03T07:30"}, "schedule", None),
+    (lambda posts, other: ["2030-12-03T07:30"], "schedule.0", None),
+    (lambda posts, other: [{"post_id": posts[0], "at": "2030-12-03T07:30", "channel": 1}], "schedule.0.channel",
+     None),
+])
+def test_a_bad_schedule_is_refused_naming_the_field(tree, make_post, schedule, field, message):  # type: ignore[no-untyped-def]
+    # A post of the sending unit, but not one of this kit's posts.
+    other = make_post(author=tree["province"].user, title="Bài không gửi").id
+    response = send(tree, schedule=schedule([p.id for p in tree["posts"]], other))
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    assert field in error["fields"], error
+    if message:
+        assert error["fields"][field] == [message]
+    assert all(msg for msgs in error["fields"].values() for msg in msgs)
+    # Nothing was sent.
+    assert tree["province"].get("/api/v1/kits").get_json()["sent"] == []
+
+
+def test_adopted_drafts_know_their_suggested_time(tree, app):  # type: ignore[no-untyped-def]
+    from publisher.content.models import Post
+    from publisher.hierarchy.services import suggested_time_of
+
+    first, second = (p.id for p in tree["posts"])
+    kit = send(tree, schedule=[{"post_id": second, "at": "2030-12-03T07:30"}]).get_json()
+    adopted = tree["api_a"].post(f"/api/v1/kits/{kit['id']}/adopt")
+    assert adopted.status_code == 200, adopted.get_json()
+    body = adopted.get_json()
+    copy_first, copy_second = body["post_ids"]
+    assert body["schedule"] == [{"post_id": copy_second, "original_post_id": second,
+                                 "at": "2030-12-03T00:30:00+00:00"}]
+    # Adopting again answers the same.
+    assert tree["api_a"].post(f"/api/v1/kits/{kit['id']}/adopt").get_json() == body
+
+    assert suggested_time_of(db.session.get(Post, copy_second)).isoformat() == "2030-12-03T00:30:00+00:00"
+    assert suggested_time_of(db.session.get(Post, copy_first)) is None
+    assert suggested_time_of(db.session.get(Post, first)) is None  # an original is no adopted draft
+
+
+def test_openapi_describes_the_schedule(client):  # type: ignore[no-untyped-def]
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    send_kit = document["paths"]["/campaigns/{campaign_id}/kits"]["post"]
+    assert "schedule" in send_kit["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    answer = send_kit["responses"]["201"]["content"]["application/json"]["schema"]
+    assert "schedule" in answer["properties"] and "post_ids" in answer["properties"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,14 +13,23 @@ from sqlalchemy import select
 from publisher.accounts.models import Unit
 from publisher.content.models import Post
 from publisher.content.services import get_campaign
-from publisher.db import db
+from publisher.db import db, utcnow
 from publisher.errors import ValidationFailed
-from publisher.hierarchy.services import adopt_kit, get_kit, kit_progress, kits_for, send_kit
+from publisher.hierarchy.services import adopt_kit, get_kit, kit_progress, kits_for, send_kit, suggested_time_of
 from web import current_settings
 from web.auth import editorial_blueprint
 
 bp = Blueprint("kits", __name__, url_prefix="/admin/kits")
 editorial_blueprint(bp)
+
+
+@bp.app_template_global("kit_suggested_at")
+def kit_suggested_at(post: Post | None, upcoming: bool = False) -> datetime | None:
+    """For a draft adopted from a kit: the time the sender suggested for it (``upcoming``: only if still ahead)."""
+    at = suggested_time_of(post) if post is not None and post.id is not None else None
+    if at is not None and upcoming and at <= utcnow():
+        return None
+    return at
 
 
 @bp.get("/")
@@ -43,15 +53,28 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             data["all_below"] = True
         else:
             data["unit_ids"] = [int(i) for i in form.getlist("unit_ids") if i.isdigit()]
+        # One <input type="datetime-local" name="suggested_at_ID"> per post: the organisation's local time.
+        schedule = [{"post_id": post.id, "at": form[f"suggested_at_{post.id}"].strip()} for post in posts
+                    if form.get(f"suggested_at_{post.id}", "").strip()]
+        if schedule:
+            data["schedule"] = schedule
         try:
-            kit = send_kit(current_user, campaign, data)
+            kit = send_kit(current_user, campaign, data, current_settings())
         except ValidationFailed as exc:
-            errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
+            errors = {_form_field(k, schedule): [str(m) for m in v] for k, v in exc.fields.items()}
         else:
             flash(_("The kit was sent to %(n)s units.", n=len(kit.recipients)), "success")
             return redirect(url_for("kits.progress", kit_id=kit.id))
     return render_template("kits/new.html", campaign=campaign, posts=posts, units=units, errors=errors, form=form), (
         422 if errors else 200)
+
+
+def _form_field(field: str, schedule: list[dict[str, Any]]) -> str:
+    """``schedule.N.at`` (the service's name) -> ``suggested_at_ID``, the input the sender typed it in."""
+    parts = field.split(".")
+    if parts[0] == "schedule" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(schedule):
+        return f"suggested_at_{schedule[int(parts[1])]['post_id']}"
+    return field
 
 
 @bp.post("/<int:kit_id>/adopt")
