@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,40 @@ from web import create_app
 DATABASE_URL = os.environ.get("PUBLISHER_DATABASE_URL")
 REDIS_URL = os.environ.get("PUBLISHER_REDIS_URL")
 PASSWORD = "mat-khau-rat-dai-2026"
+# A form's hidden CSRF field (either attribute order) or the page's <meta name="csrf-token">.
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+                        r'|name="csrf-token" content="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries (for posting its forms)."""
+    match = CSRF_TOKEN.search(html)
+    assert match, "no CSRF token in the page"
+    return next(group for group in match.groups() if group)
+
+
+def csrf_of(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the page at ``path``."""
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def sign_in(client: FlaskClient, who: Any, password: str = PASSWORD, *, expect: int | None = 302):  # type: ignore[no-untyped-def]
+    """Sign in as a person does: the sign-in page, its CSRF token, the form posted; ``who`` is a user or an
+    e-mail address. Asserts the answer's status (a redirect to the dashboard) unless ``expect`` is None; returns
+    the answer."""
+    email = who if isinstance(who, str) else who.email
+    token = csrf_of(client, "/admin/login")
+    response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
+    if expect is not None:
+        assert response.status_code == expect, response.get_data(as_text=True)[:1000]
+    return response
+
+
+def sign_in_session(client: FlaskClient, user: Any) -> None:
+    """Sign in without the form: Flask-Login's session keys, as a signed-in browser carries them."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
 
 
 def pytest_report_header(config: pytest.Config) -> str:

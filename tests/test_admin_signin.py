@@ -7,19 +7,12 @@ import re
 from publisher.accounts.services import set_password, update_user
 from publisher.db import db
 from tests.conftest import PASSWORD
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
-    assert match, html
-    return match.group(1)
+from tests.conftest import csrf_from as csrf_token
+from tests.conftest import sign_in as sign_in_with_form
 
 
 def sign_in(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    page = client.get("/admin/login")
-    return client.post("/admin/login", data={"email": email, "password": password,
-                                             "csrf_token": csrf_token(page.get_data(as_text=True))})
+    return sign_in_with_form(client, email, password, expect=None)
 
 
 def test_signed_out_admin_pages_redirect_to_the_sign_in_form(client) -> None:  # type: ignore[no-untyped-def]

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fb_fixtures import *  # noqa: F403  (the sandbox fixtures; the app points at the sandbox)
 
 from publisher.channels.models import Channel
 from publisher.channels.sandbox.graph import DEMO_PAGE_ID, DEMO_PAGE_TOKEN
 from publisher.db import db
-from tests.conftest import PASSWORD
-
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf(page: str) -> str:
-    return CSRF.search(page).group(1)
-
-
-def sign_in(client, user):  # type: ignore[no-untyped-def]
-    page = client.get("/admin/login").get_data(as_text=True)
-    response = client.post("/admin/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf(page)})
-    assert response.status_code == 302
-    return client
+from tests.conftest import csrf_from as csrf
+from tests.conftest import sign_in
 
 
 @pytest.fixture
 def admin_client(client, make_user):  # type: ignore[no-untyped-def]
-    return sign_in(client, make_user("admin", locale="en"))
+    sign_in(client, make_user("admin", locale="en"))
+    return client
 
 
 def connect_facebook(client, token=DEMO_PAGE_TOKEN):  # type: ignore[no-untyped-def]

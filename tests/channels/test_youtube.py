@@ -30,7 +30,7 @@ from publisher.channels.youtube_quota import (
 )
 from publisher.db import db
 from publisher.errors import ValidationFailed
-from tests.conftest import image_bytes
+from tests.conftest import image_bytes, sign_in_session
 
 MB = 1024 * 1024
 CHUNK = 256 * 1024
@@ -501,12 +501,6 @@ def test_validate_reports_a_used_up_quota(channel, settings, make_request):
 # --- the OAuth web flow -------------------------------------------------------------------------------------
 
 
-def _sign_in(client, user) -> None:  # type: ignore[no-untyped-def]
-    with client.session_transaction() as sess:
-        sess["_user_id"] = f"{user.id}:{user.session_epoch}"
-        sess["_fresh"] = True
-
-
 def _follow_google(url: str) -> str:
     """What a browser does at Google's consent page: the sandbox consents and redirects back."""
     http = httplib2.Http(timeout=5)
@@ -518,7 +512,7 @@ def _follow_google(url: str) -> str:
 
 def test_oauth_flow_round_trip_creates_the_channel_with_encrypted_tokens(client, make_user, settings, youtube):
     admin = make_user("admin")
-    _sign_in(client, admin)
+    sign_in_session(client, admin)
     answer = client.get("/admin/channels/youtube/connect")
     assert answer.status_code == 302
     consent = answer.headers["Location"]
@@ -544,7 +538,7 @@ def test_oauth_flow_round_trip_creates_the_channel_with_encrypted_tokens(client,
 
 
 def test_oauth_callback_with_a_wrong_state_changes_nothing(client, make_user, youtube):
-    _sign_in(client, make_user("admin"))
+    sign_in_session(client, make_user("admin"))
     back = _follow_google(client.get("/admin/channels/youtube/connect").headers["Location"])
     forged = back.replace("state=", "state=forged")
     answer = client.get(forged.replace("http://localhost", ""), follow_redirects=True)
@@ -553,7 +547,7 @@ def test_oauth_callback_with_a_wrong_state_changes_nothing(client, make_user, yo
 
 
 def test_oauth_connect_is_for_admins_only(client, make_user):
-    _sign_in(client, make_user("editor"))
+    sign_in_session(client, make_user("editor"))
     assert client.get("/admin/channels/youtube/connect").status_code == 403
 
 

@@ -10,15 +10,11 @@ from sqlalchemy import select
 
 from publisher.db import db
 from publisher.engagement.models import InboxComment
+from tests.conftest import csrf_of
+from tests.conftest import sign_in_session as sign_in
 
 ROLES = ("viewer", "editor", "approver", "admin")
 JUNE = "period=custom&from=2026-06-01&to=2026-06-30"
-
-
-def sign_in(client, user) -> None:  # type: ignore[no-untyped-def]
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 @pytest.fixture
@@ -106,8 +102,7 @@ def test_comments_inbox_newest_first_and_filtered(client, inbox, seeded, make_us
 
 
 def _csrf(client) -> str:  # type: ignore[no-untyped-def]
-    html = client.get("/admin/reports/comments").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return csrf_of(client, "/admin/reports/comments")
 
 
 def test_viewer_cannot_answer(client, inbox, make_user, metrics_server):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from rq import SimpleWorker
 
 from publisher.content.models import Post
@@ -11,17 +9,8 @@ from publisher.db import db
 from publisher.feeds.jobs import run_fetch
 from publisher.feeds.models import Item, Source
 from publisher.queue import get_queue, redis_connection
-from tests.conftest import PASSWORD
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, user) -> None:  # type: ignore[no-untyped-def]
-    page = client.get("/admin/login").get_data(as_text=True)
-    response = client.post("/admin/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf(page)})
-    assert response.status_code == 302
+from tests.conftest import csrf_from as csrf
+from tests.conftest import sign_in
 
 
 def test_pages_need_sign_in(client):

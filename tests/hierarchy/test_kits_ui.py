@@ -5,19 +5,7 @@ from __future__ import annotations
 import re
 
 from publisher.db import db
-from tests.conftest import PASSWORD
-
-
-def sign_in(client, user):  # type: ignore[no-untyped-def]
-    page = client.get("/admin/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/admin/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
-    return token
-
-
-def csrf(client, path):  # type: ignore[no-untyped-def]
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+from tests.conftest import csrf_of, sign_in
 
 
 def test_kits_pages_need_sign_in(client, app):  # type: ignore[no-untyped-def]
@@ -39,7 +27,7 @@ def test_send_adopt_and_follow_a_kit_in_the_ui(app, make_unit, make_user, make_c
     assert "LĐLĐ huyện Thọ Xuân" in form_page.get_data(as_text=True)
 
     # A form error is shown next to its field, in Vietnamese, with what was typed kept.
-    token = csrf(province, f"/admin/kits/new/{campaign.id}")
+    token = csrf_of(province, f"/admin/kits/new/{campaign.id}")
     bad = province.post(f"/admin/kits/new/{campaign.id}", data={"csrf_token": token, "deadline": "2026-13-45",
                                                                 "unit_ids": [str(district.id)]})
     assert bad.status_code == 422
@@ -60,7 +48,7 @@ def test_send_adopt_and_follow_a_kit_in_the_ui(app, make_unit, make_user, make_c
     kit_id = re.search(r"/admin/kits/(\d+)/adopt", inbox.get_data(as_text=True)).group(1)
     # Posted without its CSRF token: refused, nothing adopted.
     assert district_client.post(f"/admin/kits/{kit_id}/adopt").status_code == 400
-    adopted = district_client.post(f"/admin/kits/{kit_id}/adopt", data={"csrf_token": csrf(district_client, "/admin/kits/")})
+    adopted = district_client.post(f"/admin/kits/{kit_id}/adopt", data={"csrf_token": csrf_of(district_client, "/admin/kits/")})
     assert adopted.status_code == 302
     page = province.get(progress_url).get_data(as_text=True)
     assert "state-adopted" in page
@@ -86,7 +74,7 @@ def test_a_kit_sent_with_suggested_times_shows_them_to_the_receiving_unit(  # ty
     assert "Giờ đăng gợi ý" in form_page
 
     # Bad times are shown next to their post, in Vietnamese, with what was typed kept; nothing is sent.
-    token = csrf(province, new_kit)
+    token = csrf_of(province, new_kit)
     bad = province.post(new_kit, data={
         "csrf_token": token, "post_ids": [str(suggested.id)], "unit_ids": [str(district.id)],
         f"suggested_at_{suggested.id}": "2020-01-01T07:30", f"suggested_at_{left_out.id}": "2030-12-03T08:00"})
@@ -118,7 +106,7 @@ def test_a_kit_sent_with_suggested_times_shows_them_to_the_receiving_unit(  # ty
     assert "gợi ý đăng lúc" in row[:200] and "07:30" in row[:200] and "3/12/30" in row[:200]
     assert "Bài không hẹn giờ" in inbox
 
-    adopted = district_client.post(f"/admin/kits/{kit.id}/adopt", data={"csrf_token": csrf(district_client,
+    adopted = district_client.post(f"/admin/kits/{kit.id}/adopt", data={"csrf_token": csrf_of(district_client,
                                                                                              "/admin/kits/")})
     assert adopted.status_code == 302
     links = {a.original_post_id: a.post_id for a in db.session.query(AdoptedPost)}

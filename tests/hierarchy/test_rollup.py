@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from publisher.channels.models import Channel
 from publisher.db import db, utcnow
 from publisher.engagement.models import EngagementTotals
 from publisher.scheduler.models import Delivery
-from tests.conftest import PASSWORD
+from tests.conftest import sign_in
 
 
 def _publish_with_figures(post_id: int, unit_id: int, views: int, reactions: int = 0) -> None:
@@ -23,13 +21,6 @@ def _publish_with_figures(post_id: int, unit_id: int, views: int, reactions: int
                                     views=views, reactions=reactions, comments=0, shares=0,
                                     collected_at=utcnow()))
     db.session.commit()
-
-
-def _sign_in(client, user):  # type: ignore[no-untyped-def]
-    page = client.get("/admin/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    assert client.post("/admin/login", data={"email": user.email, "password": PASSWORD,
-                                             "csrf_token": token}).status_code == 302
 
 
 def test_campaign_league_table_ranks_the_units_and_respects_scope(app, make_unit, api_as, make_campaign, make_post):  # type: ignore[no-untyped-def]
@@ -49,7 +40,7 @@ def test_campaign_league_table_ranks_the_units_and_respects_scope(app, make_unit
 
     viewer = province.client.application.test_client()
     leader = api_as("viewer").user
-    _sign_in(viewer, leader)
+    sign_in(viewer, leader)
     page = viewer.get(f"/admin/reports/campaigns/{campaign.id}").get_data(as_text=True)
     league = page.split('id="league"', 1)[1].split("</section>", 1)[0]
     order = [league.index(name) for name in ("Công đoàn ngành Giáo dục", "Liên đoàn Lao động tỉnh", "LĐLĐ huyện Thọ Xuân")]
@@ -57,7 +48,7 @@ def test_campaign_league_table_ranks_the_units_and_respects_scope(app, make_unit
 
     # A district sees only itself: nothing sideways, nothing above.
     district_client = province.client.application.test_client()
-    _sign_in(district_client, api_a.user)
+    sign_in(district_client, api_a.user)
     page_a = district_client.get(f"/admin/reports/campaigns/{campaign.id}").get_data(as_text=True)
     assert "Công đoàn ngành Giáo dục" not in page_a
 

@@ -10,6 +10,7 @@ from flask import Flask
 from publisher.channels.models import Channel
 from publisher.db import db, utcnow
 from publisher.scheduler.models import Delivery
+from tests.conftest import sign_in_session
 from tests.scheduler.testchannel import FakePlatform, register_testchannel
 
 
@@ -120,9 +121,7 @@ def signed_in(client, make_user):  # type: ignore[no-untyped-def]
 
     def sign_in(role="editor", **kwargs):  # type: ignore[no-untyped-def]
         user = make_user(role, locale=kwargs.pop("locale", "en"), **kwargs)
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
+        sign_in_session(client, user)
         return user
 
     return sign_in

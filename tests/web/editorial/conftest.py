@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD
-
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
+from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import sign_in as sign_in_with_form
 
 
 def fresh_g() -> None:
@@ -21,12 +19,6 @@ def fresh_g() -> None:
 
     for name in list(vars(g)):
         delattr(g, name)
-
-
-def csrf_from(html: str) -> str:
-    match = TOKEN.search(html)
-    assert match, "no CSRF token in the page"
-    return match.group(1) or match.group(2)
 
 
 class UI:
@@ -57,9 +49,7 @@ class UI:
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     fresh_g()
-    page = client.get("/admin/login").get_data(as_text=True)
-    fresh_g()
-    return client.post("/admin/login", data={"csrf_token": csrf_from(page), "email": email, "password": password})
+    return sign_in_with_form(client, email, password, expect=None)
 
 
 @pytest.fixture

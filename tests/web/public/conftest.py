@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +8,8 @@ import pytest
 
 from publisher.db import db
 from tests.channels.conftest import make_media  # noqa: F401  (shared fixture)
-from tests.conftest import PASSWORD
+from tests.conftest import csrf_from  # noqa: F401  (the public tests import it from here)
+from tests.conftest import sign_in as sign_in_with_form
 
 
 @pytest.fixture
@@ -32,14 +32,9 @@ def publish(app, settings, make_post) -> Callable[..., Any]:  # type: ignore[no-
 @pytest.fixture
 def sign_in(client) -> Callable[[Any], Any]:  # type: ignore[no-untyped-def]
     def do(user: Any) -> Any:
-        page = client.get("/admin/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        response = client.post("/admin/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)
+        sign_in_with_form(client, user)
         return client
 
     return do
 
 
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
