@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import String, bindparam, case, select, tuple_, update
+from sqlalchemy import Integer, String, bindparam, case, column, select, tuple_, update, values
 from sqlalchemy.orm import joinedload
 
 from publisher.channels.base import ChannelError, ErrorKind
@@ -148,12 +148,18 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
     if not pairs:
         return []
     now = now or utcnow()
-    conditions = [tuple_(Delivery.id, Delivery.version).in_([tuple(p) for p in pairs]), *due_filter(now)]
     if db.engine.dialect.name == "postgresql":
-        lockable = select(Delivery.id).where(*conditions).with_for_update(skip_locked=True)
-        statement = update(Delivery).where(Delivery.id.in_(lockable.scalar_subquery()), *conditions)
+        # The pairs drive the statement (a VALUES list joined on the primary key): the plan stays a few index
+        # lookups even right after thousands of deliveries were scheduled, before their statistics are fresh.
+        wanted = values(column("id", Integer), column("version", Integer), name="wanted").data(
+            [(int(i), int(v)) for i, v in pairs])
+        lockable = (select(Delivery.id).join(wanted, (Delivery.id == wanted.c.id) & (Delivery.version == wanted.c.version))
+                    .where(*due_filter(now)).with_for_update(of=Delivery, skip_locked=True))
+        # The rows just locked matched every condition and nobody else can change them until this commits.
+        statement = update(Delivery).where(Delivery.id.in_(lockable.scalar_subquery()))
     else:
-        statement = update(Delivery).where(*conditions)
+        statement = update(Delivery).where(tuple_(Delivery.id, Delivery.version).in_([tuple(p) for p in pairs]),
+                                           *due_filter(now))
     statement = (statement.values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now)
                  .returning(Delivery.id).execution_options(synchronize_session=False))
     try:
@@ -382,8 +388,8 @@ def _start_publish_attempts(prepared: list[tuple[Delivery, Any, Any]],
     pairs = [(d.id, d.version) for d, _a, _r in prepared]
     counted = dict(db.session.execute(
         update(Delivery)
-        .where(tuple_(Delivery.id, Delivery.version).in_(pairs), Delivery.state == "publishing",
-               Delivery.claimed_by == worker)
+        .where(Delivery.id.in_([i for i, _v in pairs]), tuple_(Delivery.id, Delivery.version).in_(pairs),
+               Delivery.state == "publishing", Delivery.claimed_by == worker)
         .values(attempts=Delivery.attempts + 1)
         .returning(Delivery.id, Delivery.attempts)
         .execution_options(synchronize_session=False)).all())
@@ -414,7 +420,8 @@ def _published_batch(items: list[tuple[Delivery, Any]], worker: str) -> int:
 
     written = set(db.session.scalars(
         update(Delivery)
-        .where(tuple_(Delivery.id, Delivery.version).in_([(d.id, d.version) for d, _r in items]),
+        .where(Delivery.id.in_([d.id for d, _r in items]),
+               tuple_(Delivery.id, Delivery.version).in_([(d.id, d.version) for d, _r in items]),
                Delivery.state == "publishing", Delivery.claimed_by == worker)
         .values(state="published", published_at=now, claimed_by=None, last_error=None, last_error_code=None,
                 needs_lookup=False, next_attempt_at=None, updated_at=now,
