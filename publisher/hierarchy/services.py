@@ -249,14 +249,19 @@ def adopt_kit(kit: Kit, user: User) -> list[Post]:
     return result
 
 
+def adoption_of(post: Post) -> AdoptedPost | None:
+    """For a draft adopted from a kit: the link to its kit and original (with the suggested time), else None."""
+    return db.session.get(AdoptedPost, post.id) if post.id is not None else None
+
+
 def original_of(post: Post) -> Post | None:
-    link = db.session.get(AdoptedPost, post.id)
+    link = adoption_of(post)
     return link.original if link is not None else None
 
 
 def suggested_time_of(post: Post) -> datetime | None:
     """For a draft adopted from a kit: when the sender suggested publishing its original (UTC), else None."""
-    link = db.session.get(AdoptedPost, post.id)
+    link = adoption_of(post)
     return link.suggested_at if link is not None else None
 
 

@@ -244,6 +244,22 @@ def test_adopted_drafts_know_their_suggested_time(tree, app):  # type: ignore[no
     assert suggested_time_of(db.session.get(Post, first)) is None  # an original is no adopted draft
 
 
+def test_an_adopted_draft_shows_where_it_came_from_in_the_posts_api(tree):  # type: ignore[no-untyped-def]
+    first, second = (p.id for p in tree["posts"])
+    kit = send(tree, schedule=[{"post_id": second, "at": "2030-12-03T07:30"}]).get_json()
+    copy_first, copy_second = tree["api_a"].post(f"/api/v1/kits/{kit['id']}/adopt").get_json()["post_ids"]
+
+    draft = tree["api_a"].get(f"/api/v1/posts/{copy_second}").get_json()
+    assert draft["adopted_from"] == {"kit_id": kit["id"], "original_post_id": second,
+                                     "suggested_at": "2030-12-03T00:30:00+00:00"}
+    assert tree["api_a"].get(f"/api/v1/posts/{copy_first}").get_json()["adopted_from"] == {
+        "kit_id": kit["id"], "original_post_id": first, "suggested_at": None}
+    listed = {p["id"]: p["adopted_from"] for p in tree["api_a"].get("/api/v1/posts").get_json()["posts"]}
+    assert listed[copy_second]["suggested_at"] == "2030-12-03T00:30:00+00:00"
+    # The original is no adopted draft.
+    assert tree["province"].get(f"/api/v1/posts/{second}").get_json()["adopted_from"] is None
+
+
 def test_openapi_describes_the_schedule(client):  # type: ignore[no-untyped-def]
     from openapi_spec_validator import validate
 

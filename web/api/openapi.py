@@ -42,7 +42,11 @@ DELIVERY = {"type": "object", "properties": {
 POST_OUT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "unit_id": {"type": "integer"}, "version": {"type": "integer"},
     "state": {"type": "string", "enum": ["draft", "in_review", "approved"]},
-    **POST_IN["properties"], "deliveries": {"type": "array", "items": DELIVERY}}}
+    **POST_IN["properties"], "deliveries": {"type": "array", "items": DELIVERY},
+    "adopted_from": {"type": ["object", "null"], "description": "For a draft adopted from a campaign kit: the kit, the "
+                     "original post and the sender's suggested publish time (null if none); null for other posts",
+                     "properties": {"kit_id": {"type": "integer"}, "original_post_id": {"type": "integer"},
+                                    "suggested_at": {"type": ["string", "null"], "format": "date-time"}}}}}
 
 CAMPAIGN_IN = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string"}, "description": {"type": "string"}, "starts_on": {"type": "string", "format": "date"},

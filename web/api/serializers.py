@@ -9,6 +9,7 @@ from flask import url_for
 
 from publisher.accounts.models import Unit, User
 from publisher.content.models import Campaign, MediaItem, Post
+from publisher.hierarchy.services import adoption_of
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -93,4 +94,13 @@ def post_json(post: Post, deliveries: list[dict[str, Any]] | None = None) -> dic
         "created_at": iso(post.created_at),
         "updated_at": iso(post.updated_at),
         "deliveries": deliveries,
+        "adopted_from": adoption_json(post),
     }
+
+
+def adoption_json(post: Post) -> dict[str, Any] | None:
+    """Where an adopted draft came from: its kit, the original post and the sender's suggested time; else None."""
+    link = adoption_of(post)
+    if link is None:
+        return None
+    return {"kit_id": link.kit_id, "original_post_id": link.original_post_id, "suggested_at": iso(link.suggested_at)}
