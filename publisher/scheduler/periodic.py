@@ -76,19 +76,21 @@ def run_periodic_job(app: Flask, job: PeriodicJob) -> None:
 def run_scheduler(app: Flask, stop: threading.Event | None = None) -> None:
     """The scheduler loop (``publisher scheduler``, or a thread of ``publisher run``): each job at its interval.
 
+    Rounds keep to the wall clock: a job with a 1-second interval runs just after each whole second, so a delivery
+    scheduled for 07:30:00 is queued within milliseconds of 07:30:00 rather than up to a second later.
     A failing round (database or Redis away) is logged and tried again at the next interval; nothing is lost,
     because what is due is always read from the database."""
     stop = stop or threading.Event()
     settings: Settings = app.extensions["publisher.settings"]
-    last: dict[str, float] = {}
+    last: dict[str, int] = {}
     failing: set[str] = set()
     log.info("scheduler started: %s", ", ".join(j.name for j in PERIODIC_JOBS))
     while not stop.is_set():
         for job in list(PERIODIC_JOBS):
-            now = time.monotonic()
-            if now - last.get(job.name, float("-inf")) < job.interval(settings):
+            slot = int(time.time() // max(job.interval(settings), 0.05))
+            if last.get(job.name) == slot:
                 continue
-            last[job.name] = now
+            last[job.name] = slot
             try:
                 run_periodic_job(app, job)
                 if job.name in failing:
@@ -98,7 +100,17 @@ def run_scheduler(app: Flask, stop: threading.Event | None = None) -> None:
                 if job.name not in failing:
                     log.exception("periodic job %s failed: %s", job.name, exc)
                 failing.add(job.name)
-        stop.wait(min(0.2, settings.scheduler_interval_seconds))
+        stop.wait(_until_next_round(settings))
+
+
+def _until_next_round(settings: Settings) -> float:
+    """Seconds until the next interval boundary of any periodic job (a few milliseconds after it), at most 1."""
+    now = time.time()
+    boundaries = []
+    for job in PERIODIC_JOBS:
+        interval = max(job.interval(settings), 0.05)
+        boundaries.append((now // interval + 1) * interval)
+    return min(1.0, max(0.0, min(boundaries, default=now + 1.0) - now + 0.003))
 
 
 def start_scheduler_thread(app: Flask) -> threading.Event:
