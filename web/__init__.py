@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import Mapping
@@ -136,7 +137,18 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
 
     errors.init_app(app)
     app.after_request(_security_headers)
+    if not app.testing:
+        _freeze_startup_heap()
     return app
+
+
+def _freeze_startup_heap() -> None:
+    """The modules, the app and its caches live as long as the process: move them out of the garbage collector's
+    reach (``gc.freeze``), so that its full collections, which a large report's allocations set off, walk only what
+    requests make rather than the whole start-up heap (a province's roll-up dashboard: about a third faster).
+    Not for test apps: a test session builds hundreds of apps that must stay collectable."""
+    gc.collect()
+    gc.freeze()
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

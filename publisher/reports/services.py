@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Date, Integer, String, case, cast, func, literal, select, text, tuple_, union_all
@@ -101,10 +101,18 @@ def preset_period(name: str, today: date) -> Period:
 # --- scope -----------------------------------------------------------------------------------------------
 
 
+class UnitRow(NamedTuple):
+    """A unit as a report lists it: plain columns (a province's roll-up covers 1,500 units; no ORM objects)."""
+    id: int
+    name: str
+    parent_id: int | None
+    path: str
+
+
 @dataclass(frozen=True)
 class Scope:
     unit: Unit
-    units: tuple[Unit, ...]  # the unit, plus every unit below it when sub-units are included
+    units: tuple[UnitRow, ...]  # the unit, plus every unit below it when sub-units are included
     include_sub_units: bool
     campaign: Campaign | None
 
@@ -143,10 +151,11 @@ def resolve_scope(user: User, unit_id: int | None = None, include_sub_units: boo
     if unit is None or not can_see_unit(user, unit.path):
         raise NotFound(_l("No such organisation unit."))
     if include_sub_units:
-        units = tuple(db.session.scalars(select(Unit).where(Unit.path.startswith(unit.path, autoescape=True))
-                                         .order_by(Unit.path)))
+        units = tuple(UnitRow(*row) for row in db.session.execute(
+            select(Unit.id, Unit.name, Unit.parent_id, Unit.path)
+            .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(Unit.path)))
     else:
-        units = (unit,)
+        units = (UnitRow(unit.id, unit.name, unit.parent_id, unit.path),)
     campaign = get_campaign(campaign_id, user) if campaign_id is not None else None
     return Scope(unit, units, include_sub_units, campaign)
 
