@@ -10,12 +10,11 @@ from publisher.content.services import get_campaign
 from publisher.hierarchy.models import Kit
 from publisher.hierarchy.services import (
     adopt_kit,
+    adoption_of,
     get_kit,
     kit_progress,
     kits_for,
-    original_of,
     send_kit,
-    suggested_time_of,
 )
 from web import current_settings
 from web.api import api_user, bp, json_body
@@ -75,8 +74,8 @@ def show_kit(kit_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/kits/<int:kit_id>/adopt")
 def adopt(kit_id: int):  # type: ignore[no-untyped-def]
     posts = adopt_kit(get_kit(kit_id, api_user()), api_user())
-    schedule = [{"post_id": p.id, "original_post_id": original.id, "at": iso(suggested_time_of(p))}
-                for p in posts if (original := original_of(p)) is not None and suggested_time_of(p) is not None]
+    schedule = [{"post_id": p.id, "original_post_id": link.original_post_id, "at": iso(link.suggested_at)}
+                for p in posts if (link := adoption_of(p)) is not None and link.suggested_at is not None]
     return jsonify({"post_ids": [p.id for p in posts], "schedule": schedule})
 
 
