@@ -87,7 +87,7 @@ def run_scheduler(app: Flask, stop: threading.Event | None = None) -> None:
     log.info("scheduler started: %s", ", ".join(j.name for j in PERIODIC_JOBS))
     while not stop.is_set():
         for job in list(PERIODIC_JOBS):
-            slot = int(time.time() // max(job.interval(settings), 0.05))
+            slot = int(time.time() // _round_length(job, settings))
             if last.get(job.name) == slot:
                 continue
             last[job.name] = slot
@@ -103,13 +103,18 @@ def run_scheduler(app: Flask, stop: threading.Event | None = None) -> None:
         stop.wait(_until_next_round(settings))
 
 
+def _round_length(job: PeriodicJob, settings: Settings) -> float:
+    """The job's interval as the loop keeps it on the wall clock (never shorter than 50 ms)."""
+    return max(job.interval(settings), 0.05)
+
+
 def _until_next_round(settings: Settings) -> float:
     """Seconds until the next interval boundary of any periodic job (a few milliseconds after it), at most 1."""
     now = time.time()
     boundaries = []
     for job in PERIODIC_JOBS:
-        interval = max(job.interval(settings), 0.05)
-        boundaries.append((now // interval + 1) * interval)
+        length = _round_length(job, settings)
+        boundaries.append((now // length + 1) * length)
     return min(1.0, max(0.0, min(boundaries, default=now + 1.0) - now + 0.003))
 
 

@@ -139,6 +139,12 @@ def due_filter(now: datetime) -> list[Any]:
     ]
 
 
+def _at_versions(pairs: list[tuple[int, int]]) -> list[Any]:
+    """Conditions: the delivery is one of these ``(id, version)`` pairs. The plain ``id IN`` list leads so that the
+    statement stays a few primary-key lookups."""
+    return [Delivery.id.in_([i for i, _v in pairs]), tuple_(Delivery.id, Delivery.version).in_([tuple(p) for p in pairs])]
+
+
 def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None) -> list[int]:
     """Claim the due deliveries among (id, version) pairs for this worker and commit; returns the claimed ids.
 
@@ -158,8 +164,7 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
         # The rows just locked matched every condition and nobody else can change them until this commits.
         statement = update(Delivery).where(Delivery.id.in_(lockable.scalar_subquery()))
     else:
-        statement = update(Delivery).where(tuple_(Delivery.id, Delivery.version).in_([tuple(p) for p in pairs]),
-                                           *due_filter(now))
+        statement = update(Delivery).where(*_at_versions(pairs), *due_filter(now))
     statement = (statement.values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now)
                  .returning(Delivery.id).execution_options(synchronize_session=False))
     try:
@@ -388,8 +393,7 @@ def _start_publish_attempts(prepared: list[tuple[Delivery, Any, Any]],
     pairs = [(d.id, d.version) for d, _a, _r in prepared]
     counted = dict(db.session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([i for i, _v in pairs]), tuple_(Delivery.id, Delivery.version).in_(pairs),
-               Delivery.state == "publishing", Delivery.claimed_by == worker)
+        .where(*_at_versions(pairs), Delivery.state == "publishing", Delivery.claimed_by == worker)
         .values(attempts=Delivery.attempts + 1)
         .returning(Delivery.id, Delivery.attempts)
         .execution_options(synchronize_session=False)).all())
@@ -420,9 +424,8 @@ def _published_batch(items: list[tuple[Delivery, Any]], worker: str) -> int:
 
     written = set(db.session.scalars(
         update(Delivery)
-        .where(Delivery.id.in_([d.id for d, _r in items]),
-               tuple_(Delivery.id, Delivery.version).in_([(d.id, d.version) for d, _r in items]),
-               Delivery.state == "publishing", Delivery.claimed_by == worker)
+        .where(*_at_versions([(d.id, d.version) for d, _r in items]), Delivery.state == "publishing",
+               Delivery.claimed_by == worker)
         .values(state="published", published_at=now, claimed_by=None, last_error=None, last_error_code=None,
                 needs_lookup=False, next_attempt_at=None, updated_at=now,
                 remote_id=by_id({d.id: r.remote_id for d, r in items}, String()),
