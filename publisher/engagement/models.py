@@ -1,5 +1,6 @@
-"""The engagement store: change-point snapshots per delivery and measure, daily and monthly roll-ups of gains,
-the latest totals per delivery, and the unified comments inbox.
+"""The engagement store: change-point snapshots per delivery and measure, daily and monthly roll-ups of gains
+(per delivery, and per month also per post and per channel and campaign), the latest totals per delivery, and
+the unified comments inbox.
 
 Sized for tens of millions of snapshot rows on PostgreSQL: rows are narrow (no surrogate key; the measure is a
 small integer, see ``config.MEASURE_CODES``), the primary key is the (delivery, measure, time) index that
@@ -19,14 +20,19 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
+    func,
     inspect,
+    select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 from publisher.db import JSONType, db, utcnow
+from publisher.engagement.config import MEASURES
 
 COMMENT_STATES = ("new", "answered", "reply", "hidden")
 
@@ -76,6 +82,8 @@ class _Coordinates:
 
 _GAINS = ["channel_id", "post_id", "campaign_id", "views", "reactions", "comments", "shares"]
 _COVERED = ["unit_id", *_GAINS]  # index-only scans for a period, whatever the units
+_POST_GAINS = ["post_id", "campaign_id", "views", "reactions", "comments", "shares"]
+_POST_COVERED = ["unit_id", *_POST_GAINS]
 
 
 class EngagementDaily(_Gains, _Coordinates, db.Model):
@@ -110,6 +118,45 @@ class EngagementMonthly(_Gains, _Coordinates, db.Model):
 
     def __repr__(self) -> str:
         return f"<EngagementMonthly d={self.delivery_id} {self.month} +{self.views}>"
+
+
+class EngagementPostMonthly(_Gains, db.Model):
+    """A post's gains per calendar month over all its channels (the sum of its deliveries' monthly rows): the
+    top-posts list reads about a third of the rows the per-delivery table has, already one row per post and month.
+    Kept by the collector with the per-delivery rows (``PeriodRollups``); the campaign follows the post."""
+
+    __tablename__ = "engagement_post_monthly"
+    __table_args__ = (
+        Index("ix_engagement_post_monthly_period", "month", postgresql_include=_POST_COVERED),
+        Index("ix_engagement_post_monthly_unit_period", "unit_id", "month", postgresql_include=_POST_GAINS),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer)  # the post's unit (every delivery of a post is in its unit)
+
+    @declared_attr
+    def campaign_id(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+
+    def __repr__(self) -> str:
+        return f"<EngagementPostMonthly p={self.post_id} {self.month} +{self.views}>"
+
+
+class EngagementChannelMonthly(_Gains, db.Model):
+    """Gains per channel, unit, campaign and calendar month (the sum of the per-delivery monthly rows): every
+    breakdown but the posts' (channel, unit, campaign, month, totals, the previous period) reads these few rows.
+    ``campaign_key`` is the campaign's id, or 0 for posts outside any campaign (it is part of the key)."""
+
+    __tablename__ = "engagement_channel_monthly"
+
+    month: Mapped[date] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<EngagementChannelMonthly c={self.channel_id} k={self.campaign_key} {self.month} +{self.views}>"
 
 
 class EngagementTotals(db.Model):
@@ -182,10 +229,33 @@ class InboxComment(db.Model):
         return f"<InboxComment {self.id} channel={self.channel_id} {self.state}>"
 
 
+def add_rows(connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str],
+             add_columns: tuple[str, ...] = ()) -> None:
+    """INSERT … ON CONFLICT on PostgreSQL and SQLite: ignore rows already there, or add ``add_columns`` to the
+    stored row. ``rows`` must not repeat a key (one statement may not touch a row twice)."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(rows)
+    if not add_columns:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    else:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
+            name: table.c[name] + stmt.excluded[name] for name in add_columns})
+    connection.execute(stmt)
+
+
+CHANNEL_MONTHLY_KEY = ["month", "channel_id", "unit_id", "campaign_key"]
+
+
 @event.listens_for(Session, "after_flush")
 def follow_campaign(session: Session, _context: object) -> None:
     """A post moved to another campaign (or out of one) takes its figures with it: the roll-ups' copy of the
-    campaign is rewritten in the same transaction, so reports always use the post's current campaign."""
+    campaign is rewritten, and the post's gains move between campaigns in the per-channel roll-up, in the same
+    transaction, so reports always use the post's current campaign."""
     from publisher.content.models import Post
 
     moved = []
@@ -197,6 +267,29 @@ def follow_campaign(session: Session, _context: object) -> None:
     if not moved:
         return
     connection = session.connection()
-    for table in (EngagementDaily.__table__, EngagementMonthly.__table__):
+    monthly = EngagementMonthly.__table__
+    for post_id, campaign_id in moved:
+        # Per (channel, unit, month): what the post holds under its old campaign leaves it for the new one.
+        shifts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for channel_id, unit_id, old, month, *sums in connection.execute(
+                select(monthly.c.channel_id, monthly.c.unit_id, monthly.c.campaign_id, monthly.c.month,
+                       *[func.sum(monthly.c[name]) for name in MEASURES])
+                .where(monthly.c.post_id == post_id)
+                .group_by(monthly.c.channel_id, monthly.c.unit_id, monthly.c.campaign_id, monthly.c.month)):
+            if (old or 0) == (campaign_id or 0):
+                continue
+            for key, sign in ((old or 0, -1), (campaign_id or 0, 1)):
+                row = shifts.setdefault((month, channel_id, unit_id, key), {
+                    "month": month, "channel_id": channel_id, "unit_id": unit_id, "campaign_key": key,
+                    **dict.fromkeys(MEASURES, 0)})
+                for name, value in zip(MEASURES, sums, strict=True):
+                    row[name] += sign * int(value or 0)
+        cube = EngagementChannelMonthly.__table__
+        add_rows(connection, cube, list(shifts.values()), CHANNEL_MONTHLY_KEY, MEASURES)
+        for month, channel_id, unit_id, key in shifts:  # rows left with nothing are gone, as if never written
+            connection.execute(cube.delete().where(
+                cube.c.month == month, cube.c.channel_id == channel_id, cube.c.unit_id == unit_id,
+                cube.c.campaign_key == key, *[cube.c[name] == 0 for name in MEASURES]))
+    for table in (EngagementDaily.__table__, EngagementMonthly.__table__, EngagementPostMonthly.__table__):
         for post_id, campaign_id in moved:
             connection.execute(table.update().where(table.c.post_id == post_id).values(campaign_id=campaign_id))

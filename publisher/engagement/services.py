@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from publisher.accounts.models import User
 from publisher.accounts.services import can_see_unit, require_role, visible_filter
@@ -29,11 +29,15 @@ from publisher.content.models import Post
 from publisher.db import db, utcnow
 from publisher.engagement.config import MEASURE_CODES, MEASURES, EngagementConfig, engagement_config
 from publisher.engagement.models import (
+    CHANNEL_MONTHLY_KEY,
+    EngagementChannelMonthly,
     EngagementDaily,
     EngagementMonthly,
+    EngagementPostMonthly,
     EngagementSnapshot,
     EngagementTotals,
     InboxComment,
+    add_rows,
 )
 from publisher.errors import NotFound, ValidationFailed
 from publisher.scheduler.models import Delivery
@@ -135,20 +139,54 @@ def claim_deliveries(delivery_ids: list[int], now: datetime) -> None:
 
 def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_columns: tuple[str, ...] = ()) -> None:
     """INSERT … ON CONFLICT on PostgreSQL and SQLite: ignore duplicates, or add ``add_columns`` to the stored row."""
-    if not rows:
-        return
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(model).values(rows)
-    if not add_columns:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    else:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
-            name: getattr(model, name) + getattr(stmt.excluded, name) for name in add_columns})
-    db.session.execute(stmt)
+    add_rows(db.session.connection(), model.__table__, rows, keys, add_columns)  # type: ignore[attr-defined]
+
+
+class PeriodRollups:
+    """Gains for the roll-ups that several deliveries share (per post and month; per channel, unit, campaign and
+    month), gathered over a batch and written at its end, once per row and in key order: concurrent jobs (another
+    chunk of the same channel, another channel of the same post) then lock shared rows in one order, so they
+    wait for each other instead of deadlocking."""
+
+    def __init__(self) -> None:
+        self.posts: dict[tuple[int, date], dict[str, Any]] = {}
+        self.channels: dict[tuple[date, int, int, int], dict[str, Any]] = {}
+
+    def add(self, where: dict[str, Any], month: date, gains: dict[str, int]) -> None:
+        post = self.posts.setdefault((where["post_id"], month), {
+            "post_id": where["post_id"], "month": month, "unit_id": where["unit_id"],
+            "campaign_id": where["campaign_id"], **dict.fromkeys(MEASURES, 0)})
+        key = (month, where["channel_id"], where["unit_id"], where["campaign_id"] or 0)
+        channel = self.channels.setdefault(key, {
+            "month": month, "channel_id": key[1], "unit_id": key[2], "campaign_key": key[3],
+            **dict.fromkeys(MEASURES, 0)})
+        for name in MEASURES:
+            post[name] += gains.get(name, 0)
+            channel[name] += gains.get(name, 0)
+
+    def write(self) -> None:
+        _upsert(EngagementPostMonthly, [self.posts[k] for k in sorted(self.posts)], ["post_id", "month"], MEASURES)
+        _upsert(EngagementChannelMonthly, [self.channels[k] for k in sorted(self.channels)], CHANNEL_MONTHLY_KEY,
+                MEASURES)
+        self.posts.clear()
+        self.channels.clear()
+
+
+def rebuild_period_rollups() -> None:
+    """Recompute the per-post and per-channel monthly roll-ups from the per-delivery monthly rows (a repair, and
+    how bulk loads fill them)."""
+    m = EngagementMonthly
+    sums = [func.sum(getattr(m, name)) for name in MEASURES]
+    db.session.execute(delete(EngagementPostMonthly))
+    db.session.execute(delete(EngagementChannelMonthly))
+    db.session.execute(insert(EngagementPostMonthly).from_select(
+        ["post_id", "month", "unit_id", "campaign_id", *MEASURES],
+        select(m.post_id, m.month, func.min(m.unit_id), func.min(m.campaign_id), *sums).group_by(m.post_id, m.month)))
+    campaign_key = func.coalesce(m.campaign_id, 0)
+    db.session.execute(insert(EngagementChannelMonthly).from_select(
+        [*CHANNEL_MONTHLY_KEY, *MEASURES],
+        select(m.month, m.channel_id, m.unit_id, campaign_key, *sums)
+        .group_by(m.month, m.channel_id, m.unit_id, campaign_key)))
 
 
 def rollup_coordinates(delivery: Delivery) -> dict[str, int | None]:
@@ -159,8 +197,10 @@ def rollup_coordinates(delivery: Delivery) -> dict[str, int | None]:
 
 
 def store_metrics(delivery: Delivery, kind: str, metrics: Metrics, totals: EngagementTotals, now: datetime,
-                  config: EngagementConfig, settings: Settings) -> tuple[bool, bool]:
-    """Store one answer for one delivery. Returns (figures read, comment count rose)."""
+                  config: EngagementConfig, settings: Settings, rollups: PeriodRollups | None = None
+                  ) -> tuple[bool, bool]:
+    """Store one answer for one delivery. Returns (figures read, comment count rose). With ``rollups`` the shared
+    roll-ups' gains are gathered there for the caller to write; without, they are written now."""
     totals.attempted_at = now
     if metrics.removed:
         if not totals.removed:
@@ -203,6 +243,10 @@ def store_metrics(delivery: Delivery, kind: str, metrics: Metrics, totals: Engag
                 MEASURES)
         _upsert(EngagementMonthly, [{"delivery_id": delivery.id, "month": day.replace(day=1), **where, **gains}],
                 ["delivery_id", "month"], MEASURES)
+        shared = rollups if rollups is not None else PeriodRollups()
+        shared.add(where, day.replace(day=1), gains)
+        if rollups is None:
+            shared.write()
     totals.measure_states = states
     totals.collected_at = now
     totals.last_error = None
@@ -246,6 +290,7 @@ def collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | No
 
     batches = list(_chunks(deliveries, config.batch_size(channel.kind)))
     comment_fetches: list[Delivery] = []
+    rollups = PeriodRollups()
     for index, batch in enumerate(batches):
         try:
             answers = adapter.fetch_metrics([d.remote_id for d in batch if d.remote_id])
@@ -283,13 +328,15 @@ def collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | No
                 _mark_failed(totals[d.id], now, "the platform gave no figures for this post", now + RETRY_AFTER_FAILURE)
                 result.failed += 1
                 continue
-            _read, comments_rose = store_metrics(d, channel.kind, metrics, totals[d.id], now, config, settings)
+            _read, comments_rose = store_metrics(d, channel.kind, metrics, totals[d.id], now, config, settings,
+                                                 rollups)
             if metrics.removed:
                 result.removed += 1
             else:
                 result.updated += 1
             if comments_rose:
                 comment_fetches.append(d)
+    rollups.write()
     for d in comment_fetches:
         result.comments += pull_comments(d, adapter, channel, now)
     db.session.flush()

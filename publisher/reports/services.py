@@ -23,7 +23,13 @@ from publisher.content.models import Campaign, Post
 from publisher.content.services import get_campaign
 from publisher.db import db
 from publisher.engagement.config import REPORTED_MEASURES, engagement_config
-from publisher.engagement.models import EngagementDaily, EngagementMonthly, EngagementTotals
+from publisher.engagement.models import (
+    EngagementChannelMonthly,
+    EngagementDaily,
+    EngagementMonthly,
+    EngagementPostMonthly,
+    EngagementTotals,
+)
 from publisher.errors import NotFound, ValidationFailed
 from publisher.scheduler.models import Delivery
 from publisher.settings import Settings
@@ -177,6 +183,20 @@ def _whole_months(period: Period) -> tuple[date, date] | None:
 
 COORDINATES = ("channel_id", "post_id", "unit_id", "campaign_id")
 
+# What a gains source can be read at: per delivery (every coordinate), per post, or per channel (with unit and
+# campaign). Each has its own monthly roll-up; the days at a period's edges come from the per-delivery daily one.
+GRAINS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "delivery": (EngagementMonthly, ("delivery_id", *COORDINATES)),
+    "post": (EngagementPostMonthly, ("post_id", "unit_id", "campaign_id")),
+    "channel": (EngagementChannelMonthly, ("channel_id", "unit_id", "campaign_id")),
+}
+
+
+def _column(model: Any, name: str) -> Any:
+    if name == "campaign_id" and model is EngagementChannelMonthly:  # 0 there means "no campaign"
+        return func.nullif(model.campaign_key, 0).label("campaign_id")
+    return getattr(model, name)
+
 
 def _scope_filter(model: Any, scope: Scope | None) -> list[Any]:
     """The scope as conditions on a roll-up table's own copies of unit and campaign (no joins)."""
@@ -188,19 +208,21 @@ def _scope_filter(model: Any, scope: Scope | None) -> list[Any]:
     elif scope.unit.parent_id is not None:  # the root's subtree is every unit: nothing to filter
         conditions.append(model.unit_id.in_(scope.unit_ids))
     if scope.campaign is not None:
-        conditions.append(model.campaign_id == scope.campaign.id)
+        campaign = model.campaign_key if model is EngagementChannelMonthly else model.campaign_id
+        conditions.append(campaign == scope.campaign.id)
     return conditions
 
 
-def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = None) -> Any:
-    """Per delivery and day (or month), what was gained within the period (and scope): whole months from the
-    monthly roll-up, the days at either edge from the daily one; a UNION ALL subquery with columns delivery_id,
-    day, channel_id, post_id, unit_id, campaign_id and the measures. The roll-ups carry their own copies of the
+def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = None, grain: str = "delivery") -> Any:
+    """What was gained within the period (and scope), per day or month and per ``grain`` (see ``GRAINS``):
+    whole months from that grain's monthly roll-up, the days at either edge from the daily one; a UNION ALL
+    subquery with the grain's columns, ``day`` and the measures. The roll-ups carry their own copies of the
     channel, post, unit and campaign, so no other table is read."""
-    d, m = EngagementDaily, EngagementMonthly
+    d = EngagementDaily
+    m, names = GRAINS[grain]
 
     def part(model: Any, day: Any) -> Any:
-        return select(model.delivery_id, day.label("day"), *[getattr(model, name) for name in COORDINATES],
+        return select(*[_column(model, name) for name in names], day.label("day"),
                       *[getattr(model, name) for name in REPORTED_MEASURES]).where(*_scope_filter(model, scope))
 
     whole = _whole_months(period) if monthly else None
@@ -230,7 +252,7 @@ def gained_rows(scope: Scope, period: Period) -> list[Any]:
 
 
 def period_totals(scope: Scope, period: Period) -> dict[str, int]:
-    source = gains_source(period, scope=scope)
+    source = gains_source(period, scope=scope, grain="channel")
     row = db.session.execute(select(*_sums(source))).one()
     return {m: int(getattr(row, m) or 0) for m in REPORTED_MEASURES}
 
@@ -238,7 +260,7 @@ def period_totals(scope: Scope, period: Period) -> dict[str, int]:
 def trend(scope: Scope, period: Period, bucket: str = "auto") -> tuple[str, list[dict[str, Any]]]:
     """Gains per day, week (starting Monday) or month across the period, every bucket present (zeros too)."""
     bucket = resolve_bucket(period, bucket)
-    source = gains_source(period, monthly=bucket == "month", scope=scope)
+    source = gains_source(period, monthly=bucket == "month", scope=scope, grain="channel")
     stmt = select(source.c.day, *_sums(source)).group_by(source.c.day)
     rows = [(row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)[:10]),
              tuple(int(v or 0) for v in row[1:])) for row in db.session.execute(stmt)]
@@ -284,9 +306,9 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
     per post with the posts' titles (every post, or only the ``top_posts`` first in the order of
     ``_post_order``); and (``previous``) one "previous" row: the totals of that other period.
 
-    On PostgreSQL the statement is a UNION ALL of independent branches (the grouping sets, the posts, the previous
-    period), which PostgreSQL runs side by side in parallel workers; elsewhere (SQLite) every breakdown is its
-    own part of a UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
+    Every breakdown but the posts' reads the per-channel roll-up (a few rows per channel, campaign and month), the
+    posts the per-post one. On PostgreSQL the statement is a UNION ALL of independent branches (the grouping sets,
+    the posts, the previous period); elsewhere (SQLite) every breakdown is its own part of a UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
     """
     if top_posts is not None and top_posts < 0:
         raise ValueError("top_posts must not be negative")
@@ -295,34 +317,26 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         # The posts' hash holds every post of the period: room in memory, or PostgreSQL sorts on disk.
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
         none_int, none_date, none_text = literal(None, Integer), literal(None, Date), literal(None, String)
-        # Each roll-up row is hashed twice, not once per breakdown: into (channel, unit) — a channel belongs to
-        # one unit, so there are no more of these than channels — and into (campaign[, day]); the grouping sets
-        # for channel, unit and total, and for campaign and day, then hash those small results.
-        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous"}
-        branches = []
-        for offset, names in ((10, ("channel_id", "unit_id")), (20, ("campaign_id", "day") if days else ("campaign_id",))):
-            gains = gains_source(period, scope=scope)
-            coarse = select(*[gains.c[n] for n in names], *_sums(gains)).group_by(*[gains.c[n] for n in names]) \
-                .subquery(f"coarse{offset}")
-            grouped = [coarse.c[n] for n in names]
-            # GROUPING(a, b) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
-            full = (1 << len(grouped)) - 1
-            for i, name in enumerate(names):
-                kind_by_mask[offset + (full & ~(1 << (len(grouped) - 1 - i)))] = name.removesuffix("_id")
-            sets = [tuple_(c) for c in grouped]
-            if offset == 10:
-                kind_by_mask[offset + full] = "total"
-                sets.append(tuple_())
-            column = {n: coarse.c[n] for n in names}
-            branches.append(
-                select((literal(offset, Integer) + func.grouping(*grouped)).label("mask"), none_int.label("post_id"),
-                       column.get("channel_id", none_int).label("channel_id"),
-                       column.get("unit_id", none_int).label("unit_id"),
-                       column.get("campaign_id", none_int).label("campaign_id"),
-                       column.get("day", none_date).label("day"), none_text.label("title"), *_sums(coarse))
-                .group_by(func.grouping_sets(*sets)))
+        # Each roll-up row is hashed once, into (channel, unit, campaign[, day]) — few rows: a channel belongs to
+        # one unit, and whole months come from the per-channel roll-up —, then the grouping sets (channel, unit,
+        # campaign[, day] and the total) hash that small result.
+        names = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
+        gains = gains_source(period, scope=scope, grain="channel")
+        coarse = select(*[gains.c[n] for n in names], *_sums(gains)).group_by(*[gains.c[n] for n in names]) \
+            .subquery("coarse")
+        grouped = [coarse.c[n] for n in names]
+        # GROUPING(a, b, …) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
+        full = (1 << len(grouped)) - 1
+        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous", full: "total"}
+        for i, name in enumerate(names):
+            kind_by_mask[full & ~(1 << (len(grouped) - 1 - i))] = name.removesuffix("_id")
+        branches = [
+            select(func.grouping(*grouped).label("mask"), none_int.label("post_id"), coarse.c.channel_id,
+                   coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
+                   none_text.label("title"), *_sums(coarse))
+            .group_by(func.grouping_sets(*[tuple_(c) for c in grouped], tuple_()))]
         if top_posts != 0:
-            posts_source = gains_source(period, scope=scope)
+            posts_source = gains_source(period, scope=scope, grain="post")
             sums = _sums(posts_source)
             per_post = select(posts_source.c.post_id, *sums).group_by(posts_source.c.post_id)
             if top_posts is not None:  # the order of _post_order
@@ -339,7 +353,7 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
                             .outerjoin(Post, Post.id == agg.c.post_id))
         if previous is not None:
             branches.append(select(literal(_PREVIOUS_ROW, Integer), none_int, none_int, none_int, none_int, none_date,
-                                   none_text, *_sums(gains_source(previous, scope=scope))))
+                                   none_text, *_sums(gains_source(previous, scope=scope, grain="channel"))))
         stmt = union_all(*branches) if len(branches) > 1 else branches[0]
         # Plain tuples and positions; one fetch, not a round of fetchone calls.
         for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in \
@@ -349,24 +363,24 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
                    "day": day_value}.get(kind)
             out.append((kind, key, (title or "") if kind == "post" else None, tuple(values)))
         return out
-    source = gains_source(period, scope=scope)
+    source = gains_source(period, scope=scope, grain="channel")
     sums = _sums(source)
-    post, channel, unit, campaign, day = (source.c.post_id, source.c.channel_id, source.c.unit_id,
-                                          source.c.campaign_id, source.c.day)
+    posts_source = gains_source(period, scope=scope, grain="post")
     parts = []
-    groups: list[tuple[str, Any]] = [("post", post)] if top_posts != 0 else []
-    groups += [("channel", channel), ("unit", unit), ("campaign", campaign), ("total", None)]
+    groups: list[tuple[str, Any, Any]] = [("post", posts_source.c.post_id, posts_source)] if top_posts != 0 else []
+    groups += [("channel", source.c.channel_id, source), ("unit", source.c.unit_id, source),
+               ("campaign", source.c.campaign_id, source), ("total", None, source)]
     if days:
-        groups.append(("day", day))
-    for kind, column in groups:
+        groups.append(("day", source.c.day, source))
+    for kind, column, origin in groups:
         key = column if column is not None else literal(None, Integer)
         if kind == "day":
             key = func.cast(column, String)
-        part = select(literal(kind).label("kind"), key.label("key"), *sums)
+        part = select(literal(kind).label("kind"), key.label("key"), *(sums if origin is source else _sums(origin)))
         parts.append(part.group_by(column) if column is not None else part)
     if previous is not None:
         parts.append(select(literal("previous").label("kind"), literal(None, Integer).label("key"),
-                            *_sums(gains_source(previous, scope=scope))))
+                            *_sums(gains_source(previous, scope=scope, grain="channel"))))
     for row in db.session.execute(union_all(*parts)):
         key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
         if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
@@ -459,6 +473,12 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
 
     names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
         Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
+    for cid in [c for c in by_campaign if c is not None and c not in names]:
+        # a deleted campaign's posts are outside any campaign now (the per-channel roll-up keeps its old key)
+        gone = by_campaign.pop(cid)
+        kept = by_campaign.setdefault(None, _zero())
+        for m in REPORTED_MEASURES:
+            kept[m] += gone[m]
     campaign_list = [{"campaign_id": cid, "name": names.get(cid, "") if cid is not None else None, "totals": t}
                      for cid, t in by_campaign.items()]
     campaign_list.sort(key=lambda c: (-c["totals"]["views"], c["campaign_id"] or 0))

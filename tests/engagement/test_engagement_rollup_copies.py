@@ -1,14 +1,22 @@
 """The roll-ups carry copies of the delivery's channel, post and unit and of the post's campaign, so reports read
-one table; the copies stay right when a post moves to another campaign or its campaign is deleted."""
+one table; the copies stay right when a post moves to another campaign or its campaign is deleted. The per-post
+and per-channel monthly roll-ups always hold the sums of the per-delivery monthly rows."""
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from publisher.content.models import Campaign
 from publisher.content.services import update_post
 from publisher.db import db
-from publisher.engagement.models import EngagementDaily, EngagementMonthly
+from publisher.engagement.config import MEASURES
+from publisher.engagement.models import (
+    EngagementChannelMonthly,
+    EngagementDaily,
+    EngagementMonthly,
+    EngagementPostMonthly,
+)
+from publisher.engagement.services import rebuild_period_rollups
 from publisher.reports.services import Period, engagement_report, resolve_scope
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
@@ -58,3 +66,61 @@ def test_a_deleted_campaign_leaves_its_figures_without_campaign(app, seeded):
     report = engagement_report(resolve_scope(seeded["editor"]), JUNE)
     assert _campaign_views(report) == {None: 200}
     assert report["totals"]["views"] == 200
+
+
+def _shared_rollups():
+    """The per-post rows as {(post, month): (unit, campaign, *measures)} and the per-channel rows as
+    {(month, channel, unit, campaign key): measures}."""
+    posts = {(r.post_id, r.month): (r.unit_id, r.campaign_id, *[getattr(r, m) for m in MEASURES])
+             for r in db.session.scalars(select(EngagementPostMonthly))}
+    channels = {(r.month, r.channel_id, r.unit_id, r.campaign_key): tuple(getattr(r, m) for m in MEASURES)
+                for r in db.session.scalars(select(EngagementChannelMonthly))}
+    return posts, channels
+
+
+def _sums_of_monthly():
+    m = EngagementMonthly
+    sums = [func.sum(getattr(m, name)) for name in MEASURES]
+    posts = {(post_id, month): (unit_id, campaign_id, *[int(v) for v in values])
+             for post_id, month, unit_id, campaign_id, *values in db.session.execute(
+                 select(m.post_id, m.month, m.unit_id, m.campaign_id, *sums)
+                 .group_by(m.post_id, m.month, m.unit_id, m.campaign_id))}
+    channels = {(month, channel_id, unit_id, campaign_id or 0): tuple(int(v) for v in values)
+                for month, channel_id, unit_id, campaign_id, *values in db.session.execute(
+                    select(m.month, m.channel_id, m.unit_id, m.campaign_id, *sums)
+                    .group_by(m.month, m.channel_id, m.unit_id, m.campaign_id))}
+    return posts, channels
+
+
+def test_the_collector_keeps_per_post_and_per_channel_months_equal_to_the_delivery_months(app, seeded):
+    posts, channels = _shared_rollups()
+    assert (posts, channels) == _sums_of_monthly()
+    d1, _d2, d3, _d4 = seeded["deliveries"]
+    june = date(2026, 6, 1)
+    # post 1 in June: 150 views on channel A (100 -> 250 across 1 June) + 10 on channel B, 2 reactions on B
+    assert posts[(seeded["post1"].id, june)][:4] == (seeded["post1"].unit_id, seeded["campaign"].id, 160, 2)
+    assert channels[(june, seeded["b"].id, d3.unit_id, seeded["campaign"].id)][:2] == (10, 2)
+    assert channels[(june, seeded["a"].id, d1.unit_id, 0)][0] == 40  # post 2: outside any campaign
+
+
+def test_moving_a_post_between_campaigns_moves_its_months_in_the_shared_rollups(app, seeded, make_campaign):
+    editor = seeded["editor"]
+    other = make_campaign(editor, name="An toàn vệ sinh lao động")
+    post1 = seeded["post1"]
+    update_post(post1, editor, {"campaign_id": other.id}, post1.version)
+    db.session.commit()
+    posts, channels = _shared_rollups()
+    assert (posts, channels) == _sums_of_monthly()
+    assert not [key for key in channels if key[3] == seeded["campaign"].id]  # nothing left behind, not even zeros
+    update_post(post1, editor, {"campaign_id": None}, post1.version)
+    db.session.commit()
+    assert _shared_rollups() == _sums_of_monthly()
+
+
+def test_rebuilding_the_shared_rollups_gives_what_the_collector_wrote(app, seeded):
+    collected = _shared_rollups()
+    db.session.execute(EngagementPostMonthly.__table__.delete())
+    db.session.execute(EngagementChannelMonthly.__table__.delete())
+    rebuild_period_rollups()
+    db.session.commit()
+    assert _shared_rollups() == collected
