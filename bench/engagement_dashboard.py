@@ -239,6 +239,30 @@ FROM engagement_totals GROUP BY channel_id
 """
 
 
+def check_figures(report: dict, period, unit_ids: list[int] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Stop unless the report's totals, and its top post's, equal sums over the per-delivery monthly rows (the
+    timings mean nothing if the roll-ups a report reads are incomplete)."""
+    from sqlalchemy import text
+
+    from publisher.db import db
+
+    where = "month BETWEEN :start AND :last" + (" AND unit_id = ANY(:units)" if unit_ids is not None else "")
+    params = {"start": period.start, "last": period.end.replace(day=1), "units": unit_ids}
+    views, reactions, comments, shares = db.session.execute(text(
+        f"SELECT coalesce(sum(views), 0), coalesce(sum(reactions), 0), coalesce(sum(comments), 0), "
+        f"coalesce(sum(shares), 0) FROM engagement_monthly WHERE {where}"), params).one()
+    expected = {"views": views, "reactions": reactions, "comments": comments, "shares": shares}
+    if report["totals"] != expected:
+        sys.exit(f"the report's totals {report['totals']} differ from the delivery months' {expected}")
+    if report["by_post"]:
+        top = report["by_post"][0]
+        post_views = db.session.scalar(text(f"SELECT sum(views) FROM engagement_monthly WHERE {where} "
+                                            "AND post_id = :post"), {**params, "post": top["post_id"]})
+        if top["totals"]["views"] != post_views:
+            sys.exit(f"the top post's views {top['totals']['views']} differ from its delivery months' {post_views}")
+    db.session.rollback()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
@@ -327,6 +351,7 @@ def main() -> None:
             engagement_report(scope, period, settings, with_previous=False)
             db.session.rollback()
 
+        check_figures(dashboard_report(resolve_scope(user, include_sub_units=True), period, settings)[0], period)
         previous = period.previous()
         params = {"start": period.start, "last_month": period.end.replace(day=1),
                   "previous_start": previous.start, "previous_last_month": previous.end.replace(day=1)}

@@ -5,9 +5,9 @@ include_sub_units), a district's and a grassroots unit's dashboard p95 (targets 
     BENCH_HIERARCHY_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench_hierarchy \\
         python bench/hierarchy_dashboard.py [--posts-per-unit 12] [--runs 30] [--reuse]
 
-Reports read only the roll-ups (engagement_daily / engagement_monthly) and engagement_totals, so the generator
-writes those directly (what the collector would have written): every post gains views etc. over its first two
-weeks, one daily row per delivery and day, summed into the monthly rows. Snapshots are not generated (no report
+Reports read only the roll-ups and engagement_totals, so the generator writes those directly (what the collector
+would have written): every post gains views etc. over its first two weeks, one daily row per delivery and day,
+summed into the monthly rows (per delivery, per post, and per channel, unit and campaign). Snapshots are not generated (no report
 reads them; bench/engagement_dashboard.py measures a 10-million-snapshot store).
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engagement_dashboard import copy_rows, ensure_database, percentile, timed  # noqa: E402
+from bench.engagement_dashboard import check_figures, copy_rows, ensure_database, percentile, timed  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench_hierarchy"
 KINDS = ("website", "facebook", "youtube")
@@ -137,6 +137,10 @@ def generate(posts_per_unit: int, seed: int, year: int) -> dict[str, int]:
     cur.execute("SELECT setval('posts_id_seq', %s)", (post_id,))
     cur.execute("SELECT setval('deliveries_id_seq', %s)", (delivery_id,))
     raw.commit()
+    from publisher.engagement.services import rebuild_period_rollups
+
+    rebuild_period_rollups()  # the per-post and per-channel monthly roll-ups the collector keeps beside these
+    db.session.commit()
     raw.autocommit = True
     cur.execute("VACUUM ANALYZE")
     raw.autocommit = False
@@ -173,7 +177,18 @@ def main() -> None:
                   + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         from publisher.accounts.models import Unit, User
         from publisher.accounts.services import create_user, get_root_unit
-        from publisher.engagement.models import EngagementDaily, EngagementMonthly
+        if args.reuse:  # data loaded by an older version: bring its schema (and roll-ups) up to date
+            from flask_migrate import upgrade
+
+            from web import MIGRATIONS_DIR
+
+            upgrade(directory=MIGRATIONS_DIR)
+        from publisher.engagement.models import (
+            EngagementChannelMonthly,
+            EngagementDaily,
+            EngagementMonthly,
+            EngagementPostMonthly,
+        )
         from publisher.reports.services import Period, dashboard_report, resolve_scope
 
         root = get_root_unit()
@@ -187,7 +202,7 @@ def main() -> None:
         db.session.commit()
         print("database:", url.rsplit("@", 1)[-1])
         print(f"  units: {db.session.scalar(select(func.count()).select_from(Unit)):,}")
-        for model in (EngagementDaily, EngagementMonthly):
+        for model in (EngagementDaily, EngagementMonthly, EngagementPostMonthly, EngagementChannelMonthly):
             print(f"  {model.__tablename__}: {db.session.scalar(select(func.count()).select_from(model)):,} rows")
         settings = app.extensions["publisher.settings"]
         period = Period(date(args.year, 1, 1), date(args.year, 12, 31))
@@ -199,6 +214,9 @@ def main() -> None:
                 db.session.rollback()
             return run
 
+        for user_key, sub_units in (("province", True), ("district", True), ("grassroots", False)):
+            scope = resolve_scope(users[user_key], include_sub_units=sub_units)
+            check_figures(dashboard_report(scope, period, settings)[0], period, scope.unit_ids)
         results = {"province roll-up (1,531 units)": (timed(dashboard("province", True), args.runs), 500),
                    "district roll-up (51 units)": (timed(dashboard("district", True), args.runs), None),
                    "grassroots unit": (timed(dashboard("grassroots", False), args.runs), 300)}

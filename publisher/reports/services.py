@@ -317,13 +317,16 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         # The posts' hash holds every post of the period: room in memory, or PostgreSQL sorts on disk.
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
         none_int, none_date, none_text = literal(None, Integer), literal(None, Date), literal(None, String)
-        # Each roll-up row is hashed once, into (channel, unit, campaign[, day]) — few rows: a channel belongs to
-        # one unit, and whole months come from the per-channel roll-up —, then the grouping sets (channel, unit,
-        # campaign[, day] and the total) hash that small result.
+        # The grouping sets (channel, unit, campaign[, day] and the total) over the per-channel monthly rows, which
+        # are few; when the period has edge days, their per-delivery rows are first hashed once into
+        # (channel, unit, campaign[, day]), so the grouping sets hash that small result instead.
         names = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
         gains = gains_source(period, scope=scope, grain="channel")
-        coarse = select(*[gains.c[n] for n in names], *_sums(gains)).group_by(*[gains.c[n] for n in names]) \
-            .subquery("coarse")
+        if _whole_months(period) == (period.start, period.end):
+            coarse = gains
+        else:
+            coarse = select(*[gains.c[n] for n in names], *_sums(gains)).group_by(*[gains.c[n] for n in names]) \
+                .subquery("coarse")
         grouped = [coarse.c[n] for n in names]
         # GROUPING(a, b, …) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
         full = (1 << len(grouped)) - 1
