@@ -267,10 +267,10 @@ def follow_campaign(session: Session, _context: object) -> None:
     if not moved:
         return
     connection = session.connection()
-    monthly = EngagementMonthly.__table__
+    monthly, cube = EngagementMonthly.__table__, EngagementChannelMonthly.__table__
+    # Per (channel, unit, month): what a moved post holds under its old campaign leaves it for the new one.
+    shifts: dict[tuple[Any, ...], dict[str, Any]] = {}
     for post_id, campaign_id in moved:
-        # Per (channel, unit, month): what the post holds under its old campaign leaves it for the new one.
-        shifts: dict[tuple[Any, ...], dict[str, Any]] = {}
         for channel_id, unit_id, old, month, *sums in connection.execute(
                 select(monthly.c.channel_id, monthly.c.unit_id, monthly.c.campaign_id, monthly.c.month,
                        *[func.sum(monthly.c[name]) for name in MEASURES])
@@ -284,12 +284,13 @@ def follow_campaign(session: Session, _context: object) -> None:
                     **dict.fromkeys(MEASURES, 0)})
                 for name, value in zip(MEASURES, sums, strict=True):
                     row[name] += sign * int(value or 0)
-        cube = EngagementChannelMonthly.__table__
-        add_rows(connection, cube, list(shifts.values()), CHANNEL_MONTHLY_KEY, MEASURES)
-        for month, channel_id, unit_id, key in shifts:  # rows left with nothing are gone, as if never written
-            connection.execute(cube.delete().where(
-                cube.c.month == month, cube.c.channel_id == channel_id, cube.c.unit_id == unit_id,
-                cube.c.campaign_key == key, *[cube.c[name] == 0 for name in MEASURES]))
-    for table in (EngagementDaily.__table__, EngagementMonthly.__table__, EngagementPostMonthly.__table__):
+    # Rows are locked in the collector's order (a delivery's daily and monthly rows, the post's months, then the
+    # per-channel months in key order), so a collection running meanwhile waits instead of deadlocking.
+    for table in (EngagementDaily.__table__, monthly, EngagementPostMonthly.__table__):
         for post_id, campaign_id in moved:
             connection.execute(table.update().where(table.c.post_id == post_id).values(campaign_id=campaign_id))
+    add_rows(connection, cube, [shifts[key] for key in sorted(shifts)], CHANNEL_MONTHLY_KEY, MEASURES)
+    for month, channel_id, unit_id, key in sorted(shifts):  # rows left with nothing are gone, as if never written
+        connection.execute(cube.delete().where(
+            cube.c.month == month, cube.c.channel_id == channel_id, cube.c.unit_id == unit_id,
+            cube.c.campaign_key == key, *[cube.c[name] == 0 for name in MEASURES]))
