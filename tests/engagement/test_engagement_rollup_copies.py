@@ -124,3 +124,24 @@ def test_rebuilding_the_shared_rollups_gives_what_the_collector_wrote(app, seede
     rebuild_period_rollups()
     db.session.commit()
     assert _shared_rollups() == collected
+
+
+def test_cli_rebuilds_shared_rollups_that_drifted(app, seeded, monkeypatch):
+    from click.testing import CliRunner
+
+    import web.cli
+    from web.reports.cli import engagement
+
+    collected = _shared_rollups()
+    row = db.session.scalars(select(EngagementChannelMonthly)).first()
+    row.views += 1000  # drifted (say, a hand edit in the database)
+    db.session.execute(EngagementPostMonthly.__table__.delete())
+    db.session.commit()
+    assert _shared_rollups() != collected
+    monkeypatch.setattr(web.cli, "_app", lambda: app)
+    web.cli.cli.add_command(engagement, "engagement")
+    result = CliRunner().invoke(web.cli.cli, ["engagement", "rebuild-rollups"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(collected[0])} post-month rows and {len(collected[1])} channel-month rows rebuilt" in result.output
+    db.session.expire_all()
+    assert _shared_rollups() == collected

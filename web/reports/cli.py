@@ -28,3 +28,20 @@ def collect(app: Flask, due_only: bool) -> None:
                + (f", {result.comments} new comments" if result.comments else ""))
     for error in result.errors[:20]:
         click.echo(f"  {error}", err=True)
+
+
+@engagement.command("rebuild-rollups")
+@with_app
+def rebuild_rollups(app: Flask) -> None:
+    """Recompute the per-post and per-channel monthly roll-ups from the per-delivery months (a repair)."""
+    from sqlalchemy import func, select
+
+    from publisher.db import db
+    from publisher.engagement.models import EngagementChannelMonthly, EngagementPostMonthly
+    from publisher.engagement.services import rebuild_period_rollups
+
+    rebuild_period_rollups()
+    db.session.commit()
+    posts = db.session.scalar(select(func.count()).select_from(EngagementPostMonthly))
+    channels = db.session.scalar(select(func.count()).select_from(EngagementChannelMonthly))
+    click.echo(f"{posts} post-month rows and {channels} channel-month rows rebuilt")
