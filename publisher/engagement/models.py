@@ -24,7 +24,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    func,
     inspect,
     select,
 )
@@ -267,26 +266,30 @@ def follow_campaign(session: Session, _context: object) -> None:
     if not moved:
         return
     connection = session.connection()
-    monthly, cube = EngagementMonthly.__table__, EngagementChannelMonthly.__table__
+    daily, monthly = EngagementDaily.__table__, EngagementMonthly.__table__
+    post_monthly, cube = EngagementPostMonthly.__table__, EngagementChannelMonthly.__table__
+    # Rows are locked in the collector's order (a delivery's daily and monthly rows, the post's months, then the
+    # per-channel months in key order), so a collection running meanwhile is waited for, never deadlocked with,
+    # and the gains it commits are in what moves (its monthly rows are read only once locked).
+    for post_id, campaign_id in moved:
+        connection.execute(daily.update().where(daily.c.post_id == post_id).values(campaign_id=campaign_id))
     # Per (channel, unit, month): what a moved post holds under its old campaign leaves it for the new one.
     shifts: dict[tuple[Any, ...], dict[str, Any]] = {}
     for post_id, campaign_id in moved:
-        for channel_id, unit_id, old, month, *sums in connection.execute(
+        for channel_id, unit_id, old, month, *values in connection.execute(
                 select(monthly.c.channel_id, monthly.c.unit_id, monthly.c.campaign_id, monthly.c.month,
-                       *[func.sum(monthly.c[name]) for name in MEASURES])
+                       *[monthly.c[name] for name in MEASURES])
                 .where(monthly.c.post_id == post_id)
-                .group_by(monthly.c.channel_id, monthly.c.unit_id, monthly.c.campaign_id, monthly.c.month)):
+                .order_by(monthly.c.delivery_id, monthly.c.month).with_for_update()):
             if (old or 0) == (campaign_id or 0):
                 continue
             for key, sign in ((old or 0, -1), (campaign_id or 0, 1)):
                 row = shifts.setdefault((month, channel_id, unit_id, key), {
                     "month": month, "channel_id": channel_id, "unit_id": unit_id, "campaign_key": key,
                     **dict.fromkeys(MEASURES, 0)})
-                for name, value in zip(MEASURES, sums, strict=True):
+                for name, value in zip(MEASURES, values, strict=True):
                     row[name] += sign * int(value or 0)
-    # Rows are locked in the collector's order (a delivery's daily and monthly rows, the post's months, then the
-    # per-channel months in key order), so a collection running meanwhile waits instead of deadlocking.
-    for table in (EngagementDaily.__table__, monthly, EngagementPostMonthly.__table__):
+    for table in (monthly, post_monthly):
         for post_id, campaign_id in moved:
             connection.execute(table.update().where(table.c.post_id == post_id).values(campaign_id=campaign_id))
     add_rows(connection, cube, [shifts[key] for key in sorted(shifts)], CHANNEL_MONTHLY_KEY, MEASURES)

@@ -145,3 +145,71 @@ def test_cli_rebuilds_shared_rollups_that_drifted(app, seeded, monkeypatch):
     assert f"{len(collected[0])} post-month rows and {len(collected[1])} channel-month rows rebuilt" in result.output
     db.session.expire_all()
     assert _shared_rollups() == collected
+
+
+def test_a_post_moved_while_a_collection_holds_its_rows_takes_that_collections_gains(app, seeded, make_campaign,
+                                                                                      metrics_server):
+    """PostgreSQL: a collection job has written a post's gains but not committed; an editor moves the post to
+    another campaign meanwhile. The move waits for the job, then moves what the job committed too."""
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    import pytest
+    from sqlalchemy import text
+
+    from publisher.accounts.models import User
+    from publisher.content.models import Post
+    from publisher.engagement.services import collect_channel
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks between two transactions: PostgreSQL")
+    d1 = seeded["deliveries"][0]
+    other = make_campaign(seeded["editor"], name="An toàn vệ sinh lao động")
+    post_id, editor_id, channel_id, other_id = seeded["post1"].id, seeded["editor"].id, seeded["a"].id, other.id
+    metrics_server.figures[d1.remote_id] = {"values": {"post_media_view": 400}}  # +100 on 20 June
+    written, go_on, errors = threading.Event(), threading.Event(), []
+
+    def collector() -> None:
+        with app.app_context():
+            try:
+                collect_channel(channel_id, [d1.id], datetime(2026, 6, 20, 3, 0, tzinfo=UTC))  # flushed, not committed
+                written.set()
+                go_on.wait(10)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                written.set()
+            finally:
+                db.session.remove()
+
+    def editor() -> None:
+        with app.app_context():
+            try:
+                post = db.session.get(Post, post_id)
+                update_post(post, db.session.get(User, editor_id), {"campaign_id": other_id}, post.version)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=collector), threading.Thread(target=editor)]
+    threads[0].start()
+    assert written.wait(10)
+    threads[1].start()
+    deadline = time.monotonic() + 10
+    while not db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                     "AND datname = current_database()")):
+        assert time.monotonic() < deadline, "the editor never waited for the collection's rows"
+        db.session.rollback()
+        time.sleep(0.02)
+    db.session.rollback()
+    go_on.set()
+    for thread in threads:
+        thread.join(20)
+    assert not errors, errors
+    db.session.expire_all()
+    assert _shared_rollups() == _sums_of_monthly()
+    june = _campaign_views(engagement_report(resolve_scope(seeded["editor"]), JUNE))
+    assert june == {other_id: 150 + 10 + 100, None: 40}
