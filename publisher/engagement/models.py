@@ -24,11 +24,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     inspect,
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from publisher.db import JSONType, db, utcnow
 from publisher.engagement.config import MEASURES
@@ -154,6 +157,16 @@ class EngagementChannelMonthly(_Gains, db.Model):
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_key: Mapped[int] = mapped_column(Integer, primary_key=True)
 
+    @hybrid_property
+    def campaign_id(self) -> int | None:
+        """The campaign as the other roll-ups give it: its id, or None for posts outside any campaign."""
+        return self.campaign_key or None
+
+    @campaign_id.inplace.expression
+    @classmethod
+    def _campaign_id_expression(cls) -> ColumnElement[int | None]:
+        return func.nullif(cls.campaign_key, 0).label("campaign_id")
+
     def __repr__(self) -> str:
         return f"<EngagementChannelMonthly c={self.channel_id} k={self.campaign_key} {self.month} +{self.views}>"
 
@@ -250,6 +263,14 @@ def add_rows(connection: Connection, table: Table, rows: list[dict[str, Any]], k
 CHANNEL_MONTHLY_KEY = ["month", "channel_id", "unit_id", "campaign_key"]
 
 
+def channel_month(rows: dict[tuple[Any, ...], dict[str, Any]], month: date, channel_id: int, unit_id: int,
+                  campaign_id: int | None) -> dict[str, Any]:
+    """The per-channel monthly row for this key among ``rows`` (keyed in ``CHANNEL_MONTHLY_KEY`` order), added
+    with every measure at 0 when it is not there yet."""
+    key = (month, channel_id, unit_id, campaign_id or 0)
+    return rows.setdefault(key, {**dict(zip(CHANNEL_MONTHLY_KEY, key, strict=True)), **dict.fromkeys(MEASURES, 0)})
+
+
 @event.listens_for(Session, "after_flush")
 def follow_campaign(session: Session, _context: object) -> None:
     """A post moved to another campaign (or out of one) takes its figures with it: the roll-ups' copy of the
@@ -283,10 +304,8 @@ def follow_campaign(session: Session, _context: object) -> None:
                 .order_by(monthly.c.delivery_id, monthly.c.month).with_for_update()):
             if (old or 0) == (campaign_id or 0):
                 continue
-            for key, sign in ((old or 0, -1), (campaign_id or 0, 1)):
-                row = shifts.setdefault((month, channel_id, unit_id, key), {
-                    "month": month, "channel_id": channel_id, "unit_id": unit_id, "campaign_key": key,
-                    **dict.fromkeys(MEASURES, 0)})
+            for campaign, sign in ((old, -1), (campaign_id, 1)):
+                row = channel_month(shifts, month, channel_id, unit_id, campaign)
                 for name, value in zip(MEASURES, values, strict=True):
                     row[name] += sign * int(value or 0)
     for table in (monthly, post_monthly):

@@ -38,6 +38,7 @@ from publisher.engagement.models import (
     EngagementTotals,
     InboxComment,
     add_rows,
+    channel_month,
 )
 from publisher.errors import NotFound, ValidationFailed
 from publisher.scheduler.models import Delivery
@@ -156,10 +157,7 @@ class PeriodRollups:
         post = self.posts.setdefault((where["post_id"], month), {
             "post_id": where["post_id"], "month": month, "unit_id": where["unit_id"],
             "campaign_id": where["campaign_id"], **dict.fromkeys(MEASURES, 0)})
-        key = (month, where["channel_id"], where["unit_id"], where["campaign_id"] or 0)
-        channel = self.channels.setdefault(key, {
-            "month": month, "channel_id": key[1], "unit_id": key[2], "campaign_key": key[3],
-            **dict.fromkeys(MEASURES, 0)})
+        channel = channel_month(self.channels, month, where["channel_id"], where["unit_id"], where["campaign_id"])
         for name in MEASURES:
             post[name] += gains.get(name, 0)
             channel[name] += gains.get(name, 0)

@@ -192,12 +192,6 @@ GRAINS: dict[str, tuple[Any, tuple[str, ...]]] = {
 }
 
 
-def _column(model: Any, name: str) -> Any:
-    if name == "campaign_id" and model is EngagementChannelMonthly:  # 0 there means "no campaign"
-        return func.nullif(model.campaign_key, 0).label("campaign_id")
-    return getattr(model, name)
-
-
 def _scope_filter(model: Any, scope: Scope | None) -> list[Any]:
     """The scope as conditions on a roll-up table's own copies of unit and campaign (no joins)."""
     if scope is None:
@@ -208,8 +202,7 @@ def _scope_filter(model: Any, scope: Scope | None) -> list[Any]:
     elif scope.unit.parent_id is not None:  # the root's subtree is every unit: nothing to filter
         conditions.append(model.unit_id.in_(scope.unit_ids))
     if scope.campaign is not None:
-        campaign = model.campaign_key if model is EngagementChannelMonthly else model.campaign_id
-        conditions.append(campaign == scope.campaign.id)
+        conditions.append(model.campaign_id == scope.campaign.id)
     return conditions
 
 
@@ -222,7 +215,7 @@ def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = 
     m, names = GRAINS[grain]
 
     def part(model: Any, day: Any) -> Any:
-        return select(*[_column(model, name) for name in names], day.label("day"),
+        return select(*[getattr(model, name) for name in names], day.label("day"),
                       *[getattr(model, name) for name in REPORTED_MEASURES]).where(*_scope_filter(model, scope))
 
     whole = _whole_months(period) if monthly else None
@@ -308,7 +301,8 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
 
     Every breakdown but the posts' reads the per-channel roll-up (a few rows per channel, campaign and month), the
     posts the per-post one. On PostgreSQL the statement is a UNION ALL of independent branches (the grouping sets,
-    the posts, the previous period); elsewhere (SQLite) every breakdown is its own part of a UNION ALL. Returns (breakdown, key, post title, (views, reactions, comments, shares)).
+    the posts, the previous period); elsewhere (SQLite) every breakdown is its own part of a UNION ALL.
+    Returns (breakdown, key, post title, (views, reactions, comments, shares)).
     """
     if top_posts is not None and top_posts < 0:
         raise ValueError("top_posts must not be negative")
@@ -367,7 +361,6 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
             out.append((kind, key, (title or "") if kind == "post" else None, tuple(values)))
         return out
     source = gains_source(period, scope=scope, grain="channel")
-    sums = _sums(source)
     posts_source = gains_source(period, scope=scope, grain="post")
     parts = []
     groups: list[tuple[str, Any, Any]] = [("post", posts_source.c.post_id, posts_source)] if top_posts != 0 else []
@@ -379,7 +372,7 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         key = column if column is not None else literal(None, Integer)
         if kind == "day":
             key = func.cast(column, String)
-        part = select(literal(kind).label("kind"), key.label("key"), *(sums if origin is source else _sums(origin)))
+        part = select(literal(kind).label("kind"), key.label("key"), *_sums(origin))
         parts.append(part.group_by(column) if column is not None else part)
     if previous is not None:
         parts.append(select(literal("previous").label("kind"), literal(None, Integer).label("key"),
