@@ -7,8 +7,8 @@ include_sub_units), a district's and a grassroots unit's dashboard p95 (targets 
 
 Reports read only the roll-ups and engagement_totals, so the generator writes those directly (what the collector
 would have written): every post gains views etc. over its first two weeks, one daily row per delivery and day,
-summed into the monthly rows (per delivery, per post, and per channel, unit and campaign). Snapshots are not generated (no report
-reads them; bench/engagement_dashboard.py measures a 10-million-snapshot store).
+summed into the monthly rows (per delivery, per post, and per channel, unit and campaign). Snapshots are not
+generated (no report reads them; bench/engagement_dashboard.py measures a 10-million-snapshot store).
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engagement_dashboard import check_figures, copy_rows, ensure_database, percentile, timed  # noqa: E402
+from bench.engagement_dashboard import (  # noqa: E402
+    check_figures,
+    copy_rows,
+    ensure_database,
+    percentile,
+    timed,
+    upgrade_schema,
+)
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench_hierarchy"
 KINDS = ("website", "facebook", "youtube")
@@ -177,12 +184,8 @@ def main() -> None:
                   + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         from publisher.accounts.models import Unit, User
         from publisher.accounts.services import create_user, get_root_unit
-        if args.reuse:  # data loaded by an older version: bring its schema (and roll-ups) up to date
-            from flask_migrate import upgrade
-
-            from web import MIGRATIONS_DIR
-
-            upgrade(directory=MIGRATIONS_DIR)
+        if args.reuse:
+            upgrade_schema()
         from publisher.engagement.models import (
             EngagementChannelMonthly,
             EngagementDaily,
