@@ -254,11 +254,6 @@ def adoption_of(post: Post) -> AdoptedPost | None:
     return db.session.get(AdoptedPost, post.id) if post.id is not None else None
 
 
-def original_of(post: Post) -> Post | None:
-    link = adoption_of(post)
-    return link.original if link is not None else None
-
-
 def suggested_time_of(post: Post) -> datetime | None:
     """For a draft adopted from a kit: when the sender suggested publishing its original (UTC), else None."""
     link = adoption_of(post)
