@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from publisher.queue import get_queue
-from publisher.worker import _worker, embedded_rq_scheduler, tick_rq_scheduler
+from publisher.worker import _worker, rq_scheduler, tick_rq_scheduler
 
 
 def test_a_job_due_from_the_scheduled_registry_is_queued_by_a_tick(app, settings):  # type: ignore[no-untyped-def]
@@ -14,7 +14,7 @@ def test_a_job_due_from_the_scheduled_registry_is_queued_by_a_tick(app, settings
     later = queue.enqueue_at(datetime.now(UTC) + timedelta(hours=1), "publisher.audit.entries_for", "posts", 2)
     assert queue.count == 0 and due.id in queue.scheduled_job_registry
 
-    tick_rq_scheduler(embedded_rq_scheduler(_worker(app)))
+    tick_rq_scheduler(rq_scheduler(_worker(app)))
 
     assert queue.job_ids == [due.id]
     assert later.id in queue.scheduled_job_registry and due.id not in queue.scheduled_job_registry
