@@ -71,6 +71,16 @@ def _parse_bool(raw: str) -> bool:
     raise SettingsError(f"expected true or false, got {raw!r}")
 
 
+def _parse_choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise SettingsError(f"expected one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
 def _parse_timezone(raw: str) -> str:
     value = raw.strip()
     try:
@@ -145,6 +155,8 @@ class Settings:
     publish_batch_size: int = 20
     scheduler_interval_seconds: float = 1.0
     heartbeat_grace_seconds: float = 120.0
+    log_format: str = "text"
+    metrics_token: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -189,6 +201,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),
     "SCHEDULER_INTERVAL_SECONDS": ("scheduler_interval_seconds", _parse_float(0.05)),
     "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
+    "LOG_FORMAT": ("log_format", _parse_choice("text", "json")),
+    "METRICS_TOKEN": ("metrics_token", _parse_str),
 }
 
 

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from publisher.db import MAX_ID, db
+from publisher.logs import configure_logging
 from publisher.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "web.moderation:bp",
     "web.reports:bp",
     "web.calendar_ui:bp",
+    "web.metrics:bp",
 )
 
 migrate = Migrate()
@@ -138,6 +140,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     errors.init_app(app)
     app.after_request(_security_headers)
     if not app.testing:
+        configure_logging(settings.log_format)
         _freeze_startup_heap()
     return app
 
