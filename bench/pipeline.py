@@ -8,19 +8,23 @@ Needs a real Redis and a scratch database (its tables are dropped and created):
     PUBLISHER_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_pipeline \\
     python bench/pipeline.py [--deliveries 10000] [--workers 1,2,4] [--latency 0,0.2]
 
-Prints a table: workers x latency -> publishes/s, ratio to the no-op ceiling, lateness p50/p99, duplicates, losses.
+Prints a table: workers x latency -> publishes/s, ratio to the no-op ceiling, lateness p50/p99, duplicates, losses,
+and the machine's load beside them. Each row is several rounds measured interleaved (ceiling, Loa, ceiling, Loa…)
+with the same worker processes, started and warm before anything is due; median and min–max are printed, so a
+busy machine shows as spread rather than as a different answer. Lateness runs from the due second to the platform's
+acceptance.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +38,21 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def machine_load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f} on {os.cpu_count()} cores"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    if not values:
+        return "-"
+    return (fmt + "–" + fmt).format(min(values), max(values))
 
 
 def start_workers(n: int, env: dict[str, str]) -> list[subprocess.Popen]:
@@ -52,12 +71,31 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
             w.kill()
 
 
-def wait_for_workers(conn, n: int) -> None:  # type: ignore[no-untyped-def]
+def wait_until_ready(conn, queue, n: int, timeout: float = 120) -> float:  # type: ignore[no-untyped-def]
+    """Until ``n`` workers are registered and have each run jobs (a warm-up round of no-ops): started and ready,
+    before anything is due. Returns the seconds it took."""
     from rq import Worker
 
-    deadline = time.time() + 60
-    while len(Worker.all(connection=conn)) < n and time.time() < deadline:
+    started = time.time()
+    deadline = started + timeout
+    while len(Worker.all(connection=conn)) < n:
+        if time.time() > deadline:
+            raise SystemExit(f"only {len(Worker.all(connection=conn))} of {n} workers started in {timeout:.0f} s")
         time.sleep(0.1)
+    drain_noops(queue, 20 * n, deadline)
+    return time.time() - started
+
+
+def drain_noops(queue, count: int, deadline: float) -> float:  # type: ignore[no-untyped-def]
+    """Queue ``count`` no-op jobs at once and wait until they are all done; returns jobs per second."""
+    with queue.connection.pipeline() as pipe:
+        for _ in range(count):
+            queue.enqueue("publisher.scheduler.jobs.noop", pipeline=pipe, result_ttl=0)
+        started = time.time()
+        pipe.execute()
+    while (queue.count or queue.started_job_registry.count) and time.time() < deadline:
+        time.sleep(0.01)
+    return count / (time.time() - started)
 
 
 def main() -> None:
@@ -66,10 +104,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--latency", default="0,0.2")
     parser.add_argument("--channels", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved ceiling/Loa rounds per row")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--batch", type=int, default=50, help="deliveries per publish job (PUBLISH_BATCH_SIZE)")
     parser.add_argument("--within-capacity", type=int, default=200,
-                        help="also run this many deliveries (fewer than the workers clear in 2 s) for the lateness "
+                        help="also run this many deliveries (fewer than the workers clear in 1 s) for the lateness "
                              "target; 0 to skip")
     args = parser.parse_args()
     db_url = os.environ.get("PUBLISHER_DATABASE_URL", "")
@@ -78,7 +117,7 @@ def main() -> None:
         sys.exit("set PUBLISHER_REDIS_URL and a scratch PUBLISHER_DATABASE_URL (its name must contain 'bench' or "
                  "'test': its tables are dropped)")
 
-    from sqlalchemy import func, insert, select, text
+    from sqlalchemy import insert, text
 
     from publisher.accounts.services import create_user, get_root_unit
     from publisher.channels.models import Channel
@@ -101,7 +140,60 @@ def main() -> None:
     app = create_app({"database_url": db_url, "redis_url": redis_url, "secret_key": secret,
                       "instance_path": Path(instance), "scheduler_interval_seconds": 0.25,
                       "publish_batch_size": args.batch})
-    conn = redis_connection(app.extensions["publisher.settings"])
+    settings = app.extensions["publisher.settings"]
+    conn = redis_connection(settings)
+    print(f"bench/pipeline.py {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine_load()}", flush=True)
+
+    def publish_round(root, post_ids: list[int], latency: float, size: int, deadline: float) -> dict:  # type: ignore[no-untyped-def]
+        """``size`` deliveries due at one whole second, to fresh channels of a fresh platform, published by the
+        running workers; lateness from the due second to the platform's acceptance."""
+        platform = FakePlatform().start()
+        platform.latency = latency
+        try:
+            db.session.execute(Delivery.__table__.delete())
+            db.session.execute(Channel.__table__.delete())
+            channel_ids = []
+            for c in range(args.channels):
+                channel = Channel(unit_id=root.id, kind="testchannel", name=f"bench {c}", state="connected",
+                                  settings={"base_url": platform.url, "rate_per_minute": 10**7, "timeout": 30},
+                                  last_error="")
+                db.session.add(channel)
+                db.session.flush()
+                channel_ids.append(channel.id)
+            db.session.commit()
+            values = [{"post_id": pid, "channel_id": cid, "unit_id": root.id, "state": "scheduled",
+                       "scheduled_at": utcnow(), "version": 1, "post_version": 1, "attempts": 0,
+                       "idempotency_key": new_idempotency_key(), "warnings": [], "needs_lookup": False,
+                       "created_at": utcnow(), "updated_at": utcnow()}
+                      for pid in post_ids for cid in channel_ids][:size]
+            db.session.execute(insert(Delivery), values)
+            db.session.commit()
+            if db.engine.dialect.name == "postgresql":
+                # Each round deletes and reloads the table: without this the planner works from the previous
+                # round's statistics and dead rows (in production autovacuum keeps them current).
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn_pg:
+                    conn_pg.execute(text("VACUUM ANALYZE deliveries"))
+                    conn_pg.execute(text("VACUUM ANALYZE delivery_attempts"))
+            # Due at the next whole second at least 2 s away (schedules are whole minutes in the UI), with the
+            # workers already running and warm and the scheduler started before that second.
+            due = (utcnow() + timedelta(seconds=3)).replace(microsecond=0)
+            db.session.execute(Delivery.__table__.update().values(scheduled_at=due))
+            db.session.commit()
+            stop = start_scheduler_thread(app)
+            try:
+                while len(platform.published_at) < size and time.time() < deadline:
+                    time.sleep(0.05)
+            finally:
+                stop.set()
+            accepted = sorted(platform.published_at.values())
+            lateness = [t - due.timestamp() for t in accepted]
+            elapsed = (accepted[-1] - due.timestamp()) if accepted else float("nan")
+            return {"rate": len(accepted) / max(elapsed, 1e-3), "p50": percentile(lateness, 50),
+                    "p99": percentile(lateness, 99), "duplicates": platform.duplicates(),
+                    "lost": size - len(platform.created)}
+        finally:
+            platform.stop()
+
     rows = []
     with app.app_context():
         db.drop_all()
@@ -110,98 +202,55 @@ def main() -> None:
         author = create_user("bench@loa.test", "editor", root, password="bench-password-123", name="Bench")
         db.session.commit()
         per_channel = max(1, args.deliveries // args.channels)
-        posts = []
-        for i in range(per_channel):
-            post = Post(unit_id=root.id, author_id=author.id, title=f"Bench {i}", slug=f"bench-{i}",
-                        state="approved", version=1, tags=[])
-            db.session.add(post)
-            posts.append(post)
+        posts = [Post(unit_id=root.id, author_id=author.id, title=f"Bench {i}", slug=f"bench-{i}", state="approved",
+                      version=1, tags=[]) for i in range(per_channel)]
+        db.session.add_all(posts)
         db.session.commit()
         post_ids = [p.id for p in posts]
+        queue = get_queue(settings, "publish")
 
         for n_workers in [int(x) for x in args.workers.split(",")]:
-            # The ceiling: RQ no-op jobs with the same workers on the same Redis.
             conn.flushdb()
-            queue = get_queue(app.extensions["publisher.settings"], "publish")
             workers = start_workers(n_workers, env)
-            wait_for_workers(conn, n_workers)
-            started = time.time()
-            with conn.pipeline() as pipe:
-                for _ in range(args.deliveries):
-                    queue.enqueue("publisher.scheduler.jobs.noop", pipeline=pipe)
-                pipe.execute()
-            while (queue.count or queue.started_job_registry.count) and time.time() - started < args.timeout:
-                time.sleep(0.02)
-            ceiling = args.deliveries / (time.time() - started)
-            stop_workers(workers)
-
-            for latency, size in [(float(x), n) for x in args.latency.split(",")
-                                  for n in (args.deliveries, args.within_capacity) if n]:
-                platform = FakePlatform().start()
-                platform.latency = latency
-                conn.flushdb()
-                db.session.execute(Delivery.__table__.delete())
-                db.session.execute(Channel.__table__.delete())
-                db.session.commit()
-                channel_ids = []
-                for c in range(args.channels):
-                    channel = Channel(unit_id=root.id, kind="testchannel", name=f"bench {c}", state="connected",
-                                      settings={"base_url": platform.url, "rate_per_minute": 10**7, "timeout": 30},
-                                      last_error="")
-                    db.session.add(channel)
-                    db.session.flush()
-                    channel_ids.append(channel.id)
-                db.session.commit()
-                # Whole seconds, as schedules are (the editorial UI schedules to the minute).
-                due = (utcnow() + timedelta(seconds=8)).replace(microsecond=0)
-                values = [{"post_id": pid, "channel_id": cid, "unit_id": root.id, "state": "scheduled",
-                           "scheduled_at": due, "version": 1, "post_version": 1, "attempts": 0,
-                           "idempotency_key": new_idempotency_key(), "warnings": [], "needs_lookup": False,
-                           "created_at": utcnow(), "updated_at": utcnow()}
-                          for pid in post_ids for cid in channel_ids][:size]
-                db.session.execute(insert(Delivery), values)
-                db.session.commit()
-                if db.engine.dialect.name == "postgresql":
-                    # Each run deletes and reloads the table: without this the planner works from the previous
-                    # run's statistics and dead rows (in production autovacuum keeps them current).
-                    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn_pg:
-                        conn_pg.execute(text("VACUUM ANALYZE deliveries"))
-                        conn_pg.execute(text("VACUUM ANALYZE delivery_attempts"))
-                total = len(values)
-                workers = start_workers(n_workers, env)
-                wait_for_workers(conn, n_workers)
-                stop = start_scheduler_thread(app)
-                deadline = time.time() + args.timeout
-                while time.time() < deadline:
-                    done = db.session.scalar(select(func.count()).select_from(Delivery)
-                                             .where(Delivery.state.in_(("published", "failed", "unconfirmed"))))
-                    db.session.rollback()
-                    if done >= total:
-                        break
-                    time.sleep(0.25)
-                stop.set()
+            try:
+                ready = wait_until_ready(conn, queue, n_workers)
+                print(f"{n_workers} worker(s) started and ready in {ready:.1f} s", flush=True)
+                for latency, size in [(float(x), n) for x in args.latency.split(",")
+                                      for n in (args.deliveries, args.within_capacity) if n]:
+                    ceilings, results, loads = [], [], []
+                    for _ in range(args.rounds):  # interleaved: ceiling, Loa, ceiling, Loa…
+                        deadline = time.time() + args.timeout
+                        ceilings.append(drain_noops(queue, args.deliveries, deadline))
+                        results.append(publish_round(root, post_ids, latency, size, deadline))
+                        loads.append(os.getloadavg()[0])
+                    ratios = [r["rate"] / c for r, c in zip(results, ceilings, strict=True)]
+                    row = {"workers": n_workers, "latency": latency, "due": size,
+                           "rate": [r["rate"] for r in results], "ceiling": ceilings, "ratio": ratios,
+                           "p50": [r["p50"] for r in results], "p99": [r["p99"] for r in results],
+                           "duplicates": sum(r["duplicates"] for r in results),
+                           "lost": sum(r["lost"] for r in results), "load": loads}
+                    rows.append(row)
+                    print(f"workers={n_workers} latency={latency * 1000:.0f}ms due={size}: "
+                          f"{median(row['rate']):.0f}/s ({spread(row['rate'], '{:.0f}')}), ceiling "
+                          f"{median(ceilings):.0f}/s ({spread(ceilings, '{:.0f}')}), ratio {median(ratios):.2f} "
+                          f"({spread(ratios)}), lateness p99 {median(row['p99']):.2f}s ({spread(row['p99'])}), "
+                          f"duplicates {row['duplicates']}, lost {row['lost']}, load {spread(loads)}", flush=True)
+            finally:
                 stop_workers(workers)
-                published = db.session.execute(select(Delivery.scheduled_at, Delivery.published_at)
-                                               .where(Delivery.state == "published")).all()
-                db.session.rollback()
-                lateness = [(p - s).total_seconds() for s, p in published]
-                last = max((p for _s, p in published), default=due)
-                rate = len(published) / max((last - due).total_seconds(), 1e-3)
-                rows.append((n_workers, latency, total, rate, rate / ceiling, ceiling, percentile(lateness, 50),
-                             percentile(lateness, 99), platform.duplicates(), total - len(platform.created)))
-                platform.stop()
-                print(f"workers={n_workers} latency={latency * 1000:.0f}ms deliveries={total}: {rate:.0f}/s (ceiling "
-                      f"{ceiling:.0f}/s, p50 {rows[-1][6]:.2f}s, p99 {rows[-1][7]:.2f}s, duplicates {rows[-1][8]}, "
-                      f"lost {rows[-1][9]})", flush=True)
-    threading.Event().wait(0.1)
+
     print()
-    print(f"deliveries due at the same moment, {args.channels} channels, {args.batch} per job; the ceiling is RQ "
-          f"no-op jobs on SimpleWorker processes, as many as the publishing workers")
-    print(f"{'workers':>7} {'latency':>8} {'due':>6} {'publish/s':>10} {'ceiling/s':>10} {'ratio':>6} {'p50 s':>7} "
-          f"{'p99 s':>7} {'dupl':>5} {'lost':>5}")
-    for n, lat, total, rate, ratio, ceiling, p50, p99, dup, lost in rows:
-        print(f"{n:>7} {lat * 1000:>6.0f}ms {total:>6} {rate:>10.0f} {ceiling:>10.0f} {ratio:>6.2f} {p50:>7.2f} "
-              f"{p99:>7.2f} {dup:>5} {lost:>5}")
+    print(f"{args.rounds} interleaved rounds per row (median, then min–max); deliveries due at one whole second, "
+          f"{args.channels} channels, {args.batch} per job; ceiling = RQ no-op jobs on the same worker processes; "
+          f"{machine_load()} at the end")
+    print("| workers | latency | due | publishes/s | ceiling/s | ratio | lateness p50 | lateness p99 | duplicates | "
+          "lost | load (1 min) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        ratio = f"{median(r['ratio']):.2f} ({spread(r['ratio'])})" if r["due"] == args.deliveries else ""
+        print(f"| {r['workers']} | {r['latency'] * 1000:.0f} ms | {r['due']:,} | {median(r['rate']):.0f} "
+              f"({spread(r['rate'], '{:.0f}')}) | {median(r['ceiling']):.0f} | {ratio} | {median(r['p50']):.2f} s | "
+              f"{median(r['p99']):.2f} s ({spread(r['p99'])}) | {r['duplicates']} | {r['lost']} | "
+              f"{spread(r['load'])} |")
 
 
 if __name__ == "__main__":
