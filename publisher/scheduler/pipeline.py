@@ -25,6 +25,8 @@ past its lease and reschedules it with ``needs_lookup`` set, so it is looked up,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import random
@@ -32,12 +34,28 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Integer, String, bindparam, case, column, select, tuple_, update, values
-from sqlalchemy.orm import joinedload
+from sqlalchemy import (
+    Integer,
+    String,
+    any_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import joinedload, selectinload
 
 from publisher.channels.base import ChannelError, ErrorKind
 from publisher.channels.models import Channel
@@ -141,8 +159,35 @@ def due_filter(now: datetime) -> list[Any]:
 
 def _at_versions(pairs: list[tuple[int, int]]) -> list[Any]:
     """Conditions: the delivery is one of these ``(id, version)`` pairs. The plain ``id IN`` list leads so that the
-    statement stays a few primary-key lookups."""
+    statement stays a few primary-key lookups. On PostgreSQL the pairs travel as two array parameters (``unnest``):
+    a short statement whatever the batch size, which the driver caches and the server prepares once, instead of
+    a new text with a hundred parameters for every batch."""
+    if _on_postgresql():
+        batch = _batch_table(pairs)
+        return [Delivery.id == any_(_int_array([i for i, _v in pairs])),
+                tuple_(Delivery.id, Delivery.version).in_(select(batch.c.id, batch.c.version))]
     return [Delivery.id.in_([i for i, _v in pairs]), tuple_(Delivery.id, Delivery.version).in_([tuple(p) for p in pairs])]
+
+
+def _on_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _int_array(items: list[int]) -> Any:
+    return bindparam(None, [int(i) for i in items], type_=ARRAY(Integer))
+
+
+def _batch_table(pairs: list[tuple[int, int]], **extra: tuple[Any, list[Any]]) -> Any:
+    """``unnest(:ids, :versions, …) AS batch(id, version, …)`` (PostgreSQL): the batch as one parameter per
+    column; ``extra`` adds columns, name -> (type, values in the pairs' order)."""
+    return _unnest(id=(Integer, [int(i) for i, _v in pairs]), version=(Integer, [int(v) for _i, v in pairs]), **extra)
+
+
+def _unnest(**columns: tuple[Any, list[Any]]) -> Any:
+    """``unnest(:a, :b, …) AS batch(a, b, …)``: rows given as one array parameter per column (PostgreSQL)."""
+    arrays = [bindparam(None, list(values_), type_=ARRAY(type_)) for type_, values_ in columns.values()]
+    return func.unnest(*arrays).table_valued(*[column(name, type_) for name, (type_, _v) in columns.items()]) \
+        .render_derived(name="batch", with_types=False)
 
 
 def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None) -> list[int]:
@@ -157,8 +202,7 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
     if db.engine.dialect.name == "postgresql":
         # The pairs drive the statement (a VALUES list joined on the primary key): the plan stays a few index
         # lookups even right after thousands of deliveries were scheduled, before their statistics are fresh.
-        wanted = values(column("id", Integer), column("version", Integer), name="wanted").data(
-            [(int(i), int(v)) for i, v in pairs])
+        wanted = _batch_table(pairs)
         lockable = (select(Delivery.id).join(wanted, (Delivery.id == wanted.c.id) & (Delivery.version == wanted.c.version))
                     .where(*due_filter(now)).with_for_update(of=Delivery, skip_locked=True))
         # The rows just locked matched every condition and nobody else can change them until this commits.
@@ -240,61 +284,181 @@ def _count(outcomes: dict[str, int], outcome: str, n: int = 1) -> None:
         outcomes[outcome] = outcomes.get(outcome, 0) + n
 
 
-def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
-    """Publish deliveries this worker has claimed (see ``publish_deliveries``); returns outcome counts."""
-    settings = current_settings()
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    outcomes: dict[str, int] = {}
-    deliveries = list(db.session.scalars(
-        select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
-        .options(joinedload(Delivery.channel), joinedload(Delivery.post).selectinload(Post.variants),
-                 joinedload(Delivery.post).selectinload(Post.media_links))
-        .execution_options(populate_existing=True)).unique())
-    held = [d for d in deliveries if d.state == "publishing" and d.claimed_by == worker]
-    _count(outcomes, "skipped", len(ids) - len(held))
+# Channel states whose deliveries wait (``paused``) instead of going out.
+PAUSING_CHANNEL_STATES = ("needs_reconnect",)
 
-    # Paused channels, then the channels' rate limits (one Redis round trip for the batch).
-    ready: list[Delivery] = []
-    wrote = False
-    for delivery in held:
-        if delivery.channel.state == "needs_reconnect":
-            _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
-            _count(outcomes, "paused")
-            wrote = True
-        else:
-            ready.append(delivery)
-    waits = take_tokens(settings, [d.channel for d in ready])
-    go: list[Delivery] = []
-    for delivery, wait in zip(ready, waits, strict=True):
-        if wait > 0:
-            # Over the channel's rate: back in the queue without spending an attempt.
-            _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
-                    next_attempt_at=utcnow() + timedelta(seconds=wait))
-            _count(outcomes, "deferred")
-            wrote = True
-        else:
-            go.append(delivery)
-    if wrote:
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed delivery as a plain row: the batch path reads no ORM objects (they cost more than the publish)."""
+
+    id: int
+    version: int
+    post_id: int
+    channel_id: int
+    idempotency_key: str
+    needs_lookup: bool
+
+
+class AdapterPool:
+    """Adapters kept per channel for the life of the worker process, so that each channel's client (its HTTP
+    session and kept-alive connections, a built API client) is made once, not once per delivery. An adapter is
+    used by one thread at a time (some clients, httplib2's, are not thread-safe): a batch with several deliveries
+    for one channel checks out several. A channel changed since (new tokens, a reconnect, refreshed secrets) gets
+    new adapters: the key is the channel's id and the time it last changed."""
+
+    def __init__(self, per_channel: int = 8) -> None:
+        self._idle: dict[tuple[int, Any], list[Any]] = {}
+        self._lock = threading.Lock()
+        self.per_channel = per_channel
+
+    @staticmethod
+    def key(channel: Channel) -> tuple[int, Any]:
+        return channel.id, channel.updated_at
+
+    def checkout(self, key: tuple[int, Any], channel: Channel, settings: Settings) -> Any:
+        with self._lock:
+            idle = self._idle.get(key)
+            if idle:
+                return idle.pop()
+        return adapter_for(channel, settings)
+
+    def checkin(self, key: tuple[int, Any], adapter: Any) -> None:
+        if getattr(adapter, "updated_secrets", None):
+            return  # it refreshed its token: the channel changed, and so will its key
+        with self._lock:
+            for stale in [k for k in self._idle if k[0] == key[0] and k != key]:
+                del self._idle[stale]
+            idle = self._idle.setdefault(key, [])
+            if len(idle) < self.per_channel:
+                idle.append(adapter)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._idle.clear()
+
+
+ADAPTERS = AdapterPool()
+
+
+def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
+    """Publish deliveries this worker has claimed (see ``publish_deliveries``); returns outcome counts.
+
+    Set-based: the claimed rows in one statement, their channels in one, paused and rate-limited ones put back in
+    one statement each, the attempt counts and rows in two, the successful outcomes and their attempts' ends in
+    two; each post's request is built once for the batch and each channel's adapter comes from the worker's pool.
+    Only the unusual deliveries (a look-up first, an error) take the per-delivery functions."""
+    settings = current_settings()
+    outcomes: dict[str, int] = {}
+    rows = [_Claimed(*row) for row in db.session.execute(
+        select(Delivery.id, Delivery.version, Delivery.post_id, Delivery.channel_id, Delivery.idempotency_key,
+               Delivery.needs_lookup)
+        .where(_in_ids(Delivery.id, ids), Delivery.state == "publishing", Delivery.claimed_by == worker)
+        .order_by(Delivery.id))]
+    _count(outcomes, "skipped", len(ids) - len(rows))
+    if not rows:
+        return outcomes
+    channels = {c.id: c for c in db.session.scalars(
+        select(Channel).where(_in_ids(Channel.id, sorted({r.channel_id for r in rows}))))}
+    pool_keys = {cid: AdapterPool.key(channel) for cid, channel in channels.items()}  # read before any commit
+
+    pausing = [r for r in rows if channels[r.channel_id].state in PAUSING_CHANNEL_STATES]
+    _count(outcomes, "paused", _put_back(pausing, worker, state="paused"))
+    ready = [r for r in rows if channels[r.channel_id].state not in PAUSING_CHANNEL_STATES]
+    waits = take_tokens(settings, [channels[r.channel_id] for r in ready])
+    # Over the channel's rate: back in the queue without spending an attempt.
+    over = {r: wait for r, wait in zip(ready, waits, strict=True) if wait > 0}
+    _count(outcomes, "deferred", _put_back(list(over), worker, state="scheduled", retry_in=over))
+    go = [r for r in ready if r not in over]
+    if pausing or over:
         db.session.commit()
 
-    # Deliveries to look up first take the per-delivery path; the others are prepared here.
-    lookups = [d.id for d in go if d.needs_lookup]
-    prepared: list[tuple[Delivery, Any, Any]] = []
-    for delivery in go:
-        if delivery.needs_lookup:
-            continue
-        try:
-            request = build_request(delivery.post, delivery.channel, delivery.idempotency_key, settings)
-            adapter = adapter_for(delivery.channel, settings)
-        except Exception as exc:  # noqa: BLE001 - no adapter for the kind, unreadable secrets, a missing media file
-            log.exception("delivery %s: cannot prepare the publish", delivery.id)
-            _count(outcomes, _prepare_failed(delivery, worker, exc))
-            continue
-        prepared.append((delivery, adapter, request))
+    lookups = [r.id for r in go if r.needs_lookup]
+    prepared = _prepare([r for r in go if not r.needs_lookup], channels, pool_keys, worker, settings, outcomes)
     attempts = _start_publish_attempts(prepared, worker)
     _count(outcomes, "skipped", len(prepared) - len(attempts))  # claim lost meanwhile: not published
-    prepared = [item for item in prepared if item[0].id in attempts]
+    try:
+        prepared = [item for item in prepared if item[0].id in attempts]
+        lookup_futures, results = _run_platform_calls(lookups, prepared, worker)
 
+        published = [(row, result) for (row, _adapter, _request), (result, exc) in zip(prepared, results, strict=True)
+                     if exc is None]
+        written = _published_batch(published, attempts, worker)
+        _count(outcomes, "published", written)
+        _count(outcomes, "skipped", len(published) - written)
+        db.session.commit()
+
+        for (row, adapter, request), (_result, exc) in zip(prepared, results, strict=True):
+            if exc is not None:
+                _count(outcomes, _batch_failure(row, attempts[row.id], adapter, request, exc, worker))
+        # A platform that refreshed a channel's access token (YouTube) hands it back: keep it, encrypted.
+        if any([keep_refreshed_secrets(channels[row.channel_id], adapter, settings) for row, adapter, _r in prepared]):
+            db.session.commit()
+    finally:
+        for row, adapter, _request in prepared:
+            ADAPTERS.checkin(pool_keys[row.channel_id], adapter)
+    for future in lookup_futures:
+        _count(outcomes, future.result())
+    return outcomes
+
+
+def _in_ids(column_: Any, ids: list[int]) -> Any:
+    """``column IN ids``; on PostgreSQL ``= ANY(:ids)``, one array parameter (see ``_at_versions``)."""
+    return column_ == any_(_int_array(ids)) if _on_postgresql() else column_.in_(ids)
+
+
+def _put_back(rows: list[_Claimed], worker: str, *, state: str, retry_in: dict[_Claimed, float] | None = None) -> int:
+    """Release claimed deliveries without an attempt (a paused channel, a rate limit) in one conditional UPDATE,
+    with a new version so that a queued job for the old one does nothing; returns how many. Callers commit."""
+    if not rows:
+        return 0
+    now = utcnow()
+    values: dict[str, Any] = {"state": state, "version": Delivery.version + 1, "claimed_by": None, "updated_at": now}
+    if retry_in:
+        values["next_attempt_at"] = case(
+            {r.id: bindparam(None, now + timedelta(seconds=w), type_=Delivery.__table__.c.next_attempt_at.type)
+             for r, w in retry_in.items()}, value=Delivery.id)
+    result = db.session.execute(
+        update(Delivery).where(*_at_versions([(r.id, r.version) for r in rows]), Delivery.state == "publishing",
+                               Delivery.claimed_by == worker)
+        .values(**values).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def _prepare(rows: list[_Claimed], channels: dict[int, Channel], pool_keys: dict[int, Any], worker: str,
+             settings: Settings, outcomes: dict[str, int]) -> list[tuple[_Claimed, Any, Any]]:
+    """(row, adapter, request) for each delivery to publish: the posts loaded in one query, each post's request
+    built once per channel kind and given each delivery's idempotency key, the adapters from the pool."""
+    if not rows:
+        return []
+    posts = {p.id: p for p in db.session.scalars(
+        select(Post).where(_in_ids(Post.id, sorted({r.post_id for r in rows})))
+        .options(selectinload(Post.variants), selectinload(Post.media_links)))}
+    built: dict[tuple[int, str], Any] = {}
+    prepared: list[tuple[_Claimed, Any, Any]] = []
+    for row in rows:
+        channel = channels[row.channel_id]
+        try:
+            key = (row.post_id, channel.kind)
+            if key not in built:
+                built[key] = build_request(posts[row.post_id], channel, row.idempotency_key, settings)
+            request = dataclasses.replace(built[key], idempotency_key=row.idempotency_key)
+            adapter = ADAPTERS.checkout(pool_keys[row.channel_id], channel, settings)
+        except Exception as exc:  # noqa: BLE001 - no adapter for the kind, unreadable secrets, a missing media file
+            log.exception("delivery %s: cannot prepare the publish", row.id)
+            delivery = db.session.get(Delivery, row.id)
+            assert delivery is not None
+            _count(outcomes, _prepare_failed(delivery, worker, exc))
+            continue
+        prepared.append((row, adapter, request))
+    return prepared
+
+
+def _run_platform_calls(lookups: list[int], prepared: list[tuple[_Claimed, Any, Any]],
+                        worker: str) -> tuple[list[Any], list[tuple[Any, BaseException | None]]]:
+    """The platform calls of the batch, overlapped in the worker's threads: look-ups take the per-delivery path,
+    publishes the prepared requests. Returns the look-ups' futures and each publish's (result, error)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     # SQLite has one writer at a time and refuses (rather than waits for) a read transaction that wants to
     # become a write one while another thread writes: there the publishes of a batch take turns.
     turns = _SQLITE_TURNS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
@@ -306,7 +470,7 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
             finally:
                 db.session.remove()
 
-    def run_publish(item: tuple[Delivery, Any, Any]) -> tuple[Any, BaseException | None]:
+    def run_publish(item: tuple[_Claimed, Any, Any]) -> tuple[Any, BaseException | None]:
         # Adapters backed by this database (the website, the YouTube quota) write through the thread's own
         # session, committed here like a remote platform's side of the publish: the outcome comes after.
         with turns, app.app_context():
@@ -324,34 +488,21 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
 
     pool = _pool()
     lookup_futures = [pool.submit(run_lookup, i) for i in lookups]
-    results = list(pool.map(run_publish, prepared))
+    if len(prepared) == 1:  # nothing to overlap: no hand-over to a thread
+        return lookup_futures, [run_publish(prepared[0])]
+    return lookup_futures, list(pool.map(run_publish, prepared))
 
-    published: list[tuple[Delivery, Any]] = []
-    failures: list[tuple[Delivery, Any, Any, BaseException]] = []
-    for (delivery, adapter, request), (result, exc) in zip(prepared, results, strict=True):
-        attempt = attempts[delivery.id][0]
-        if exc is None:
-            _end_attempt(attempt, "published", None, None, result.remote_id, result.remote_url)
-            published.append((delivery, result))
-        else:
-            failures.append((delivery, adapter, request, exc))
-    written = _published_batch(published, worker)
-    _count(outcomes, "published", written)
-    _count(outcomes, "skipped", len(published) - written)
-    db.session.commit()
 
-    for delivery, adapter, request, exc in failures:
-        attempt, attempt_number = attempts[delivery.id]
-        if not isinstance(exc, ChannelError):
-            log.error("delivery %s: unexpected publish failure", delivery.id, exc_info=exc)
-            exc = ChannelError(ErrorKind.TRANSIENT, str(exc) or exc.__class__.__name__, code=exc.__class__.__name__)
-        _count(outcomes, _handle_error(delivery, worker, attempt, attempt_number, exc, adapter, request))
-    # A platform that refreshed a channel's access token (YouTube) hands it back: keep it, encrypted.
-    if any([keep_refreshed_secrets(d.channel, adapter, settings) for d, adapter, _r in prepared]):
-        db.session.commit()
-    for future in lookup_futures:
-        _count(outcomes, future.result())
-    return outcomes
+def _batch_failure(row: _Claimed, attempt: tuple[int, int], adapter: Any, request: Any, exc: BaseException,
+                   worker: str) -> str:
+    """A publish of the batch that failed: the per-delivery error handling, with the rows loaded for it."""
+    delivery = db.session.get(Delivery, row.id)
+    attempt_row = db.session.get(DeliveryAttempt, attempt[0])
+    assert delivery is not None and attempt_row is not None
+    if not isinstance(exc, ChannelError):
+        log.error("delivery %s: unexpected publish failure", row.id, exc_info=exc)
+        exc = ChannelError(ErrorKind.TRANSIENT, str(exc) or exc.__class__.__name__, code=exc.__class__.__name__)
+    return _handle_error(delivery, worker, attempt_row, attempt[1], exc, adapter, request)
 
 
 def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
@@ -384,36 +535,49 @@ def _prepare_failed(delivery: Delivery, worker: str, exc: BaseException) -> str:
     return _failed(delivery, worker, code, message)
 
 
-def _start_publish_attempts(prepared: list[tuple[Delivery, Any, Any]],
-                            worker: str) -> dict[int, tuple[DeliveryAttempt, int]]:
+def _start_publish_attempts(prepared: list[tuple[_Claimed, Any, Any]], worker: str) -> dict[int, tuple[int, int]]:
     """Count one more attempt and insert its row for each delivery whose claim this worker still holds, in two
-    statements and one commit, before the platform is called; {delivery id: (attempt row, attempt number)}."""
+    statements and one commit, before the platform is called; {delivery id: (attempt row id, attempt number)}."""
     if not prepared:
         return {}
-    pairs = [(d.id, d.version) for d, _a, _r in prepared]
+    pairs = [(r.id, r.version) for r, _a, _q in prepared]
     counted = dict(db.session.execute(
         update(Delivery)
         .where(*_at_versions(pairs), Delivery.state == "publishing", Delivery.claimed_by == worker)
         .values(attempts=Delivery.attempts + 1)
         .returning(Delivery.id, Delivery.attempts)
         .execution_options(synchronize_session=False)).all())
-    now = utcnow()
-    started: dict[int, tuple[DeliveryAttempt, int]] = {}
-    for delivery, _adapter, _request in prepared:
-        if delivery.id not in counted:
-            log.warning("delivery %s: claim lost before the publish; not published", delivery.id)
-            continue
-        attempt = DeliveryAttempt(delivery_id=delivery.id, action="publish", worker=worker[:200], outcome="running",
-                                  started_at=now, details={"version": delivery.version})
-        started[delivery.id] = (attempt, counted[delivery.id])
-    db.session.add_all([a for a, _n in started.values()])
+    for row, _adapter, _request in prepared:
+        if row.id not in counted:
+            log.warning("delivery %s: claim lost before the publish; not published", row.id)
+    rows = [r for r, _a, _q in prepared if r.id in counted]
+    started: dict[int, tuple[int, int]] = {}
+    if rows:
+        now = utcnow()
+        table = DeliveryAttempt.__table__
+        if _on_postgresql():
+            batch = _batch_table([(r.id, r.version) for r in rows])
+            inserted = db.session.execute(
+                insert(table).from_select(
+                    ["delivery_id", "action", "worker", "outcome", "started_at", "details"],
+                    select(batch.c.id, literal("publish"), literal(worker[:200]), literal("running"),
+                           literal(now, type_=table.c.started_at.type),
+                           func.jsonb_build_object("version", batch.c.version)))
+                .returning(table.c.id, table.c.delivery_id))
+        else:
+            inserted = db.session.execute(
+                insert(table).returning(table.c.id, table.c.delivery_id, sort_by_parameter_order=True),
+                [{"delivery_id": r.id, "action": "publish", "worker": worker[:200], "outcome": "running",
+                  "started_at": now, "details": {"version": r.version}} for r in rows])
+        started = {delivery_id: (attempt_id, counted[delivery_id]) for attempt_id, delivery_id in inserted}
     db.session.commit()
     return started
 
 
-def _published_batch(items: list[tuple[Delivery, Any]], worker: str) -> int:
+def _published_batch(items: list[tuple[_Claimed, Any]], attempts: dict[int, tuple[int, int]], worker: str) -> int:
     """Write the outcome of every successful publish in one conditional UPDATE (landing only where this worker
-    still holds the claim of that version); notifies for those it wrote; returns how many. Callers commit."""
+    still holds the claim of that version) and the ends of their attempts in one more; notifies for those it
+    wrote; returns how many. Callers commit."""
     if not items:
         return 0
     now = utcnow()
@@ -422,20 +586,41 @@ def _published_batch(items: list[tuple[Delivery, Any]], worker: str) -> int:
     def by_id(values: dict[int, Any], type_: Any = None) -> Any:
         return case({i: bindparam(None, v, type_=type_) for i, v in values.items()}, value=Delivery.id)
 
+    attempt_table = DeliveryAttempt.__table__
+    if _on_postgresql():
+        ends = _unnest(id=(Integer, [attempts[r.id][0] for r, _res in items]),
+                       remote_id=(String, [res.remote_id for _r, res in items]),
+                       remote_url=(String, [res.remote_url or None for _r, res in items]))
+        db.session.execute(update(attempt_table).where(attempt_table.c.id == ends.c.id)
+                           .values(outcome="published", ended_at=now, remote_id=ends.c.remote_id,
+                                   remote_url=ends.c.remote_url))
+        batch = _batch_table([(r.id, r.version) for r, _res in items],
+                             remote_id=(String, [res.remote_id for _r, res in items]),
+                             remote_url=(String, [res.remote_url or None for _r, res in items]),
+                             warnings=(String, [json.dumps(list(res.warnings)) for _r, res in items]))
+        outcome = (update(Delivery).where(Delivery.id == batch.c.id, Delivery.version == batch.c.version)
+                   .values(remote_id=batch.c.remote_id, remote_url=batch.c.remote_url,
+                           warnings=cast(batch.c.warnings, JSONB)))
+    else:
+        db.session.execute(
+            update(attempt_table).where(attempt_table.c.id == bindparam("attempt_id"))
+            .values(outcome="published", ended_at=now, remote_id=bindparam("result_id"),
+                    remote_url=bindparam("result_url")),
+            [{"attempt_id": attempts[r.id][0], "result_id": res.remote_id, "result_url": res.remote_url or None}
+             for r, res in items])
+        outcome = (update(Delivery).where(*_at_versions([(r.id, r.version) for r, _res in items]))
+                   .values(remote_id=by_id({r.id: res.remote_id for r, res in items}, String()),
+                           remote_url=by_id({r.id: res.remote_url or None for r, res in items}, String()),
+                           warnings=by_id({r.id: list(res.warnings) for r, res in items}, warnings_type)))
     written = set(db.session.scalars(
-        update(Delivery)
-        .where(*_at_versions([(d.id, d.version) for d, _r in items]), Delivery.state == "publishing",
-               Delivery.claimed_by == worker)
+        outcome.where(Delivery.state == "publishing", Delivery.claimed_by == worker)
         .values(state="published", published_at=now, claimed_by=None, last_error=None, last_error_code=None,
-                needs_lookup=False, next_attempt_at=None, updated_at=now,
-                remote_id=by_id({d.id: r.remote_id for d, r in items}, String()),
-                remote_url=by_id({d.id: r.remote_url or None for d, r in items}, String()),
-                warnings=by_id({d.id: list(r.warnings) for d, r in items}, warnings_type))
+                needs_lookup=False, next_attempt_at=None, updated_at=now)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)))
-    for delivery, _result in items:
-        if delivery.id not in written:
-            log.warning("delivery %s: claim lost before the outcome could be written (published)", delivery.id)
+    for row, _result in items:
+        if row.id not in written:
+            log.warning("delivery %s: claim lost before the outcome could be written (published)", row.id)
     if written and db.session.scalar(select(Webhook.id).where(Webhook.active.is_(True)).limit(1)) is not None:
         for delivery_id in sorted(written):
             _notify(delivery_id, "delivery.published")
@@ -454,7 +639,7 @@ def publish_claimed(delivery_id: int, worker: str, token_taken: bool = False) ->
     if delivery is None or delivery.state != "publishing" or delivery.claimed_by != worker:
         return "skipped"
     channel = delivery.channel
-    if channel.state == "needs_reconnect":
+    if channel.state in PAUSING_CHANNEL_STATES:
         _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
         db.session.commit()
         return "paused"
