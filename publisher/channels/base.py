@@ -6,6 +6,7 @@ decorated with ``@register``.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from publisher.settings import Settings
+
+# Environment variables through which an operator routes or trusts outbound HTTPS (a proxy, a private CA).
+_HTTP_ENVIRONMENT = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def http_session() -> Any:
+    """A ``requests`` session for an adapter's calls, kept by the adapter so its connections stay alive. It reads
+    the environment (proxies, ``.netrc``, CA bundles) only where the operator configured a proxy or a CA: otherwise
+    ``requests`` looks for ``.netrc`` and proxy settings again on every call, a quarter of a publish's time."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = any(os.environ.get(name) or os.environ.get(name.lower()) for name in _HTTP_ENVIRONMENT)
+    return session
 
 
 class ErrorKind(StrEnum):

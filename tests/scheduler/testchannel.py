@@ -29,6 +29,7 @@ from publisher.channels.base import (
     PublishRequest,
     PublishResult,
     RemoteComment,
+    http_session,
 )
 
 
@@ -180,7 +181,7 @@ class TestChannelAdapter(ChannelAdapter):
         # One kept-alive HTTP session per thread, as a production client keeps its connections.
         session = getattr(_SESSIONS, "session", None)
         if session is None:
-            session = _SESSIONS.session = requests.Session()
+            session = _SESSIONS.session = http_session()
         try:
             return session.request(method, self.base + path, timeout=self.channel_settings.get("timeout", 1.0),
                                    **kwargs)

@@ -1,0 +1,39 @@
+"""The worker's adapter pool: one client per channel reused across batches, never shared by two threads at once,
+and made anew once the channel changed (new tokens, refreshed secrets)."""
+
+from __future__ import annotations
+
+from publisher.db import db
+from publisher.scheduler.pipeline import AdapterPool
+
+
+def test_reused_after_checkin_never_handed_out_twice_and_renewed_when_the_channel_changes(app, settings,
+                                                                                          make_channel):  # type: ignore[no-untyped-def]
+    pool = AdapterPool()
+    channel = make_channel()
+    key = AdapterPool.key(channel)
+    first = pool.checkout(key, channel, settings)
+    second = pool.checkout(key, channel, settings)
+    assert first is not second  # two deliveries of one channel in flight at once
+    pool.checkin(key, first)
+    assert pool.checkout(key, channel, settings) is first
+
+    pool.checkin(key, first)
+    channel.name = "Kênh đã đổi"  # any change to the channel row moves its updated_at
+    db.session.commit()
+    changed = AdapterPool.key(channel)
+    assert changed != key
+    assert pool.checkout(changed, channel, settings) is not first
+    pool.checkin(changed, second)
+    assert pool.checkout(key, channel, settings) is not first  # the old channel's adapters were dropped
+
+
+def test_adapters_sessions_read_the_environment_only_where_a_proxy_or_ca_is_configured(monkeypatch):  # type: ignore[no-untyped-def]
+    from publisher.channels.base import http_session
+
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    assert http_session().trust_env is False
+    monkeypatch.setenv("https_proxy", "http://proxy.congdoan.local:3128")
+    assert http_session().trust_env is True
