@@ -210,6 +210,38 @@ def token_create(app: Flask, email: str, name: str) -> None:
     click.echo(value)
 
 
+# --- operations: check, backup, restore -------------------------------------------------------------------
+
+
+@cli.command()
+def check() -> None:
+    """Settings, database (reachable, migrated), Redis, workers' heartbeat, media disk space, channels' tokens:
+    one line each on standard output; exits 1 if anything is wrong (for cron and monitoring probes)."""
+    from publisher.db import db as database
+    from publisher.ops.check import CheckResult, run_checks
+    from publisher.queue import redis_connection
+    from web import MIGRATIONS_DIR
+
+    try:
+        app = _app()
+    except SettingsError as exc:
+        click.echo(CheckResult("settings", False, str(exc)).line())
+        sys.exit(1)
+    except OSError as exc:  # the media folder could not be made
+        click.echo(CheckResult("media", False, f"cannot create the media folder ({exc.strerror or exc}: "
+                                               f"{exc.filename}); check PUBLISHER_MEDIA_DIR").line())
+        sys.exit(1)
+    settings = app.extensions["publisher.settings"]
+    with app.app_context():
+        try:
+            results = run_checks(settings, database.engine, redis_connection(settings), MIGRATIONS_DIR)
+        finally:
+            database.engine.dispose()
+    for result in results:
+        click.echo(result.line())
+    sys.exit(0 if all(result.ok for result in results) else 1)
+
+
 # --- processes -----------------------------------------------------------------------------------------
 
 
