@@ -147,7 +147,8 @@ def run_checks(settings: Settings, engine: Engine, redis: Any, migrations_dir: s
     """Every check after the settings (which the caller has loaded), in the order they are printed."""
     return [
         CheckResult("settings", True, f"loaded ({settings.database_url.partition(':')[0]} database, "
-                    f"{'Redis' if settings.redis_url else 'no Redis'}, {settings.proxy_count} proxies trusted)"),
+                    f"{'Redis' if settings.redis_url else 'no Redis'}, "
+                    f"{settings.proxy_count or 'no'} {'proxy' if settings.proxy_count == 1 else 'proxies'} trusted)"),
         check_database(engine, migrations_dir),
         check_redis(settings, redis),
         check_workers(settings, redis),
