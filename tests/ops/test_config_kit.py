@@ -116,3 +116,13 @@ def test_gunicorn_with_the_kits_configuration_serves_the_health_endpoint(tmp_pat
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/systemd-analyze").exists(), reason="systemd-analyze is not installed")
+def test_systemd_accepts_the_units() -> None:
+    units = [str(p) for p in sorted((CONFIG / "systemd").glob("*.service"))]
+    done = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True, timeout=60)
+    # /opt/loa does not exist on a test machine; anything else would be a mistake in a unit
+    problems = [line for line in (done.stdout + done.stderr).splitlines()
+                if line.strip() and "/opt/loa/.venv/bin/" not in line]
+    assert problems == []
