@@ -157,11 +157,19 @@ class Settings:
     heartbeat_grace_seconds: float = 120.0
     log_format: str = "text"
     metrics_token: str | None = None
+    proxy_count: int = 0  # reverse proxies in front of Loa whose X-Forwarded-For/-Proto/-Host are trusted
+    media_min_free_mb: int | None = None  # `publisher check` wants this much free space for media (None: 2 videos)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def media_min_free_bytes(self) -> int:
+        """Free space ``publisher check`` asks for under the media folder: the setting, else two largest videos."""
+        megabytes = self.media_min_free_mb if self.media_min_free_mb is not None else 2 * self.max_video_mb
+        return megabytes * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -203,6 +211,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
     "LOG_FORMAT": ("log_format", _parse_choice("text", "json")),
     "METRICS_TOKEN": ("metrics_token", _parse_str),
+    "PROXY_COUNT": ("proxy_count", _parse_int(0)),
+    "MEDIA_MIN_FREE_MB": ("media_min_free_mb", _parse_int(0)),
 }
 
 

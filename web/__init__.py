@@ -15,6 +15,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from publisher.db import MAX_ID, db
@@ -50,6 +51,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob:; style-src 'self'; "
     "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
 )
+
+
+# Sent on HTTPS answers only: browsers then refuse plain HTTP to this host for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 def translation_directories() -> str:
@@ -139,6 +144,13 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
 
     errors.init_app(app)
     app.after_request(_security_headers)
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
+    if settings.proxy_count:
+        # The proxies' X-Forwarded-For/-Proto/-Host become the client's address, scheme and host (sign-in lock-out,
+        # Secure cookies, absolute URLs); without PUBLISHER_PROXY_COUNT those headers are ignored, so nobody can
+        # forge them.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     if not app.testing:
         configure_logging(settings.log_format)
         _freeze_startup_heap()
@@ -160,8 +172,34 @@ def _engine_options(settings: Settings) -> dict[str, Any]:
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
 
+class SecureCookiesOverHttps:
+    """WSGI middleware: on an HTTPS request every cookie set (the session, Flask-Login's remember cookie, any
+    other) carries ``Secure``. It sits inside ProxyFix, so "HTTPS" includes a TLS-terminating proxy's
+    ``X-Forwarded-Proto: https``; at the WSGI edge it sees cookies written after every ``after_request`` hook."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = [(k, _with_secure(v) if k.lower() == "set-cookie" else v) for k, v in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+def _with_secure(cookie: str) -> str:
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    return cookie if "secure" in attributes else cookie + "; Secure"
+
+
 def _security_headers(response):  # type: ignore[no-untyped-def]
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if response.mimetype == "text/html" or request.path.startswith("/admin"):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

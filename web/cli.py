@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -208,6 +209,105 @@ def token_create(app: Flask, email: str, name: str) -> None:
         _fail(f"the user {email} is deactivated")
     value, _row = create_api_token(target, name)
     click.echo(value)
+
+
+# --- operations: check, backup, restore -------------------------------------------------------------------
+
+
+@cli.command()
+def check() -> None:
+    """Settings, database (reachable, migrated), Redis, workers' heartbeat, media disk space, channels' tokens:
+    one line each on standard output; exits 1 if anything is wrong (for cron and monitoring probes)."""
+    from publisher.db import db as database
+    from publisher.ops.check import CheckResult, run_checks
+    from publisher.queue import redis_connection
+    from web import MIGRATIONS_DIR
+
+    try:
+        app = _app()
+    except SettingsError as exc:
+        click.echo(CheckResult("settings", False, str(exc)).line())
+        sys.exit(1)
+    except OSError as exc:  # the media folder could not be made
+        click.echo(CheckResult("media", False, f"cannot create the media folder ({exc.strerror or exc}: "
+                                               f"{exc.filename}); check PUBLISHER_MEDIA_DIR").line())
+        sys.exit(1)
+    settings = app.extensions["publisher.settings"]
+    with app.app_context():
+        try:
+            results = run_checks(settings, database.engine, redis_connection(settings), MIGRATIONS_DIR)
+        finally:
+            database.engine.dispose()
+    for result in results:
+        click.echo(result.line())
+    sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+def _ops_app() -> Flask:
+    try:
+        return _app()
+    except SettingsError as exc:
+        _fail(f"bad setting: {exc}", 2)
+    except OSError as exc:
+        _fail(f"cannot create the media folder {exc.filename} ({exc.strerror or exc}); check PUBLISHER_MEDIA_DIR", 2)
+    raise AssertionError("unreachable")
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Folder for the dated archive (default: <instance>/backups), or a file name ending .tar.gz.")
+def backup(output: Path | None) -> None:
+    """Back up the database and the media folder into one dated .tar.gz archive; prints its path."""
+    from publisher.db import db as database
+    from publisher.ops.backup import BackupError, create_backup
+
+    app = _ops_app()
+    with app.app_context():
+        try:
+            archive = create_backup(app.extensions["publisher.settings"], database.engine, output)
+        except (BackupError, OSError, SQLAlchemyError) as exc:
+            _fail(f"backup failed: {_ops_reason(exc)}")
+        finally:
+            database.engine.dispose()
+    click.echo(str(archive))
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the database and media of an instance that is not empty.")
+def restore(archive: Path, force: bool) -> None:
+    """Restore a 'publisher backup' archive into this instance (its database and media folder must be empty,
+    unless --force); then run 'publisher db upgrade' if the code is newer than the backup."""
+    from publisher.db import db as database
+    from publisher.ops.backup import BackupError, restore_backup
+
+    app = _ops_app()
+    with app.app_context():
+        try:
+            report = restore_backup(app.extensions["publisher.settings"], database.engine, archive, force=force)
+        except (BackupError, OSError, SQLAlchemyError) as exc:
+            _fail(f"restore failed: {_ops_reason(exc)}")
+        finally:
+            database.engine.dispose()
+    key = {"same": "", "restored": "; the instance's secret key restored too",
+           "differs": "; warning: PUBLISHER_SECRET_KEY differs from the backup's, so stored channel tokens cannot be "
+                      "read (set the old key, or reconnect the channels)",
+           "unknown": ""}[report.secret_key]
+    click.echo(f"restored the {report.database} database ({report.tables} tables) and {report.media_files} media "
+               f"files from {archive}{key}")
+
+
+def _ops_reason(exc: BaseException) -> str:
+    from publisher.ops.backup import BackupError
+
+    if isinstance(exc, BackupError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None) or exc
+        text = str(orig).strip().splitlines()
+        return f"the database is not reachable ({orig.__class__.__name__}{': ' + text[0] if text else ''})"
+    assert isinstance(exc, OSError)
+    return f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
 
 
 # --- processes -----------------------------------------------------------------------------------------
