@@ -145,6 +145,11 @@ class Settings:
     publish_batch_size: int = 20
     scheduler_interval_seconds: float = 1.0
     heartbeat_grace_seconds: float = 120.0
+    # Personal data (publisher/privacy/): how long readers' comments keep their author's identity and text,
+    # and how long sign-in records and the audit log are kept.
+    retention_comments_days: int = 730
+    retention_signin_days: int = 90
+    retention_audit_days: int = 1825
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -189,6 +194,9 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),
     "SCHEDULER_INTERVAL_SECONDS": ("scheduler_interval_seconds", _parse_float(0.05)),
     "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
+    "RETENTION_COMMENTS_DAYS": ("retention_comments_days", _parse_int(1)),
+    "RETENTION_SIGNIN_DAYS": ("retention_signin_days", _parse_int(1)),
+    "RETENTION_AUDIT_DAYS": ("retention_audit_days", _parse_int(30)),
 }
 
 

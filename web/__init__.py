@@ -37,6 +37,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "web.moderation:bp",
     "web.reports:bp",
     "web.calendar_ui:bp",
+    "web.privacy_ui:bp",
 )
 
 migrate = Migrate()
