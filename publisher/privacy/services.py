@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -189,14 +190,23 @@ class ErasureResult:
         return dict(self.__dict__)
 
 
-def _scrub(value: Any, identities: list[str]) -> Any:
+def _identity_pattern(identities: list[str]) -> re.Pattern[str]:
+    """E-mail addresses and names of two words or more wherever they stand as whole words; a one-word name only as
+    a whole value (a first name alone also appears in ordinary words)."""
+    parts = []
+    for identity in sorted(identities, key=len, reverse=True):
+        escaped = re.escape(identity)
+        parts.append(rf"(?<!\w){escaped}(?!\w)" if ("@" in identity or " " in identity) else rf"^{escaped}$")
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def _scrub(value: Any, pattern: re.Pattern[str]) -> Any:
     if isinstance(value, str):
-        folded = value.casefold()
-        return ERASED_TEXT if any(i.casefold() in folded for i in identities) else value
+        return pattern.sub(ERASED_TEXT, value)
     if isinstance(value, list):
-        return [_scrub(v, identities) for v in value]
+        return [_scrub(v, pattern) for v in value]
     if isinstance(value, dict):
-        return {k: _scrub(v, identities) for k, v in value.items()}
+        return {k: _scrub(v, pattern) for k, v in value.items()}
     return value
 
 
@@ -206,15 +216,16 @@ def _scrub_audit(identities: list[str]) -> int:
     if not identities:
         return 0
     text = cast(AuditEntry.details, Text)
-    patterns = []
+    candidates = []
     for identity in identities:
-        patterns.append(text.ilike(f"%{identity}%"))
-        escaped = json.dumps(identity)[1:-1]  # JSON on SQLite stores non-ASCII letters as \\uXXXX
+        candidates.append(text.ilike(f"%{identity}%"))
+        escaped = json.dumps(identity)[1:-1]  # JSON on SQLite stores non-ASCII letters as \uXXXX
         if escaped != identity:
-            patterns.append(text.ilike(f"%{escaped}%"))
+            candidates.append(text.ilike(f"%{escaped}%"))
+    pattern = _identity_pattern(identities)
     scrubbed = 0
-    for entry in db.session.scalars(select(AuditEntry).where(or_(*patterns))):
-        details = _scrub(entry.details or {}, identities)
+    for entry in db.session.scalars(select(AuditEntry).where(or_(*candidates))):
+        details = _scrub(entry.details or {}, pattern)
         if details != entry.details:
             entry.details = details
             scrubbed += 1

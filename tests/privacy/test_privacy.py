@@ -184,12 +184,32 @@ def test_erasing_a_staff_member_deactivates_the_account_and_replaces_name_and_em
         text = json.dumps(entry.details, ensure_ascii=False)
         assert "minh.le@ldld.test" not in text and "Lê Minh" not in text
     assert db.session.scalar(select(LoginFailure)) is None
+    note = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.note"))
+    assert note.details == {"email": "[đã xóa]", "note": "[đã xóa] chuyển công tác"}
 
 
-def test_an_admin_cannot_erase_themselves(app, make_user):
+def test_a_one_word_name_is_scrubbed_only_where_it_is_the_whole_value(app, make_user, publish):
+    _, article = publish()
+    admin = make_user("admin")
+    website.submit_comment(article, "Lan", "Ý kiến", consent=True)
+    record(admin, "test.mention", article, who="Lan", text="Phong trào lan tỏa; Lan phát biểu")
+    db.session.commit()
+    privacy.erase_person(admin, "Lan")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "test.mention"))
+    assert entry.details == {"who": "[đã xóa]", "text": "Phong trào lan tỏa; Lan phát biểu"}
+
+
+def test_an_admin_cannot_erase_themselves(client, app, make_user):
     admin = make_user("admin", email="tu.xoa@ldld.test")
     with pytest.raises(Conflict):
         privacy.erase_person(admin, "tu.xoa@ldld.test")
+    sign_in_session(client, admin)
+    html = client.get("/admin/privacy/?q=tu.xoa@ldld.test").get_data(as_text=True)
+    response = client.post("/admin/privacy/erase", data={"q": "tu.xoa@ldld.test", "confirm": "yes",
+                                                          "csrf_token": csrf_from(html)}, follow_redirects=True)
+    assert response.status_code == 200 and "không thể tự xóa" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert admin.active and admin.email == "tu.xoa@ldld.test"
 
 
 def test_a_unit_admin_only_sees_their_own_units(app, make_user, make_unit):

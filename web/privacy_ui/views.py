@@ -6,7 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from publisher.errors import ValidationFailed
+from publisher.errors import DomainError, ValidationFailed
 from publisher.privacy import services
 from web import current_settings
 from web.privacy_ui import bp
@@ -48,7 +48,11 @@ def erase():  # type: ignore[no-untyped-def]
     if request.form.get("confirm") != "yes":
         flash(_("Tick the box to confirm the erasure; nothing was erased."), "error")
         return redirect(url_for("privacy_ui.index", q=query))
-    result = services.erase_person(current_user, query, reference=request.form.get("reference", ""))
+    try:
+        result = services.erase_person(current_user, query, reference=request.form.get("reference", ""))
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("privacy_ui.index", q=query))
     flash(_("Erased: %(comments)s comments, %(platform)s platform comments, %(accounts)s accounts, "
             "%(signins)s sign-in records; %(audit)s audit entries no longer name the person.",
             comments=result.reader_comments, platform=result.platform_comments, accounts=result.accounts,
