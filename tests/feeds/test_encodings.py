@@ -133,3 +133,15 @@ def test_atom_title_types_are_respected(feed_server, make_source):
     titles = {i.link: i.title for i in items_of(source)}
     assert titles["https://e.example/a1"] == 'Chữ &quot;thường&quot;'
     assert titles["https://e.example/a2"] == 'HTML "trích" &amp;'
+
+
+def test_the_guess_warning_shows_in_the_api(feed_server, api_as):
+    admin = api_as("admin")
+    feed_server.add("/unsure-api.xml", undeclared_rss(b"Tin", encode_cp1258("Tết ấm"), b"x"),
+                    content_type="application/rss+xml")
+    created = admin.post("/api/v1/sources", json={"url": feed_server.url("/unsure-api.xml"), "name": "Nguồn cũ",
+                                                  "allow_private_address": True}).get_json()
+    run_fetch(created["id"])
+    (listed,) = [s for s in admin.get("/api/v1/sources").get_json() if s["id"] == created["id"]]
+    assert listed["last_fetch_status"] == "warning" and listed["last_error_code"] == "encoding_guessed"
+    assert "windows-1258" in listed["last_error"]
