@@ -267,12 +267,19 @@ def test_retention_anonymises_old_comments_and_deletes_old_records(app, settings
     assert not again.anything  # idempotent
 
 
-def test_retention_is_a_declared_periodic_job_that_runs(app, settings):
+def test_retention_is_a_declared_periodic_job_that_a_worker_runs(app, settings, publish, make_user):
+    from publisher.scheduler.periodic import run_periodic_job
+    from tests.scheduler.conftest import run_worker
+
     (job,) = [j for j in PERIODIC_JOBS if j.name == "privacy.apply_retention"]
     assert not job.inline and job.interval(settings) == 3600.0
-    with app.app_context():
-        assert job.function()() == {"reader_comments": 0, "platform_comments": 0, "sign_in_failures": 0,
-                                    "audit_entries": 0}
+    _, article = publish()
+    old = website.submit_comment(article, "Bạn đọc cũ", "Ý kiến năm xưa", consent=True)
+    old.created_at = utcnow() - timedelta(days=settings.retention_comments_days + 1)
+    db.session.commit()
+    run_periodic_job(app, job)  # what the scheduler does each hour: queue it for the workers
+    run_worker(app)
+    assert db.session.get(ReaderComment, old.id).anonymised_at is not None
 
 
 def test_retention_settings(tmp_path):
