@@ -159,6 +159,11 @@ class Settings:
     metrics_token: str | None = None
     proxy_count: int = 0  # reverse proxies in front of Loa whose X-Forwarded-For/-Proto/-Host are trusted
     media_min_free_mb: int | None = None  # `publisher check` wants this much free space for media (None: 2 videos)
+    # Personal data (publisher/privacy/): how long readers' comments keep their author's identity and text,
+    # and how long sign-in records and the audit log are kept.
+    retention_comments_days: int = 730
+    retention_signin_days: int = 90
+    retention_audit_days: int = 1825
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -213,6 +218,9 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "METRICS_TOKEN": ("metrics_token", _parse_str),
     "PROXY_COUNT": ("proxy_count", _parse_int(0)),
     "MEDIA_MIN_FREE_MB": ("media_min_free_mb", _parse_int(0)),
+    "RETENTION_COMMENTS_DAYS": ("retention_comments_days", _parse_int(1)),
+    "RETENTION_SIGNIN_DAYS": ("retention_signin_days", _parse_int(1)),
+    "RETENTION_AUDIT_DAYS": ("retention_audit_days", _parse_int(30)),
 }
 
 

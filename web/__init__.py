@@ -40,6 +40,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "web.reports:bp",
     "web.calendar_ui:bp",
     "web.metrics:bp",
+    "web.privacy_ui:bp",
 )
 
 migrate = Migrate()

@@ -29,6 +29,7 @@ from publisher.content.sanitize import clean_html
 from publisher.content.services import create_post
 from publisher.db import db, utcnow
 from publisher.errors import DomainError, NotFound, ValidationFailed
+from publisher.feeds.encodings import declares_encoding, detect
 from publisher.feeds.fetch import FetchError, FetchResponse, fetch_feed
 from publisher.feeds.models import Item, Source
 
@@ -72,6 +73,9 @@ MESSAGES: dict[str, Any] = {
     "malformed": lambda p: _("The feed is malformed (%(problem)s); what could be read was kept.",
                              problem=p.get("problem", "")),
     "script_removed": lambda p: _("The feed contained scripts; they were removed and the items kept without them."),
+    "encoding_guessed": lambda p: _(
+        "The feed does not say which character encoding it uses; it was read as %(encoding)s, which may be wrong. "
+        "Check the items' text, or ask the site to declare its encoding.", encoding=p.get("encoding", "")),
     "auto_draft_failed": lambda p: _("Some new items could not be made into drafts automatically: %(problem)s",
                                      problem=p.get("problem", "")),
     "auto_draft_no_author": lambda p: _(
@@ -243,9 +247,32 @@ def inbox_items(user: User, *, source_id: int | None = None, since: datetime | N
 
 
 def clean_plain(value: str | None) -> str:
-    """Plain text: tags (and script contents) dropped, entities decoded, NFC, whitespace collapsed."""
+    """Plain text from HTML: tags (and script contents) dropped, entities decoded (once), NFC, whitespace
+    collapsed."""
     text = html.unescape(nh3.clean(value or "", tags=set()))
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _literal(value: str | None) -> str:
+    """Plain text as it is: NFC, whitespace collapsed, nothing decoded again."""
+    return " ".join(unicodedata.normalize("NFC", value or "").split())
+
+
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!]")
+
+
+def clean_title(detail: Any, value: str | None, guessed: bool) -> str:
+    """A title as readers should see it, its entities decoded exactly once.
+
+    Atom says whether a title is text or HTML; RSS does not, and feedparser then calls any title with an
+    entity in it HTML, which would decode ``&amp;quot;`` (the text ``&quot;`` after XML) a second time. So a
+    guessed title is HTML exactly when it has markup in it (tags dropped, scripts with their content); otherwise the
+    XML parser's text is the title."""
+    if guessed:
+        is_html = _MARKUP.search(value or "") is not None
+    else:
+        is_html = str((detail or {}).get("type") or "text/plain") in ("text/html", "application/xhtml+xml")
+    return clean_plain(value) if is_html else _literal(value)
 
 
 def _http_url(value: Any) -> str:
@@ -332,7 +359,20 @@ def parse_feed(response: FetchResponse) -> ParsedFeed:
     headers = {"content-location": response.url}
     if response.content_type:
         headers["content-type"] = response.content_type
-    parsed = feedparser.parse(io.BytesIO(response.body), response_headers=headers)
+    body = response.body
+    warnings: list[tuple[str, str]] = []
+    if not declares_encoding(body, response.content_type):
+        # feedparser would read it as windows-1252; tell the encoding ourselves and hand over UTF-8.
+        detection = detect(body)
+        body = detection.text.encode("utf-8")
+        media_type = response.content_type.split(";", 1)[0].strip() or "application/xml"
+        headers["content-type"] = f"{media_type}; charset=utf-8"
+        if detection.encoding != "utf-8":
+            log.info("feed %s declares no encoding; read as %s (%s)", response.url, detection.encoding,
+                     "sure" if detection.confident else "unsure")
+        if not detection.confident:
+            warnings.append(("encoding_guessed", message_for("encoding_guessed", encoding=detection.encoding)))
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not parsed.get("version") and not parsed.entries:
         looks_html = "html" in response.content_type.lower() or re.search(
@@ -341,7 +381,7 @@ def parse_feed(response: FetchResponse) -> ParsedFeed:
             raise FeedProblem("not_a_feed_html", message_for("not_a_feed_html"))
         detail = _short(problem) if problem else _("no RSS or Atom elements")
         raise FeedProblem("not_a_feed", message_for("not_a_feed", problem=detail))
-    warnings: list[tuple[str, str]] = []
+    guessed = not str(parsed.get("version", "")).startswith("atom")
     if problem is not None and not isinstance(problem, feedparser.CharacterEncodingOverride):
         warnings.append(("malformed", message_for("malformed", problem=_short(problem))))
     if _SCRIPT.search(response.body):
@@ -356,12 +396,13 @@ def parse_feed(response: FetchResponse) -> ParsedFeed:
         entries.append(EntryData(
             guid=unicodedata.normalize("NFC", guid.strip())[:1000] if isinstance(guid, str) and guid.strip() else None,
             link=_http_url(entry.get("link")),
-            title=clean_plain(entry.get("title"))[:500],
+            title=clean_title(entry.get("title_detail"), entry.get("title"), guessed)[:500],
             summary=summary,
             published_at=_published(entry),
             image_url=_image_url(entry, summary_source),
         ))
-    return ParsedFeed(entries=entries, warnings=warnings, title=clean_plain(parsed.feed.get("title")))
+    feed_title = clean_title(parsed.feed.get("title_detail"), parsed.feed.get("title"), guessed)
+    return ParsedFeed(entries=entries, warnings=warnings, title=feed_title)
 
 
 def _short(problem: Any) -> str:

@@ -70,6 +70,8 @@ class ReaderComment(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("website_comments.id", ondelete="CASCADE"),
                                                   index=True)
     author_name: Mapped[str] = mapped_column(String(100))
+    # Given by the reader (optional, never shown): how an erasure or export request finds their comments.
+    author_email: Mapped[str | None] = mapped_column(String(320), index=True)
     message: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     is_staff: Mapped[bool] = mapped_column(default=False)
@@ -77,6 +79,12 @@ class ReaderComment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     moderated_at: Mapped[datetime | None]
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The reader's consent to the notice shown with the form (its version), and when it was given.
+    consent_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    # Set when the reader's identity and text were removed (on request or by retention); the row stays so that
+    # figures (comment counts) do not change, but nothing of it is shown any more.
+    anonymised_at: Mapped[datetime | None]
 
     article: Mapped[Article] = relationship(back_populates="comments")
     replies: Mapped[list[ReaderComment]] = relationship(order_by="ReaderComment.id", cascade="all, delete-orphan")

@@ -49,6 +49,11 @@ COMMENTS_SHOWN = 50
 COMMENTS_BUDGET_BYTES = 30_000  # with the largest body, the page stays under 150 KB
 COMMENT_LIMIT = 5  # comments from one reader per window
 COMMENT_WINDOW_SECONDS = 600
+COMMENT_EMAIL_MAX = 320
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The version of the notice shown above the comment form's consent box (templates/public/_comment_notice.html);
+# change it whenever the notice's content changes, so each comment says which text its reader agreed to.
+COMMENT_NOTICE_VERSION = "2026-12-02"
 WEB_RENDITIONS = ("w480", "w960", "w1600")
 IMAGE_SIZES = "(max-width: 800px) 100vw, 760px"
 
@@ -398,7 +403,8 @@ def article_metrics(article_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def shown_comments(article_id: int, since: datetime | None = None) -> list[ReaderComment]:
     """Approved comments and staff answers of an article, oldest first; ``since`` compares the time they appeared."""
-    query = select(ReaderComment).where(ReaderComment.article_id == article_id, ReaderComment.state == "approved")
+    query = select(ReaderComment).where(ReaderComment.article_id == article_id, ReaderComment.state == "approved",
+                                        ReaderComment.anonymised_at.is_(None))
     if since is not None:
         query = query.where(func.coalesce(ReaderComment.moderated_at, ReaderComment.created_at) > since)
     return list(db.session.scalars(query.order_by(ReaderComment.created_at, ReaderComment.id)))
@@ -601,27 +607,50 @@ def allow_comment(redis: Any, key: str) -> bool:
     return int(count) <= COMMENT_LIMIT
 
 
-def submit_comment(article: Article, name: str, message: str) -> ReaderComment:
-    """A reader's comment, into the moderation queue; nothing shows before an editor approves it."""
+def submit_comment(article: Article, name: str, message: str, *, consent: bool, email: str = "",
+                   consent_version: str = COMMENT_NOTICE_VERSION) -> ReaderComment:
+    """A reader's comment, into the moderation queue; nothing shows before an editor approves it. The reader must
+    have agreed to the notice shown with the form (``consent``); the consent, its notice's version and its time
+    are kept with the comment. ``email`` is optional and never shown: it lets a reader's request find their
+    comments."""
     if not article.is_live:
         raise NotFound(_l("This article has been removed."))
     problems: dict[str, Any] = {}
     name = clean_text(name or "")
     text = clean_text(message or "")
+    address = clean_text(email or "").lower()
     if not name:
         problems["name"] = _l("Please give your name.")
     elif len(name) > COMMENT_NAME_MAX:
         problems["name"] = _l("At most %(n)s characters.", n=COMMENT_NAME_MAX)
+    if address and (len(address) > COMMENT_EMAIL_MAX or not EMAIL_PATTERN.fullmatch(address)):
+        problems["email"] = _l("This is not an e-mail address (or leave it empty).")
     if not text:
         problems["message"] = _l("Please write your comment.")
     elif len(text) > COMMENT_MAX:
         problems["message"] = _l("At most %(n)s characters (this has %(have)s).", n=COMMENT_MAX, have=len(text))
+    if consent is not True:
+        problems["consent"] = _l("Please tick the box to agree, or your comment cannot be kept.")
     if problems:
         raise ValidationFailed(problems)
-    comment = ReaderComment(article_id=article.id, author_name=name, message=text, state="pending")
+    comment = ReaderComment(article_id=article.id, author_name=name, author_email=address or None, message=text,
+                            state="pending", consent_at=utcnow(), consent_version=consent_version)
     db.session.add(comment)
     db.session.flush()
     return comment
+
+
+def anonymise_comment(comment: ReaderComment, name: str, now: datetime | None = None) -> bool:
+    """Remove a reader comment's identity and text for good; the row stays (figures do not change) but is shown
+    nowhere any more. ``name`` replaces the author's. False when it was anonymised already."""
+    if comment.anonymised_at is not None or comment.is_staff:
+        return False
+    comment.author_name = name[:COMMENT_NAME_MAX]
+    comment.author_email = None
+    comment.message = ""
+    comment.anonymised_at = now or utcnow()
+    _touch(comment.article)
+    return True
 
 
 def require_moderator(user: User, article: Article) -> None:
@@ -645,13 +674,14 @@ def moderation_queue(user: User, state: str = "pending", limit: int = 100) -> li
     """Reader comments in ``state`` on articles of the user's units, oldest pending first."""
     if not user.has_role("editor"):
         raise PermissionDenied(_l("Your role does not allow this."))
-    query = _visible_comments(user).where(ReaderComment.state == state, ReaderComment.is_staff.is_(False))
+    query = _visible_comments(user).where(ReaderComment.state == state, ReaderComment.is_staff.is_(False),
+                                          ReaderComment.anonymised_at.is_(None))
     order = ReaderComment.created_at.asc() if state == "pending" else ReaderComment.moderated_at.desc()
     return list(db.session.scalars(query.order_by(order, ReaderComment.id).limit(limit)))
 
 
 def count_pending(user: User) -> int:
-    query = _visible_comments(user).where(ReaderComment.state == "pending")
+    query = _visible_comments(user).where(ReaderComment.state == "pending", ReaderComment.anonymised_at.is_(None))
     return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 

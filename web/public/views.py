@@ -188,7 +188,8 @@ def _render_article(article: Article, *, sent: bool = False, form: dict[str, str
         related=services.related_articles(article), comments=comments, older_comments=older,
         share_facebook=FACEBOOK_SHARE.format(url=quote(url, safe="")),
         share_zalo=ZALO_SHARE.format(url=quote(url, safe="")),
-        sent=sent, form=form or {}, errors=errors or {}, honeypot=HONEYPOT_FIELD, **_common())
+        sent=sent, form=form or {}, errors=errors or {}, honeypot=HONEYPOT_FIELD,
+        comment_retention_days=settings.retention_comments_days, **_common())
 
 
 @bp.get("/tin/<slug>")
@@ -231,9 +232,11 @@ def submit_comment(slug: str):  # type: ignore[no-untyped-def]
         response = Response(html, status=429, mimetype="text/html")
         response.headers["Retry-After"] = str(services.COMMENT_WINDOW_SECONDS)
         return response
-    form = {"name": request.form.get("name", ""), "message": request.form.get("message", "")}
+    form = {"name": request.form.get("name", ""), "message": request.form.get("message", ""),
+            "email": request.form.get("email", ""), "consent": request.form.get("consent", "")}
     try:
-        services.submit_comment(article, form["name"], form["message"])
+        services.submit_comment(article, form["name"], form["message"], email=form["email"],
+                                consent=form["consent"] == "yes")
     except ValidationFailed as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
         return Response(_render_article(article, form=form, errors=errors), status=422, mimetype="text/html")

@@ -32,7 +32,7 @@ def test_front_and_article_pages_have_no_serious_axe_violation(live_server, brow
                             body_html="<p>Đoạn mở đầu.</p><h2>Ý chính</h2><p>Nội dung <a href='https://example.org'>"
                                       "liên kết</a>.</p>")
     publish(title="Một tin liên quan", category="Thời sự")
-    comment = services.submit_comment(article, "Bạn đọc", "Ý kiến đã duyệt")
+    comment = services.submit_comment(article, "Bạn đọc", "Ý kiến đã duyệt", consent=True)
     comment.state = "approved"
     db.session.commit()
 
@@ -60,9 +60,13 @@ def test_comment_form_works_without_javascript(live_server, publish, chromium):
     page.goto(f"{live_server}/tin/{post.slug}")
     page.fill("#c-name", "Nguyễn Thị Lan")
     page.fill("#c-msg", "Gửi từ trình duyệt không có JavaScript")
+    page.click("form.comment-form button[type=submit]")  # the consent box is required: the browser holds it
+    assert "gui=1" not in page.url
+    page.check("#c-consent")
     page.click("form.comment-form button[type=submit]")
     page.wait_for_url("**/tin/*gui=1*")
     assert page.locator("p.notice").count() == 1
     context.close()
     db.session.expire_all()
-    assert db.session.query(ReaderComment).one().message == "Gửi từ trình duyệt không có JavaScript"
+    stored = db.session.query(ReaderComment).one()
+    assert stored.message == "Gửi từ trình duyệt không có JavaScript" and stored.consent_at is not None

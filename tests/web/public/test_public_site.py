@@ -109,13 +109,13 @@ def test_removed_article_answers_410(client, publish):
     db.session.commit()
     response = client.get(f"/tin/{post.slug}")
     assert response.status_code == 410 and "đã được gỡ" in response.get_data(as_text=True).lower()
-    assert client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": "B"}).status_code == 410
+    assert client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": "B", "consent": "yes"}).status_code == 410
     assert client.get("/tin/khong-ton-tai").status_code == 404
 
 
 def test_comment_goes_to_the_moderation_queue(client, publish):
     post, article = publish()
-    response = client.post(f"/tin/{post.slug}/y-kien", data={"name": "Trần Thị Bình", "message": "Rất bổ ích"})
+    response = client.post(f"/tin/{post.slug}/y-kien", data={"name": "Trần Thị Bình", "message": "Rất bổ ích", "consent": "yes"})
     assert response.status_code == 303 and "gui=1" in response.headers["Location"]
     comment = db.session.scalar(select(ReaderComment))
     assert comment.state == "pending" and comment.author_name == "Trần Thị Bình"
@@ -125,18 +125,18 @@ def test_comment_goes_to_the_moderation_queue(client, publish):
 
 def test_comment_form_errors_keep_what_was_typed(client, publish):
     post, _ = publish()
-    response = client.post(f"/tin/{post.slug}/y-kien", data={"name": "", "message": "Ý kiến còn nguyên"})
+    response = client.post(f"/tin/{post.slug}/y-kien", data={"name": "", "message": "Ý kiến còn nguyên", "consent": "yes"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Ý kiến còn nguyên" in html and 'aria-invalid="true"' in html
-    too_long = client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": "x" * 2001})
+    too_long = client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": "x" * 2001, "consent": "yes"})
     assert too_long.status_code == 422
     assert db.session.scalar(select(ReaderComment)) is None
 
 
 def test_honeypot_comment_is_dropped_silently(client, publish):
     post, _ = publish()
-    response = client.post(f"/tin/{post.slug}/y-kien", data={"name": "Bot", "message": "mua ngay", "website": "x.y"})
+    response = client.post(f"/tin/{post.slug}/y-kien", data={"name": "Bot", "message": "mua ngay", "website": "x.y", "consent": "yes"})
     assert response.status_code == 303
     assert db.session.scalar(select(ReaderComment)) is None
 
@@ -144,10 +144,10 @@ def test_honeypot_comment_is_dropped_silently(client, publish):
 def test_comments_are_rate_limited_per_reader(client, publish):
     post, _ = publish()
     for n in range(services.COMMENT_LIMIT):
-        assert client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": f"ý kiến {n}"}).status_code == 303
-    blocked = client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": "thêm nữa"})
+        assert client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": f"ý kiến {n}", "consent": "yes"}).status_code == 303
+    blocked = client.post(f"/tin/{post.slug}/y-kien", data={"name": "A", "message": "thêm nữa", "consent": "yes"})
     assert blocked.status_code == 429 and blocked.headers["Retry-After"]
-    other = client.post(f"/tin/{post.slug}/y-kien", data={"name": "B", "message": "người khác"},
+    other = client.post(f"/tin/{post.slug}/y-kien", data={"name": "B", "message": "người khác", "consent": "yes"},
                         environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other.status_code == 303
     assert db.session.query(ReaderComment).count() == services.COMMENT_LIMIT + 1
@@ -183,7 +183,7 @@ def test_article_page_stays_within_150_kb(client, publish, make_user):
         publish(title=f"Bài liên quan số {n} " + "chữ " * 60, category="Thời sự")
     editor = make_user("editor")
     for n in range(services.COMMENTS_SHOWN + 10):
-        comment = services.submit_comment(article, f"Bạn đọc {n}", "Ý kiến dài " * 180)
+        comment = services.submit_comment(article, f"Bạn đọc {n}", "Ý kiến dài " * 180, consent=True)
         services.moderate_comment(comment, editor, approve=True)
         if n % 2:
             services.add_staff_reply(comment.id, "Trả lời dài " * 300, editor)
@@ -203,9 +203,9 @@ def test_moderation_needs_sign_in_and_an_editor(client, make_user, sign_in):
 
 def test_editor_approves_rejects_and_answers(client, publish, make_user, sign_in):
     post, article = publish()
-    good = services.submit_comment(article, "Hoa", "Bài viết rất hay")
-    bad = services.submit_comment(article, "Quảng cáo", "mua hàng giá rẻ")
-    third = services.submit_comment(article, "Minh", "Cho tôi hỏi")
+    good = services.submit_comment(article, "Hoa", "Bài viết rất hay", consent=True)
+    bad = services.submit_comment(article, "Quảng cáo", "mua hàng giá rẻ", consent=True)
+    third = services.submit_comment(article, "Minh", "Cho tôi hỏi", consent=True)
     db.session.commit()
     sign_in(make_user("editor"))
     queue = client.get("/admin/comments/")
@@ -226,7 +226,7 @@ def test_editor_approves_rejects_and_answers(client, publish, make_user, sign_in
 
 def test_moderators_see_only_their_units(client, publish, make_user, make_unit, sign_in):
     post, article = publish()  # the root unit's article
-    comment = services.submit_comment(article, "Hoa", "Ở cấp tỉnh")
+    comment = services.submit_comment(article, "Hoa", "Ở cấp tỉnh", consent=True)
     db.session.commit()
     branch = make_unit("Công đoàn huyện")
     sign_in(make_user("editor", unit=branch))
