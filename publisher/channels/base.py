@@ -142,6 +142,9 @@ class ChannelAdapter(ABC):
 
     kind: ClassVar[str]
     supports_update: ClassVar[bool] = True
+    # True when ``unpublish`` only changes Loa's own database (the website): the pipeline then removes the post in
+    # the very request that unpublishes it, and the queued job finds it already gone.
+    unpublishes_in_request: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, channel_settings: dict[str, Any], secrets: dict[str, Any],
                  channel_id: int | None = None):
