@@ -7,6 +7,13 @@ call has ``channel_timeout_seconds``, the HTTP status is checked, and errors kee
 ``is_transient``, ``fbtrace_id`` and the response headers (usage headers tell how long a rate limit lasts).
 :func:`classify` is the one place that maps Graph errors to Loa's :class:`ErrorKind`.
 
+Graph as a new app meets it (December 2026): the default version is v27.0 (settings), and Loa uses none of the
+legacy features that apps created after 4 November 2026 may not use (Meta developer blog, 2026-11-04,
+"Introducing Graph API v27.0 and Marketing API v27.0", entry "Graph API - Legacy features": multi-ID requests,
+date/time formatting, HTTP method override, field aliases, JSONP callbacks, asynchronous batch requests).
+Many posts are read with synchronous batch requests (:meth:`GraphClient.batch`, Graph's "Batch Requests" page,
+read 2026-12-02); facebook-sdk's multi-ID ``get_objects`` is refused; deletes use the HTTP verb DELETE.
+
 Idempotency (``find_existing``): Graph keeps no caller-supplied metadata on a Page post, so the marker is the
 post's message itself. Loa composes the message deterministically from the request (variant message, or title
 and summary, plus the campaign's hashtags), and Facebook refuses an identical message on the same Page within a

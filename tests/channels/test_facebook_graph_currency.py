@@ -85,6 +85,18 @@ def test_an_older_app_may_still_use_them(fb_settings, graph_sandbox):  # type: i
     assert ids[0] not in graph_sandbox.posts and graph_sandbox.legacy_refused == []
 
 
+def test_the_retired_video_metric_is_refused_and_never_asked_for(fb_settings, graph_sandbox):  # type: ignore[no-untyped-def]
+    """"Introducing Graph API v27.0" (2026-11-04), entry "Graph API - Page Insights": total_video_consumption_rate
+    returns no data on any version from early November 2026."""
+    fb = adapter(fb_settings)
+    post = fb.publish(request("Bài có video")).remote_id
+    graph = GraphClient.from_settings(fb_settings, DEMO_PAGE_TOKEN)
+    with pytest.raises(GraphCallError) as caught:
+        graph.get_connections(post, "insights", metric="total_video_consumption_rate")
+    assert caught.value.code == 100
+    assert "total_video_consumption_rate" not in fb.metric_fields(fb.insight_metrics())
+
+
 def test_loa_never_sends_a_multi_id_request(fb_settings):  # type: ignore[no-untyped-def]
     graph = GraphClient.from_settings(fb_settings, DEMO_PAGE_TOKEN)
     with pytest.raises(NotImplementedError):
