@@ -96,7 +96,7 @@ def _parse_graph_version(raw: str) -> str:
         value = "v" + value
     major, _, minor = value[1:].partition(".")
     if not (major.isdigit() and minor.isdigit()):
-        raise SettingsError(f"expected a Graph API version such as v21.0, got {raw!r}")
+        raise SettingsError(f"expected a Graph API version such as v27.0, got {raw!r}")
     return value
 
 
@@ -132,7 +132,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     facebook_graph_url: str = "https://graph.facebook.com"
     facebook_graph_video_url: str = "https://graph-video.facebook.com"
-    facebook_graph_version: str = "v21.0"
+    # The Graph version Loa is built and tested against: v27.0, the latest (Graph versions page, read 2026-12-02;
+    # v21.0 is available only until 21 January 2027).
+    facebook_graph_version: str = "v27.0"
     youtube_api_url: str = "https://www.googleapis.com/"
     timezone: str = "Asia/Ho_Chi_Minh"
     retry_max_attempts: int = 6

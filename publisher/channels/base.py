@@ -131,6 +131,7 @@ class Metrics:
     remote_id: str
     values: dict[str, int]  # platform metric name -> value, e.g. {"post_media_view": 10, "shares": 2}
     removed: bool = False  # the remote post no longer exists
+    error: ChannelError | None = None  # this post's read failed (the others of its batch may not have): why
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,13 @@ class ChannelAdapter(ABC):
 
     kind: ClassVar[str]
     supports_update: ClassVar[bool] = True
+    # True when ``unpublish`` only changes Loa's own database (the website): the pipeline then removes the post in
+    # the very request that unpublishes it, and the queued job finds it already gone.
+    unpublishes_in_request: ClassVar[bool] = False
+
+    # The platform metric names the engagement configuration maps (engagement.toml, the one place for them), set by
+    # the collector before ``fetch_metrics``; None: the adapter reads its own defaults.
+    wanted_metrics: tuple[str, ...] | None = None
 
     def __init__(self, settings: Settings, channel_settings: dict[str, Any], secrets: dict[str, Any],
                  channel_id: int | None = None):
@@ -190,7 +198,8 @@ class ChannelAdapter(ABC):
 
     @abstractmethod
     def fetch_metrics(self, remote_ids: list[str]) -> dict[str, Metrics]:
-        """Current totals for many remote posts (batched where the platform allows)."""
+        """Current totals for many remote posts (batched where the platform allows). A post whose own read failed
+        while others succeeded answers ``Metrics(error=…)``; a failure of the whole call raises ChannelError."""
 
     @abstractmethod
     def fetch_comments(self, remote_id: str, since: datetime | None = None) -> list[RemoteComment]:

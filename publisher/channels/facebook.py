@@ -7,6 +7,13 @@ call has ``channel_timeout_seconds``, the HTTP status is checked, and errors kee
 ``is_transient``, ``fbtrace_id`` and the response headers (usage headers tell how long a rate limit lasts).
 :func:`classify` is the one place that maps Graph errors to Loa's :class:`ErrorKind`.
 
+Graph as a new app meets it (December 2026): the default version is v27.0 (settings), and Loa uses none of the
+legacy features that apps created after 4 November 2026 may not use (Meta developer blog, 2026-11-04,
+"Introducing Graph API v27.0 and Marketing API v27.0", entry "Graph API - Legacy features": multi-ID requests,
+date/time formatting, HTTP method override, field aliases, JSONP callbacks, asynchronous batch requests).
+Many posts are read with synchronous batch requests (:meth:`GraphClient.batch`, Graph's "Batch Requests" page,
+read 2026-12-02); facebook-sdk's multi-ID ``get_objects`` is refused; deletes use the HTTP verb DELETE.
+
 Idempotency (``find_existing``): Graph keeps no caller-supplied metadata on a Page post, so the marker is the
 post's message itself. Loa composes the message deterministically from the request (variant message, or title
 and summary, plus the campaign's hashtags), and Facebook refuses an identical message on the same Page within a
@@ -26,6 +33,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import facebook
 import requests
@@ -53,12 +61,18 @@ PHOTO_MAX_BYTES = 4 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp"}
 VIDEO_MAX_BYTES = 10 * 1024 * 1024 * 1024
 VIDEO_TYPES = {"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/x-matroska", "video/mpeg"}
-IDS_PER_CALL = 50
+# Graph's "Batch Requests" page (read 2026-12-02): "Batch requests are limited to 50 requests per batch."
+BATCH_MAX = 50
+IDS_PER_CALL = BATCH_MAX  # posts read per Graph call (one batch)
 LOOKUP_LIMIT = 50
 COMMENTS_MAX = 2000
 CHUNK_RETRIES = 3
-METRIC_FIELDS = ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares,"
-                 "insights.metric(post_media_view,post_total_media_view_unique)")
+# What a post's figures are read from: three fields Graph answers on the post itself, and Page Insights metrics.
+# Which insights metrics is the engagement configuration's (publisher/engagement/engagement.toml), handed over
+# as ``wanted_metrics``; DEFAULT_INSIGHTS only serves callers that set none (tests, look-ups by hand).
+POST_FIELDS = ("reactions", "comments", "shares")
+POST_FIELD_SPECS = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
+DEFAULT_INSIGHTS = ("post_media_view", "post_total_media_view_unique")
 RATE_LIMIT_CODES = {4, 17, 32, 613}
 AUTH_SUBCODES = {458, 459, 460, 463, 464, 467, 492}
 DEFAULT_RATE_LIMIT_WAIT = {4: 300.0, 17: 300.0, 32: 300.0, 613: 60.0}
@@ -180,6 +194,27 @@ class GraphClient(facebook.GraphAPI):
     def path(self, *parts: str) -> str:
         return "/".join((self.version, *parts))
 
+    def get_objects(self, ids: Any, **args: Any) -> Any:
+        """Refused: facebook-sdk sends a multi-ID request (``?ids=a,b``), a legacy feature new apps may not use
+        ("Introducing Graph API v27.0", Meta developer blog, 2026-11-04, entry "Graph API - Legacy features").
+        Use :meth:`batch`."""
+        raise NotImplementedError("multi-ID requests are a Graph legacy feature: use GraphClient.batch")
+
+    def batch(self, operations: list[dict[str, str]]) -> list[Any]:
+        """One synchronous Graph batch (``POST /{version}/`` with ``batch=[…]``, Graph's "Batch Requests" page,
+        read 2026-12-02): at most :data:`BATCH_MAX` operations ``{"method", "relative_url"}``, answered in the
+        same order. Each item of the answer is the operation's own decoded body, or a :class:`GraphCallError`
+        built from its own ``code`` and error body (an operation Graph did not complete in time answers ``null``:
+        a transient error). A failure of the batch as a whole (token, rate limit, network) raises."""
+        if not operations or len(operations) > BATCH_MAX:
+            raise ValueError(f"a Graph batch holds 1 to {BATCH_MAX} operations, not {len(operations)}")
+        answers = self.request(self.path(""), post_args={"batch": json.dumps(operations), "include_headers": "false"})
+        if not isinstance(answers, list) or len(answers) != len(operations):
+            raise GraphCallError({"error": {"message": "Graph answered the batch with something other than one "
+                                                       "answer per operation", "is_transient": True}},
+                                 http_status=200, headers=self.last_headers)
+        return [_batch_answer(answer) for answer in answers]
+
     def upload_video(self, page_id: str, path: Path, *, title: str, description: str,
                      progress: Callable[[int, int], None] | None = None) -> str:
         """Chunked upload to the video host (start, transfer…, finish); the file is read one chunk at a time.
@@ -218,6 +253,28 @@ class GraphClient(facebook.GraphAPI):
         self.request(edge, post_args={"upload_phase": "finish", "upload_session_id": session_id, "title": title,
                                       "description": description}, host=self.video_url)
         return video_id
+
+
+def _batch_answer(answer: Any) -> Any:
+    """One operation's answer in a batch: its decoded body, or the GraphCallError its own code and body say."""
+    if answer is None:
+        return GraphCallError({"error": {"message": "Graph did not complete this operation of the batch in time",
+                                         "is_transient": True}})
+    if not isinstance(answer, dict):
+        return GraphCallError({"error": {"message": f"unexpected batch answer {str(answer)[:100]!r}",
+                                         "is_transient": True}})
+    status = _int(answer.get("code")) or 0
+    headers = {str(h.get("name")): str(h.get("value")) for h in answer.get("headers") or [] if isinstance(h, dict)}
+    try:
+        body = json.loads(answer.get("body") or "null")
+    except (TypeError, ValueError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return GraphCallError(body, http_status=status, headers=headers)
+    if status >= 400 or body is None:
+        return GraphCallError({"error": {"message": f"HTTP {status} in a batch answer"}}, http_status=status,
+                              headers=headers)
+    return body
 
 
 # --- the one place Graph errors become Loa's error kinds ----------------------------------------------------
@@ -265,6 +322,9 @@ def classify(exc: GraphCallError) -> ChannelError:
                             _("Facebook refused: the token lacks a permission for this Page. If every post fails "
                               "like this, the channel was probably connected with a user token instead of a Page "
                               "access token: reconnect it with the Page's own token."), **details)
+    if code == 12:  # a retired or legacy Graph feature: a Loa bug, not the post's fault (but no retry helps)
+        return ChannelError(ErrorKind.REJECTED, _("Facebook no longer accepts this kind of request from Loa (a "
+                                                  "retired Graph API feature); update Loa."), **details)
     if code == 368:
         return ChannelError(ErrorKind.REJECTED, _("Facebook blocked this post under its community standards."),
                             **details)
@@ -505,27 +565,44 @@ class FacebookAdapter(ChannelAdapter):
 
     # --- reading back ----------------------------------------------------------------------------------------
 
+    def insight_metrics(self) -> list[str]:
+        """The Page Insights metrics to read: those of ``wanted_metrics`` (the engagement configuration's names)
+        that are post insights metrics (Graph names them all ``post_…``); :data:`DEFAULT_INSIGHTS` when nobody
+        said. Other names (``reactions``, ``shares``…) are fields of the post, always read."""
+        wanted = self.wanted_metrics if self.wanted_metrics is not None else DEFAULT_INSIGHTS
+        return [m for m in dict.fromkeys(wanted) if re.fullmatch(r"post_[a-z0-9_]+", m)]
+
+    def metric_fields(self, insights: list[str]) -> str:
+        """The ``fields`` of one post's read: its reactions, comments and shares, and those insights metrics."""
+        return f"{POST_FIELD_SPECS},insights.metric({','.join(insights)})" if insights else POST_FIELD_SPECS
+
     def fetch_metrics(self, remote_ids: list[str]) -> dict[str, Metrics]:
-        """Totals for many posts, :data:`IDS_PER_CALL` per Graph call; posts Graph no longer has are ``removed``."""
+        """Totals for many posts, one Graph batch of :data:`BATCH_MAX` reads per call (never a multi-ID request).
+
+        Each post's answer stands on its own: a post Graph no longer has is ``removed``, a post whose read failed
+        carries its classified error (``Metrics.error``) and the others keep their figures. A failure of a whole
+        batch (token, rate limit, network) raises.
+        """
         out: dict[str, Metrics] = {}
         graph = self.graph()
+        insights = self.insight_metrics()
+        query = urlencode({"fields": self.metric_fields(insights)})
         pending = list(dict.fromkeys(str(r) for r in remote_ids))
         while pending:
-            batch, pending = pending[:IDS_PER_CALL], pending[IDS_PER_CALL:]
-            while batch:
-                try:
-                    answer = graph.get_objects(batch, fields=METRIC_FIELDS)
-                except GraphCallError as exc:
-                    missing = _missing_ids(exc, batch)
-                    if not missing:
-                        raise classify(exc) from exc
-                    for remote_id in missing:
-                        out[remote_id] = Metrics(remote_id=remote_id, values={}, removed=True)
-                    batch = [r for r in batch if r not in missing]
-                    continue
-                for remote_id in batch:
-                    out[remote_id] = _metrics(remote_id, answer.get(remote_id) or {})
-                break
+            chunk, pending = pending[:BATCH_MAX], pending[BATCH_MAX:]
+            operations = [{"method": "GET", "relative_url": f"{graph.path(quote(r, safe='_'))}?{query}"} for r in chunk]
+            with self._errors():
+                answers = graph.batch(operations)
+            for remote_id, answer in zip(chunk, answers, strict=True):
+                if not isinstance(answer, GraphCallError):
+                    out[remote_id] = _metrics(remote_id, answer if isinstance(answer, dict) else {}, insights)
+                elif _is_missing(answer):
+                    out[remote_id] = Metrics(remote_id=remote_id, values={}, removed=True)
+                else:
+                    error = classify(answer)
+                    log.info("facebook read of %s failed for channel %s: %s %s/%s", remote_id, self.channel_id,
+                             error.kind, error.code, error.subcode)
+                    out[remote_id] = Metrics(remote_id=remote_id, values={}, error=error)
         return out
 
     def fetch_comments(self, remote_id: str, since: datetime | None = None) -> list[RemoteComment]:
@@ -580,29 +657,25 @@ class FacebookAdapter(ChannelAdapter):
                                 details={"page_id": self.page_id, "page_name": me.get("name")})
 
 
-def _missing_ids(exc: GraphCallError, batch: list[str]) -> list[str]:
-    """Graph answers error 803 naming the ids it does not have ("Some of the aliases … do not exist: a,b")."""
-    if exc.code != 803 and not (exc.code == 100 and exc.subcode == 33):
-        return []
-    match = re.search(r"do not exist:\s*(.+)$", exc.platform_message)
-    if match:
-        named = {i.strip() for i in match.group(1).split(",")}
-        return [r for r in batch if r in named]
-    return batch if len(batch) == 1 else []
+def _is_missing(exc: GraphCallError) -> bool:
+    """Graph no longer has the object: 100/33 ("Object with ID … does not exist") or 803 (unknown alias)."""
+    return exc.code == 803 or (exc.code == 100 and exc.subcode == 33)
 
 
-def _metrics(remote_id: str, data: dict[str, Any]) -> Metrics:
+def _metrics(remote_id: str, data: dict[str, Any], insights: list[str]) -> Metrics:
     values = {
         "reactions": int(((data.get("reactions") or {}).get("summary") or {}).get("total_count") or 0),
         "comments": int(((data.get("comments") or {}).get("summary") or {}).get("total_count") or 0),
         "shares": int((data.get("shares") or {}).get("count") or 0),  # Graph leaves "shares" out when it is 0
-        "post_media_view": 0,
-        "post_total_media_view_unique": 0,
+        **dict.fromkeys(insights, 0),
     }
     for insight in (data.get("insights") or {}).get("data", []):
         name = insight.get("name")
-        if name in values:
-            points = insight.get("values") or [{}]
-            value = points[-1].get("value")
-            values[name] = int(value) if isinstance(value, (int, float)) else 0
+        if not name or name in POST_FIELDS:
+            continue
+        points = insight.get("values") or [{}]
+        value = points[-1].get("value")
+        if isinstance(value, dict):  # by-type totals ({"like": 3, "love": 1}) count as their sum
+            value = sum(v for v in value.values() if isinstance(v, (int, float)))
+        values[name] = int(value) if isinstance(value, (int, float)) else 0
     return Metrics(remote_id=remote_id, values=values)

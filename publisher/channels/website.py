@@ -52,6 +52,7 @@ def _article_id(remote_id: str) -> int:
 @register
 class WebsiteAdapter(ChannelAdapter):
     kind = "website"
+    unpublishes_in_request = True  # the article is a row of Loa's own database: it answers 410 once committed
 
     def _result(self, article: Article) -> PublishResult:
         warnings = tuple(str(_l("The picture %(id)s has no alternative text for blind readers.", id=img["media_id"]))

@@ -61,7 +61,9 @@ PRIVACY = ("public", "unlisted", "private")
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/x-msvideo", "video/webm", "video/x-matroska", "video/mpeg",
                "video/3gpp", "video/x-flv", "video/x-ms-wmv", "video/ogg", "application/octet-stream")
 VIDEO_MAX_BYTES = 256 * 1024**3  # YouTube: 256 GB (or 12 hours)
-THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+# YouTube Data API revision history, 14 September 2026: "The maximum file size for uploaded thumbnails has been
+# increased from 2 MB to 50 MB" (thumbnails.set; read 2026-12-02).
+THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024
 NEWS_AND_POLITICS = "25"
 SCOPES = ("https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.force-ssl")
 MARKER_PREFIX = "loa-"
@@ -328,7 +330,8 @@ class YouTubeAdapter(ChannelAdapter):
         if request.cover is not None:
             thumb = request.cover.renditions.get("youtube_thumb")
             if thumb is not None and thumb.exists() and thumb.stat().st_size > THUMBNAIL_MAX_BYTES:
-                problems.append(Problem("cover", _l("YouTube thumbnails may be at most 2 MB.")))
+                problems.append(Problem("cover", _l("YouTube thumbnails may be at most %(mb)s MB.",
+                                                    mb=THUMBNAIL_MAX_BYTES // (1024 * 1024))))
         if self.channel_id is not None:
             from publisher.channels.youtube_quota import UNITS_PER_UPLOAD, quota_left
 

@@ -1,10 +1,18 @@
 """YouTube Data API quota: units used per channel per Pacific day, and refusing schedules that would exceed it.
 
-Costs are YouTube's documented ones (developers.google.com/youtube/v3/determine_quota_cost, read 2026-11):
-projects get 10,000 units a day for all methods except ``videos.insert`` and ``search.list``, which have
-buckets of their own (100 calls a day, 1 per call). Every request, even an invalid one, costs at least one
-unit. Quotas reset at midnight Pacific Time. (Older documentation charged 1,600 units for ``videos.insert``; a
-project still on that scheme sets ``PUBLISHER_YOUTUBE_DAILY_QUOTA`` accordingly.)
+Costs are YouTube's documented ones (developers.google.com/youtube/data/determine_quota_cost, checked against
+the Data API revision history on 2026-12-02):
+
+- 4 December 2025: the quota-cost page lowers what a video upload costs (about 100 units, was about 1,600);
+- 1 June 2026: a granular quota system, starting with ``videos.insert`` and ``search.list``: "API calls to the
+  videos.insert and search.list methods will be charged to their respective quota buckets"; every other method
+  stays in the 10,000-unit daily bucket. Today's page: 100 ``videos.insert`` calls a day, 1 per call, in the
+  uploads bucket (:data:`UPLOAD_METHODS`, counted as uploads, not units);
+- 3 June 2026: ``videos.batchGetStats`` (video statistics) costs 1 unit in a bucket of its own, 10,000 units a
+  day by default (:data:`OWN_BUCKET_METHODS`: counted per method, never against the units bucket).
+
+Every request, even an invalid one, costs at least one unit. Quotas reset at midnight Pacific Time. A project
+still on an older allocation sets ``PUBLISHER_YOUTUBE_DAILY_QUOTA`` / ``PUBLISHER_YOUTUBE_DAILY_UPLOADS``.
 """
 
 from __future__ import annotations
@@ -23,9 +31,11 @@ from publisher.settings import Settings
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
-# method -> units from the daily 10,000-unit bucket; videos.insert counts in the uploads bucket instead.
+# method -> units from the daily 10,000-unit bucket; videos.insert counts in the uploads bucket instead, and
+# videos.batchGetStats in its own (revision history, 1 and 3 June 2026).
 COSTS: dict[str, int] = {
     "videos.insert": 0,
+    "videos.batchGetStats": 0,
     "videos.list": 1,
     "videos.update": 50,
     "videos.delete": 50,
@@ -40,6 +50,7 @@ COSTS: dict[str, int] = {
     "channels.list": 1,
 }
 UPLOAD_METHODS = ("videos.insert",)
+OWN_BUCKET_METHODS = ("videos.batchGetStats",)  # 1 unit a call from a 10,000-unit bucket of its own
 # What one scheduled video costs from the units bucket: thumbnail, find the campaign playlist, add to it.
 UNITS_PER_UPLOAD = COSTS["thumbnails.set"] + COSTS["playlists.list"] + COSTS["playlistItems.insert"]
 
@@ -90,6 +101,8 @@ def record_quota_use(channel_id: int, method: str, calls: int = 1, at: datetime 
     # SQL-side increments (units = units + n), so that two workers counting at once lose nothing
     if method in UPLOAD_METHODS:
         usage.uploads = YouTubeQuotaUsage.uploads + calls
+    elif method in OWN_BUCKET_METHODS:
+        pass  # its own bucket: only the per-method count below
     else:
         usage.units = YouTubeQuotaUsage.units + COSTS.get(method, 1) * calls
     by_method = dict(usage.by_method or {})

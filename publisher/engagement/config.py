@@ -42,6 +42,12 @@ class KindMapping:
             return "retired"
         return "ok"
 
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        """Every platform metric name a measure may be read from, retired ones left out (what to ask for)."""
+        names = (name for sources in self.sources.values() for name in sources if name not in self.retired)
+        return tuple(dict.fromkeys(names))
+
     def read(self, values: dict[str, Any]) -> dict[str, int | None]:
         """Loa's measures from one platform answer; None where the platform gave nothing usable."""
         out: dict[str, int | None] = {}

@@ -286,6 +286,7 @@ def collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | No
         result.errors.append(f"channel {channel_id}: {exc}")
         return result
 
+    adapter.wanted_metrics = config.mapping(channel.kind).wanted  # engagement.toml names what to read
     batches = list(_chunks(deliveries, config.batch_size(channel.kind)))
     comment_fetches: list[Delivery] = []
     rollups = PeriodRollups()
@@ -325,6 +326,16 @@ def collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | No
             if metrics is None:
                 _mark_failed(totals[d.id], now, "the platform gave no figures for this post", now + RETRY_AFTER_FAILURE)
                 result.failed += 1
+                continue
+            if metrics.error is not None:  # this post's read failed; the others of its batch keep their figures
+                error = metrics.error
+                wait = RETRY_AFTER_FAILURE
+                if error.kind == ErrorKind.RATE_LIMITED:
+                    wait = timedelta(seconds=error.retry_after) if error.retry_after else DEFAULT_RATE_LIMIT_WAIT
+                _mark_failed(totals[d.id], now, str(error), now + wait)
+                result.failed += 1
+                result.errors.append(f"channel {channel_id}: delivery {d.id}: {error}")
+                log.info("channel %s: delivery %s not read (%s): %s", channel_id, d.id, error.kind, error)
                 continue
             _read, comments_rose = store_metrics(d, channel.kind, metrics, totals[d.id], now, config, settings,
                                                  rollups)

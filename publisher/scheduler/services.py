@@ -6,6 +6,7 @@ nothing. Functions flush and write the audit log; none commits. Enqueueing happe
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +19,7 @@ from publisher.accounts.models import User
 from publisher.accounts.services import can_see_unit, require_role
 from publisher.audit import record
 from publisher.channels import services as channel_services
-from publisher.channels.base import PublishRequest
+from publisher.channels.base import ChannelError, PublishRequest, adapter_class
 from publisher.channels.models import Channel
 from publisher.channels.requests import publish_request_for
 from publisher.content.deliveries import register_lookup
@@ -28,6 +29,8 @@ from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
 from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # A delivery in one of these states is live on its channel or on its way there: the channel takes no second one.
 ACTIVE_STATES = ("scheduled", "publishing", "published", "paused", "unconfirmed", "held")
@@ -438,9 +441,27 @@ def retry_delivery(delivery: Delivery, user: User, settings: Settings) -> Delive
     return delivery
 
 
+def _unpublish_in_request(delivery: Delivery, settings: Settings) -> None:
+    """A channel whose removal is a change in Loa's own database (the website: ``unpublishes_in_request``) is
+    changed in this very transaction, so that its address answers 410 as soon as the request has committed; the
+    queued job then only finds it gone. A failure here is left to that job, which retries with history."""
+    channel = delivery.channel
+    if channel is None or not delivery.remote_id:
+        return
+    try:
+        if not adapter_class(channel.kind).unpublishes_in_request:
+            return
+        channel_services.adapter_for(channel, settings).unpublish(delivery.remote_id)
+    except (KeyError, ChannelError) as exc:
+        log.warning("delivery %s: removal in the request failed, the job will retry: %s", delivery.id, exc)
+        return
+    db.session.flush()
+
+
 def unpublish_post(post: Post, user: User, channel_ids: Any, settings: Settings) -> list[Delivery]:
-    """Take a published post off channels: the deliveries become ``unpublished`` at once (the website stops
-    showing the article) and a job removes the remote copies, with retries and history."""
+    """Take a published post off channels: the deliveries become ``unpublished`` at once, a channel that lives in
+    Loa's own database (the website) loses the post in the same transaction (its article answers 410 Gone as soon
+    as the request commits), and a job removes the remote copies, with retries and history."""
     require_role(user, "editor", post.unit)
     published = {d.channel_id: d for d in post_deliveries(post) if d.state == "published"}
     if channel_ids is None:
@@ -462,6 +483,8 @@ def unpublish_post(post: Post, user: User, channel_ids: Any, settings: Settings)
         record(user, "delivery.unpublish", delivery, channel_id=cid, remote_id=delivery.remote_id)
         changed.append(delivery)
     db.session.flush()
+    for delivery in changed:
+        _unpublish_in_request(delivery, settings)
     pairs = [(d.id, d.version) for d in changed]
 
     def enqueue() -> None:

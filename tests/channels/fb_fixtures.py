@@ -19,6 +19,11 @@ def sandboxes() -> Iterator[RunningSandboxes]:
     running = start_sandboxes()  # every registered sandbox: Graph and YouTube
     yield running
     running.stop()
+    # The Graph sandbox refuses the legacy features a new Meta app may not use (multi-ID, method override, …).
+    # Loa swallows some failures on purpose (engagement keeps the last figures): a legacy call anywhere must
+    # still fail the test that made it. A test that tries one on purpose empties the list.
+    tried = running["facebook"].legacy_refused
+    assert not tried, f"a Graph legacy feature was used: {tried}"
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ def test_wrapper_uses_settings_version_and_base_urls_per_instance(fb_settings, g
                                                                facebook_graph_version="v22.0"), DEMO_PAGE_TOKEN)
         assert mine.get_object("me")["id"] == PAGE
         assert theirs.get_object("me")["id"] == PAGE
-        assert graph_sandbox.requests_seen[-1] == ("", "GET", "/v21.0/me")
+        assert graph_sandbox.requests_seen[-1] == ("", "GET", "/v27.0/me")
         assert other["facebook"].requests_seen[-1] == ("", "GET", "/v22.0/me")
         assert facebook.FACEBOOK_GRAPH_URL == "https://graph.facebook.com/"  # the sdk's global is left alone
         assert mine.timeout == 1.0
@@ -447,7 +447,7 @@ def test_faults_can_be_injected_over_http(fb_settings, graph_sandbox):  # type: 
     raises(ErrorKind.TRANSIENT, adapter(fb_settings).publish, request())
     assert adapter(fb_settings).publish(request()).remote_id
     state = requests.get(f"{base}/__sandbox/state", timeout=5).json()
-    assert state["posts"] and "v21.0" in state["versions_seen"]
+    assert state["posts"] and "v27.0" in state["versions_seen"]
     assert requests.post(f"{base}/__sandbox/faults", json={"nonsense": 1}, timeout=5).status_code == 400
     assert requests.delete(f"{base}/__sandbox/faults", timeout=5).json() == {"faults": 0}
 

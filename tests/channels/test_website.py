@@ -237,3 +237,31 @@ def test_missing_alt_text_is_a_warning_not_a_refusal(site, make_post, publish_re
     post = make_post(state="approved", media_ids=[image.id])
     result = site.publish(publish_request(post))
     assert result.warnings and str(image.id) in result.warnings[0]
+
+
+def test_unpublish_through_the_api_answers_410_before_any_job_runs(api_as, make_post, make_channel, client):
+    """The contract: after ``POST /posts/ID/unpublish`` the website's article answers 410 at once; the queued job
+    only cleans up (and running it after the request changes nothing more)."""
+    from publisher.scheduler.jobs import unpublish_delivery
+    from publisher.scheduler.models import Delivery
+    from tests.scheduler.conftest import run_worker
+
+    api = api_as("editor")
+    channel = make_channel("website", name="Cổng thông tin")
+    post = make_post(author=api.user, state="approved")
+    assert api.post(f"/api/v1/posts/{post.id}/schedule", json={"channel_ids": [channel.id]}).status_code == 201
+    run_worker(client.application)
+    delivery = db.session.scalars(db.select(Delivery).where(Delivery.post_id == post.id)).one()
+    assert delivery.state == "published"
+    assert client.get(f"/tin/{post.slug}").status_code == 200
+
+    answer = api.post(f"/api/v1/posts/{post.id}/unpublish", json={"channel_ids": [channel.id]})
+    assert answer.status_code == 200 and answer.get_json()["deliveries"][0]["state"] == "unpublished"
+    # no worker has run: the article is gone all the same
+    assert client.get(f"/tin/{post.slug}").status_code == 410
+    assert post.slug not in client.get("/rss.xml").get_data(as_text=True)
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery.id)
+    assert unpublish_delivery(delivery.id, delivery.version) == "unpublished"  # the job: cleaning up only
+    db.session.commit()
+    assert client.get(f"/tin/{post.slug}").status_code == 410

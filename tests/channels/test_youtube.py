@@ -604,3 +604,66 @@ def test_refreshed_tokens_are_stored_encrypted(channel, settings, youtube):
     assert store_refreshed_tokens(channel, adapter, settings) is True
     assert channel_secrets(channel, settings)["access_token"] == adapter.credentials.token
     assert adapter.credentials.token not in (channel.secrets_encrypted or "")
+
+
+# --- YouTube as it is in December 2026 (revision history read 2026-12-02) --------------------------------
+
+
+def test_thumbnails_of_up_to_50_mb_are_accepted(make_adapter, make_request, youtube, cover, tmp_path):
+    """14 September 2026: thumbnails.set accepts up to 50 MB (was 2 MB), in the adapter and the sandbox."""
+    from publisher.channels import youtube as adapter_module
+
+    assert adapter_module.THUMBNAIL_MAX_BYTES == sandbox_module.THUMBNAIL_MAX_BYTES == 50 * MB
+    big = tmp_path / "big_thumb.jpg"
+    big.write_bytes(image_bytes(size=(1280, 720)) + b"\x00" * (3 * MB))  # over the old 2 MB limit
+    thick = replace(cover, renditions={"youtube_thumb": big})
+    adapter = make_adapter()
+    assert adapter.validate(make_request(cover=thick)) == []
+    result = adapter.publish(make_request(cover=thick))
+    assert result.warnings == () and youtube.thumbnails[result.remote_id] == big.stat().st_size
+    huge = tmp_path / "huge_thumb.jpg"
+    with huge.open("wb") as fh:  # sparse: 50 MB and a byte, nothing written
+        fh.truncate(50 * MB + 1)
+    problems = adapter.validate(make_request(cover=replace(cover, renditions={"youtube_thumb": huge})))
+    assert [p.field for p in problems] == ["cover"] and "50" in problems[0].message
+
+
+def test_the_quota_table_is_todays(channel, settings):
+    """December 2025: an upload costs about 100 units; 1 June 2026: uploads have their own bucket; 3 June 2026:
+    videos.batchGetStats costs 1 unit from a 10,000-unit bucket of its own."""
+    from publisher.channels.youtube_quota import COSTS, OWN_BUCKET_METHODS, UPLOAD_METHODS
+
+    assert UPLOAD_METHODS == ("videos.insert",) and OWN_BUCKET_METHODS == ("videos.batchGetStats",)
+    assert COSTS["thumbnails.set"] == 50 and COSTS["videos.list"] == 1 and COSTS["playlistItems.insert"] == 50
+    record_quota_use(channel.id, "videos.insert")
+    record_quota_use(channel.id, "videos.batchGetStats")
+    record_quota_use(channel.id, "thumbnails.set")
+    usage = db.session.query(YouTubeQuotaUsage).one()
+    assert (usage.units, usage.uploads) == (50, 1)  # neither the upload nor batchGetStats spends units
+    assert usage.by_method == {"videos.insert": 1, "videos.batchGetStats": 1, "thumbnails.set": 1}
+
+
+def test_a_revoked_refresh_token_marks_the_channel_needs_reconnecting(app, channel, settings, youtube, make_media,
+                                                                      make_post, make_user):
+    """invalid_grant from Google's token endpoint is what Graph's 190 is for Facebook: the delivery pauses and
+    the channel needs reconnecting (the pipeline), and so does the channel's test (the channels page)."""
+    from publisher.channels.services import check_channel
+    from publisher.scheduler.services import schedule_post
+    from tests.scheduler.conftest import run_worker
+
+    clip = make_media("video", filename="phong-su.mp4")
+    post = make_post(state="approved", media_ids=[clip.id])
+    (delivery,) = schedule_post(post, make_user("editor"), {"channel_ids": [channel.id]}, settings)
+    db.session.commit()
+    youtube.revoke_refresh_tokens()  # the person removed Loa's access in their Google account
+    run_worker(app)
+    db.session.expire_all()
+    delivery = db.session.get(type(delivery), delivery.id)
+    row = db.session.get(Channel, channel.id)
+    assert delivery.state == "paused" and delivery.last_error_code == "invalid_grant"
+    assert row.state == "needs_reconnect" and not youtube.videos
+    row.state = "connected"
+    db.session.commit()
+    status = check_channel(row, settings)
+    db.session.commit()
+    assert not status.ok and status.error.code == "invalid_grant" and row.state == "needs_reconnect"

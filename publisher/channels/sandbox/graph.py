@@ -9,6 +9,18 @@ publishing with error 200), tokens that have expired (190/463). What it keeps: p
 multi-photo with ``attached_media``, video), photos, videos, comments and replies. Engagement figures grow with
 the post's age (``advance(seconds)`` moves the sandbox clock), and readers' comments appear over time.
 
+Graph as a NEW app sees it in December 2026. Meta's developer blog, 4 November 2026, "Introducing Graph API v27.0
+and Marketing API v27.0", entry "Graph API - Legacy features": "Starting November 4, 2026, new apps cannot use
+multi-ID requests, date/time formatting, HTTP method override, field aliases, JSONP callbacks, or asynchronous
+batch requests … This applies across all Graph API versions." The sandbox refuses each of them (see
+:data:`LEGACY_FEATURES` and :func:`legacy_feature_of`) with an error body in Graph's shape, in a plain request
+and inside a batch alike, unless :attr:`GraphSandbox.legacy_app` is set (an app created before that date, which
+may still use them; ``POST /__sandbox/legacy_app {"allowed": true}``). Synchronous batch requests (``POST /``
+with ``batch=[…]``, at most 50 operations, each answered with its own ``code``, ``headers`` and JSON-encoded
+``body``; Graph's "Batch Requests" page, read 2026-12-02) are not in that list and are served. The same post:
+``total_video_consumption_rate`` returns no data on any version from early November 2026, so the sandbox knows it
+only as a retired metric.
+
 Errors have Graph's shape and statuses: ``{"error": {"message", "type", "code", "error_subcode",
 "is_transient", "fbtrace_id"}}``. Faults (rate limits with usage headers, 5xx, time-outs, expired tokens,
 duplicates) come from the shared fault API; :meth:`GraphSandbox.rate_limit` and friends build the common ones.
@@ -37,9 +49,18 @@ PHOTO_FORMATS = {"JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP"}
 VIDEO_MAX_BYTES = 10 * 1024 * 1024 * 1024
 VIDEO_CHUNK_BYTES = 4 * 1024 * 1024
 IDS_MAX = 50
+# Graph's "Batch Requests" page (read 2026-12-02): "Batch requests are limited to 50 requests per batch."
+BATCH_MAX = 50
 INSIGHT_METRICS = {"post_media_view", "post_total_media_view_unique", "post_reactions_by_type_total", "post_clicks"}
+# total_video_consumption_rate: "Introducing Graph API v27.0" (2026-11-04), entry "Graph API - Page Insights": no
+# data on any Graph API version from early November 2026.
 RETIRED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid", "post_impressions_organic",
-                   "post_engaged_users", "post_reach"}
+                   "post_engaged_users", "post_reach", "total_video_consumption_rate"}
+# The legacy features a new app may not use (Meta developer blog, 2026-11-04, "Introducing Graph API v27.0 and
+# Marketing API v27.0", entry "Graph API - Legacy features"), by the name the refusal gives them.
+LEGACY_FEATURES = ("multi-ID requests", "date/time formatting", "HTTP method override", "field aliases",
+                   "JSONP callbacks", "asynchronous batch requests")
+LEGACY_CODE = 12  # Graph's "deprecated API" error code; Meta does not document the exact refusal text
 DEMO_PAGE_ID = "100000000000001"
 DEMO_PAGE_TOKEN = "sandbox-page-token-demo"
 DEMO_USER_TOKEN = "sandbox-user-token-demo"
@@ -72,6 +93,30 @@ class GraphFailure(Exception):
 
 def fail(status: int, message: str, code: int, subcode: int | None = None, **kwargs: Any) -> GraphFailure:
     return GraphFailure(graph_error(status, message, code, subcode, **kwargs))
+
+
+def legacy_feature_of(path: str, params: dict[str, str], headers: Any = None) -> str | None:
+    """The legacy feature a request uses, if any (each rule: "Introducing Graph API v27.0", 2026-11-04, entry
+    "Graph API - Legacy features"). ``params`` holds the query and form parameters, ``path`` has no version."""
+    if "ids" in params:  # GET /?ids=a,b (facebook-sdk's get_objects)
+        return "multi-ID requests"
+    if "date_format" in params:
+        return "date/time formatting"
+    override = (headers.get("X-HTTP-Method-Override") if headers is not None else None)
+    if override or "method" in params:  # ?method=DELETE or the header, instead of the real HTTP verb
+        return "HTTP method override"
+    if re.search(r"\.as\(", params.get("fields", "")):  # fields=message.as(text)
+        return "field aliases"
+    if "callback" in params:
+        return "JSONP callbacks"
+    if "is_async" in params or "asyncbatch" in params or "async_batch_requests" in path:
+        return "asynchronous batch requests"
+    return None
+
+
+def legacy_refusal(feature: str) -> GraphFailure:
+    return fail(400, f"(#{LEGACY_CODE}) {feature} are not available to apps created on or after November 4, 2026, "
+                     "on any Graph API version.", LEGACY_CODE, type_="OAuthException")
 
 
 def not_found(object_id: str, verb: str = "get") -> GraphFailure:
@@ -153,6 +198,8 @@ class GraphSandbox(SandboxService):
         self.videos: dict[str, Video] = {}
         self.comments: dict[str, Comment] = {}
         self.versions_seen: set[str] = set()
+        self.legacy_app = False  # True: an app created before 2026-11-04, which may still use the legacy features
+        self.legacy_refused: list[str] = []  # the legacy features clients tried (and were refused)
         self.create_page("Công đoàn tỉnh (sandbox)", page_id=DEMO_PAGE_ID, token=DEMO_PAGE_TOKEN)
         self.create_user("Cán bộ quản trị (sandbox)", token=DEMO_USER_TOKEN)
 
@@ -234,7 +281,7 @@ class GraphSandbox(SandboxService):
 
     def control(self, action: str, data: dict[str, Any]) -> SandboxResponse:
         """Test controls over HTTP: ``expire_token {"token"}``, ``advance {"seconds"}``, ``user_token {"name"}``,
-        ``page {"name"}``, ``rate_limit {"path_prefix", "code", "minutes", "count"}``."""
+        ``page {"name"}``, ``rate_limit {"path_prefix", "code", "minutes", "count"}``, ``legacy_app {"allowed"}``."""
         if action == "expire_token":
             self.expire_token(str(data.get("token") or DEMO_PAGE_TOKEN))
             return SandboxResponse(200, {"expired": True})
@@ -246,6 +293,9 @@ class GraphSandbox(SandboxService):
         if action == "page":
             page = self.create_page(str(data.get("name") or "Trang mới"))
             return SandboxResponse(201, {"id": page.id, "access_token": page.token})
+        if action == "legacy_app":
+            self.legacy_app = bool(data.get("allowed", True))
+            return SandboxResponse(200, {"legacy_app": self.legacy_app})
         if action == "rate_limit":
             self.rate_limit(str(data.get("path_prefix") or ""), code=int(data.get("code") or 4),
                             minutes=data.get("minutes"), count=int(data.get("count") or 1))
@@ -264,7 +314,8 @@ class GraphSandbox(SandboxService):
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "urls": self.urls, "pages": [{"id": p.id, "name": p.name} for p in self.pages.values()],
                 "posts": [{"id": p.id, "kind": p.kind, "message": p.message[:80], "media": p.media}
-                          for p in self.posts.values()], "versions_seen": sorted(self.versions_seen)}
+                          for p in self.posts.values()], "versions_seen": sorted(self.versions_seen),
+                "legacy_app": self.legacy_app, "legacy_refused": list(self.legacy_refused)}
 
     def normalise_path(self, request: SandboxRequest) -> str:
         match = re.match(r"^/(v\d+\.\d+)(/.*)?$", request.raw_path)
@@ -287,11 +338,21 @@ class GraphSandbox(SandboxService):
             raise fail(400, f"(#2635) You are calling a deprecated version of the Graph API ({version}). Please "
                             "update to the latest version.", 2635)
         self.versions_seen.add(version)
-        method = "DELETE" if request.arg("method", "").upper() == "DELETE" else request.method
+        params = {**request.form, **{k: v[0] for k, v in request.query.items()}}
+        feature = legacy_feature_of(request.path, params, request.headers)
+        if feature is not None and not self.legacy_app:
+            self.legacy_refused.append(feature)
+            raise legacy_refusal(feature)
+        method = request.method
+        if self.legacy_app:  # an older app may still override the verb
+            override = request.headers.get("X-HTTP-Method-Override") or request.arg("method") or ""
+            method = override.upper() if override.upper() in ("GET", "POST", "DELETE") else method
         owner = self._token_owner(request)
         parts = [p for p in request.path.split("/") if p]
         if not parts:
-            if method == "GET" and request.arg("ids"):
+            if method == "POST" and request.arg("batch") is not None:
+                return self._batch(request, version)
+            if method == "GET" and request.arg("ids") and self.legacy_app:
                 return self._read_many(request, owner)
             raise fail(400, "Unsupported get request.", 100)
         node = parts[0]
@@ -327,6 +388,63 @@ class GraphSandbox(SandboxService):
             return SandboxResponse(200, {"data": [], "paging": {}})
         raise fail(400, f"Unsupported {method.lower()} request. Object with ID '{node}' does not support the "
                         f"edge '{edge}'.", 100, 33, type_="GraphMethodException")
+
+    # --- batch requests ----------------------------------------------------------------------------------
+
+    def _batch(self, request: SandboxRequest, version: str) -> SandboxResponse:
+        """Synchronous batch (Graph's "Batch Requests" page, read 2026-12-02): ``batch`` is a JSON array of
+        ``{"method", "relative_url", "body"?}``, at most :data:`BATCH_MAX`; the answer is an array in the same
+        order, each ``{"code", "headers", "body"}`` with the body JSON-encoded, one operation's failure not
+        touching the others; an operation that did not complete in time is answered ``null``. Each operation uses the batch's access token unless it carries its own, and meets
+        the same rules (legacy features, permissions) and injected faults as a plain request."""
+        try:
+            operations = json.loads(request.arg("batch") or "")
+        except ValueError:
+            raise fail(400, "(#100) The parameter batch must be a JSON array", 100) from None
+        if not isinstance(operations, list) or not operations:
+            raise fail(400, "(#100) The parameter batch must be a non-empty JSON array", 100)
+        if len(operations) > BATCH_MAX:
+            raise fail(400, f"(#100) Too many requests in batch message. Maximum batch size is {BATCH_MAX}", 100)
+        include_headers = (request.arg("include_headers") or "true").lower() != "false"
+        token = request.arg("access_token")
+        answers: list[dict[str, Any] | None] = []
+        for operation in operations:
+            response = self._batch_operation(operation, request, version, token)
+            if response is None:  # "Responses for requests that are not successful will be null" (time-outs)
+                answers.append(None)
+                continue
+            answer: dict[str, Any] = {"code": response.status, "body": json.dumps(response.body, ensure_ascii=False)}
+            if include_headers:
+                answer["headers"] = [{"name": "Content-Type", "value": "application/json; charset=UTF-8"}] + [
+                    {"name": k, "value": v} for k, v in response.headers.items()]
+            answers.append(answer)
+        return SandboxResponse(200, answers)
+
+    def _batch_operation(self, operation: Any, batch: SandboxRequest, version: str,
+                         token: str | None) -> SandboxResponse | None:
+        if not isinstance(operation, dict) or not isinstance(operation.get("relative_url"), str):
+            return graph_error(400, "(#100) Each batch operation needs a method and a relative_url", 100)
+        relative = operation["relative_url"].lstrip("/")
+        if not re.match(r"^v\d+\.\d+/", relative):
+            relative = f"{version}/{relative}"
+        body = operation.get("body") or ""
+        if isinstance(body, dict):
+            body = urlencode(body)
+        target = "/" + relative
+        if token and "access_token=" not in target and "access_token=" not in str(body):
+            target += ("&" if "?" in target else "?") + urlencode({"access_token": token})
+        data = str(body).encode("utf-8")
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(len(data))}
+        sub = SandboxRequest(str(operation.get("method") or "GET"), target, headers, io.BytesIO(data), batch.host,
+                             batch.base_url)
+        sub.path = self.normalise_path(sub)
+        fault = self._take_fault(sub)
+        if fault is not None:  # a fault with ``drop`` is an operation the batch did not complete (null)
+            return None if fault.drop else self.fault_response(fault)
+        try:
+            return self._handle(sub)
+        except GraphFailure as failure:
+            return failure.response
 
     # --- tokens ------------------------------------------------------------------------------------------
 

@@ -41,7 +41,8 @@ TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX = 500
 PRIVACY = ("public", "unlisted", "private")
-THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+# Revision history, 14 September 2026 (read 2026-12-02): thumbnails.set accepts files of up to 50 MB (was 2 MB).
+THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024
 FAULTS = (
     "quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded", "rateLimitExceeded", "userRateLimitExceeded",
     "backendError", "internalError", "delay", "token_expired", "upload_cut", "drop_connection", "lose_final_answer",
