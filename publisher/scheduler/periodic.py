@@ -48,6 +48,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Other areas: each entry queues that area's own jobs (idempotent job ids), in the scheduler's process.
     PeriodicJob("feeds.enqueue_due", "publisher.feeds.jobs:enqueue_due_fetches", 60.0, inline=True),
     PeriodicJob("engagement.enqueue_round", "publisher.engagement.jobs:enqueue_engagement_round", 300.0, inline=True),
+    PeriodicJob("channels.facebook_token_health", "publisher.scheduler.token_health:check_facebook_tokens", 86400.0),
 ]
 
 
