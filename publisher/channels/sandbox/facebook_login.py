@@ -381,3 +381,21 @@ def login_of(service: GraphSandbox) -> FacebookLogin:
 
 if FacebookLogin not in graph_sandbox.EXTENSIONS:
     graph_sandbox.EXTENSIONS.append(FacebookLogin)
+
+
+def answer_dialog(dialog_url: str, *, pages: list[str], allow: bool = True, decline: tuple[str, ...] = (),
+                  timeout: float = 10.0) -> dict[str, str]:
+    """The person's side of the sandbox dialog, over HTTP as a browser does it (``publisher run --demo``): allow
+    (or cancel) with the given Pages, every permission asked for except ``decline``; answers the query Facebook
+    sends back to the redirect URI (``code`` and ``state``, or ``error``)."""
+    from urllib.parse import parse_qs
+
+    import requests
+
+    scopes = (parse_qs(urlsplit(dialog_url).query).get("scope") or [""])[0].split(",")
+    form = [("action", "allow" if allow else "deny")] + [("grant", s) for s in scopes if s and s not in decline]
+    form += [("page", p) for p in pages]
+    answer = requests.post(dialog_url, data=form, allow_redirects=False, timeout=timeout)
+    if answer.status_code != 302:
+        raise RuntimeError(f"the sandbox dialog answered {answer.status_code}")
+    return {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
