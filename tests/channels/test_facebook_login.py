@@ -326,3 +326,13 @@ def test_data_deletion_answers_a_code_and_a_status_page(client, make_channel):  
     assert status.status_code == 200 and body["confirmation_code"] in status.get_data(as_text=True)
     assert "1" in status.get_data(as_text=True)
     assert client.get("/facebook/data-deletion/forged-code").status_code == 404
+
+
+def test_a_page_connected_with_the_token_form_gets_its_health_read_too(admin, client):  # type: ignore[no-untyped-def]
+    form = client.get("/admin/channels/new/facebook").get_data(as_text=True)
+    done = client.post("/admin/channels/new/facebook", data={"csrf_token": csrf(form), "name": "Trang",
+                                                              "page_id": DEMO_PAGE_ID, "access_token": DEMO_PAGE_TOKEN})
+    assert done.status_code == 302
+    health = db.session.query(Channel).one().settings["token_health"]
+    assert health["is_valid"] is True and health["type"] == "PAGE"
+    assert DEMO_PAGE_TOKEN not in client.get("/admin/channels/").get_data(as_text=True)

@@ -64,6 +64,10 @@ def connect(kind: str):  # type: ignore[no-untyped-def]
             problems = _show_errors(form, exc)
             status = 422
         else:
+            if kind == "facebook" and facebook_connect_service.login_configured(current_settings()):
+                token = services.channel_secrets(channel, current_settings()).get("access_token") or ""
+                facebook_connect_service.keep_token_health(
+                    channel, facebook_connect_service.read_token_health(current_settings(), token))
             flash(_("The channel %(name)s is connected.", name=channel.name), "success")
             return redirect(url_for("channels_ui.index"))
     elif form.is_submitted():
