@@ -405,6 +405,12 @@ def refresh_token_health(settings: Settings) -> list[tuple[Channel, list[tuple[s
         if "error" in health:
             continue
         keep_token_health(channel, health)
+        if health.get("is_valid") is False:  # revoked or expired: say so now, not when the next post fails
+            if channel.state == "connected":
+                services.mark_needs_reconnect(channel, _("Facebook says this Page's token is no longer valid: "
+                                                         "reconnect the Page with Facebook Login."))
+                notices.append((channel, [("invalid", utcnow())]))
+            continue
         warnings = expiry_warnings(channel)
         if warnings and channel.settings["token_health"].get("warned") != _warning_key(health):
             channel.settings = {**channel.settings, "token_health": {**health, "warned": _warning_key(health)}}

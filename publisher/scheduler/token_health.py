@@ -15,7 +15,8 @@ from publisher.scheduler.notify import send_admin_mail
 log = logging.getLogger(__name__)
 
 WHAT = {"token": ("mã truy cập (token) của Trang", "the Page access token"),
-        "data_access": ("quyền truy cập dữ liệu", "data access")}
+        "data_access": ("quyền truy cập dữ liệu", "data access"),
+        "invalid": ("mã truy cập không còn hợp lệ", "the Page access token is no longer valid")}
 
 
 def check_facebook_tokens() -> int:
@@ -30,8 +31,10 @@ def check_facebook_tokens() -> int:
         db.session.rollback()
         raise
     for unit_id, channel_id, name, warnings in mails:
-        vi = "; ".join(f"{WHAT[what][0]} hết hạn lúc {when:%d/%m/%Y %H:%M} UTC" for what, when in warnings)
-        en = "; ".join(f"{WHAT[what][1]} ends {when:%Y-%m-%d %H:%M} UTC" for what, when in warnings)
+        vi = "; ".join(WHAT[what][0] if what == "invalid" else f"{WHAT[what][0]} hết hạn lúc {when:%d/%m/%Y %H:%M} UTC"
+                       for what, when in warnings)
+        en = "; ".join(WHAT[what][1] if what == "invalid" else f"{WHAT[what][1]} ends {when:%Y-%m-%d %H:%M} UTC"
+                       for what, when in warnings)
         subject = f"[Loa] Kênh «{name}»: quyền Facebook sắp hết hạn / Facebook access ends soon"
         body = (f"Kênh «{name}» (#{channel_id}): {vi}. Hãy kết nối lại Trang bằng «Kết nối lại bằng Facebook» trong "
                 f"Kênh trước thời điểm đó (cảnh báo trước {WARN_DAYS} ngày).\n\n"

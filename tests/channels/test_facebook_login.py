@@ -269,6 +269,19 @@ def test_admins_are_told_two_weeks_before_data_access_ends(admin, client, graph_
     assert 'id="token-expiry"' in dashboard and "Công đoàn tỉnh (sandbox)" in dashboard
 
 
+def test_the_daily_check_finds_a_revoked_token(admin, client, graph_sandbox, caplog):  # type: ignore[no-untyped-def]
+    from publisher.scheduler.token_health import check_facebook_tokens
+
+    through_dialog(client)
+    pick(client, [DEMO_PAGE_ID])
+    login_of(graph_sandbox).deauthorize()  # removed on Facebook, but Meta's callback never arrived
+    caplog.set_level(logging.WARNING)
+    assert check_facebook_tokens() == 1
+    assert "no longer valid" in caplog.text
+    channel = db.session.query(Channel).one()
+    assert channel.state == "needs_reconnect" and "không còn hợp lệ" in channel.last_error  # a job speaks vi
+
+
 def test_health_of_a_token_that_stopped_working(admin, client, graph_sandbox, settings):  # type: ignore[no-untyped-def]
     from publisher.channels.facebook_connect import read_token_health
 
