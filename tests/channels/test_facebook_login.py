@@ -349,3 +349,20 @@ def test_a_page_connected_with_the_token_form_gets_its_health_read_too(admin, cl
     health = db.session.query(Channel).one().settings["token_health"]
     assert health["is_valid"] is True and health["type"] == "PAGE"
     assert DEMO_PAGE_TOKEN not in client.get("/admin/channels/").get_data(as_text=True)
+
+
+def test_facebook_failing_during_the_callback_connects_nothing(admin, client, graph_sandbox):  # type: ignore[no-untyped-def]
+    graph_sandbox.server_error("/oauth/access_token", status=503, count=1)
+    _url, back = through_dialog(client)
+    page = back.get_data(as_text=True)
+    assert back.status_code == 400 and "Facebook refused the sign-in" in page
+    assert client.get(PICKER).status_code == 400 and db.session.query(Channel).count() == 0
+    _url, back = through_dialog(client)  # starting again works
+    graph_sandbox.rate_limit("/me/accounts", code=4, count=5)
+    assert client.get(PICKER).status_code == 400
+    assert pick_status(client) == 400 and db.session.query(Channel).count() == 0
+
+
+def pick_status(client) -> int:  # type: ignore[no-untyped-def]
+    page = client.get("/admin/channels/").get_data(as_text=True)
+    return client.post(PICKER, data={"csrf_token": csrf(page), "page_id": [DEMO_PAGE_ID]}).status_code
