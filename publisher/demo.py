@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from publisher.accounts.models import User
 from publisher.accounts.services import create_user, find_user_by_email, get_root_unit
+from publisher.channels import facebook_connect
 from publisher.channels import services as channels
 from publisher.channels.models import Channel
 from publisher.content.media import MediaLimits, save_upload
@@ -79,6 +80,23 @@ def _user(email: str, role: str, name: str, created: list[str]) -> User:
     return user
 
 
+def _connect_page_with_login(settings: Settings, admin: User, spec: dict[str, Any], channel: Channel | None) -> Channel:
+    """The demo Page connects as an admin connects one: Loa builds Facebook Login's dialog URL, the sandbox's
+    person allows every permission on that Page (over HTTP, as their browser would), and Loa's callback steps
+    trade the code for a long-lived token and connect the Page with its own Page token."""
+    from publisher.channels.sandbox.facebook_login import answer_dialog
+
+    page_id = str(spec["settings"]["page_id"])
+    unit = get_root_unit()
+    redirect_uri = f"{settings.public_url}/admin/channels/facebook/callback"
+    start = facebook_connect.start_facebook_login(settings, admin, unit, redirect_uri)
+    back = answer_dialog(start.url, pages=[page_id], timeout=settings.channel_timeout_seconds)
+    pending = facebook_connect.finish_facebook_login(settings, admin, unit, redirect_uri, args=back,
+                                                     expected_state=start.state)
+    return facebook_connect.connect_pages(settings, admin, unit, pending, [page_id], reconnect=channel,
+                                          names={page_id: spec["name"]})[0]
+
+
 def set_up_demo(settings: Settings, demo_channels: list[dict[str, Any]]) -> list[str]:
     """Create (or reuse) the demo users, channels, campaign and posts; answer lines describing them."""
     lines: list[str] = []
@@ -91,7 +109,11 @@ def set_up_demo(settings: Settings, demo_channels: list[dict[str, Any]]) -> list
     for spec in wanted:
         channel = db.session.scalar(select(Channel).where(Channel.kind == spec["kind"], Channel.name == spec["name"]))
         try:
-            if channel is None:
+            if spec["kind"] == "facebook" and facebook_connect.login_configured(settings):
+                if channel is None or channel.state != "connected":
+                    channel = _connect_page_with_login(settings, admin, spec, channel)
+                    lines.append(f"channel #{channel.id} facebook: connected through Facebook Login (sandbox dialog)")
+            elif channel is None:
                 channel = channels.create_channel(admin, spec, settings)
             elif channel.state != "connected" and spec.get("settings"):
                 channels.update_channel(channel, admin, {"settings": spec["settings"]}, settings)

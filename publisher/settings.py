@@ -152,6 +152,9 @@ class Settings:
     google_token_url: str = "https://oauth2.googleapis.com/token"
     google_client_id: str | None = None
     google_client_secret: str | None = None
+    facebook_app_id: str | None = None  # the Meta app for Facebook Login (unset: Pages connect by id + token only)
+    facebook_app_secret: str | None = None
+    facebook_dialog_url: str = "https://www.facebook.com"  # Facebook Login's dialog: {base}/{version}/dialog/oauth
     engagement_config: Path | None = None  # a TOML file overriding publisher/engagement/engagement.toml
     delivery_lease_seconds: float = 900.0
     publish_batch_size: int = 20
@@ -211,6 +214,9 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "GOOGLE_TOKEN_URL": ("google_token_url", _parse_url),
     "GOOGLE_CLIENT_ID": ("google_client_id", _parse_str),
     "GOOGLE_CLIENT_SECRET": ("google_client_secret", _parse_str),
+    "FACEBOOK_APP_ID": ("facebook_app_id", _parse_str),
+    "FACEBOOK_APP_SECRET": ("facebook_app_secret", _parse_str),
+    "FACEBOOK_DIALOG_URL": ("facebook_dialog_url", _parse_url),
     "ENGAGEMENT_CONFIG": ("engagement_config", lambda raw: Path(_parse_str(raw)).expanduser()),
     "DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_float(1)),
     "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),

@@ -35,6 +35,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "web.kits_ui:bp",
     "web.youtube_oauth:bp",
     "web.channels_ui:bp",
+    "web.channels_ui.meta:bp",
     "web.feeds_ui:bp",
     "web.moderation:bp",
     "web.reports:bp",

@@ -49,6 +49,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("feeds.enqueue_due", "publisher.feeds.jobs:enqueue_due_fetches", 60.0, inline=True),
     PeriodicJob("engagement.enqueue_round", "publisher.engagement.jobs:enqueue_engagement_round", 300.0, inline=True),
     PeriodicJob("privacy.apply_retention", "publisher.privacy.jobs:apply_retention", 3600.0, queue="default"),
+    PeriodicJob("channels.facebook_token_health", "publisher.scheduler.token_health:check_facebook_tokens", 86400.0),
 ]
 
 

@@ -33,3 +33,25 @@ def test_demo_set_up_connects_channels_and_creates_content_once(app, settings, s
                                              summary=post.summary, body_html=post.body_html, slug=post.slug,
                                              variant=post.variant("facebook"), hashtags=("ChuyenDoiSo",)))
     assert graph_sandbox.posts[result.remote_id].message.endswith("#ChuyenDoiSo")
+
+
+def test_the_demo_page_connects_through_facebook_login(app, settings, sandboxes, graph_sandbox):  # type: ignore[no-untyped-def]
+    from publisher.channels.sandbox.facebook_login import login_of
+    from publisher.channels.sandbox.graph import DEMO_PAGE_ID, DEMO_PAGE_TOKEN
+    from publisher.channels.services import channel_secrets
+
+    lines = set_up_demo(settings, sandboxes.demo_channels())
+    db.session.commit()
+    assert any("through Facebook Login" in line for line in lines)
+    page = db.session.query(Channel).filter_by(kind="facebook").one()
+    token = channel_secrets(page, settings)["access_token"]
+    assert token != DEMO_PAGE_TOKEN and graph_sandbox.tokens[token] == ("page", DEMO_PAGE_ID)
+    assert page.settings["facebook_user_id"] == login_of(graph_sandbox).person_id
+    assert page.settings["token_health"]["is_valid"] is True
+    # The person removes the app on Facebook: the next start connects the Page again through the same flow.
+    login_of(graph_sandbox).deauthorize()
+    page.state = "needs_reconnect"
+    db.session.commit()
+    set_up_demo(settings, sandboxes.demo_channels())
+    db.session.commit()
+    assert db.session.query(Channel).filter_by(kind="facebook").one().state == "connected"

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from publisher.accounts.services import has_role_in
+from publisher.accounts.services import get_unit, has_role_in
+from publisher.channels import facebook_connect as facebook_connect_service
 from publisher.channels import services
 from publisher.errors import ValidationFailed
 from web import current_settings
@@ -37,10 +38,14 @@ def index():  # type: ignore[no-untyped-def]
     settings = current_settings()
     channels = services.list_channels(current_user)
     rows = [{"channel": c, "quota": services.quota_for(c, settings),
-             "can_manage": has_role_in(current_user, "admin", c.unit)} for c in channels]
+             "can_manage": has_role_in(current_user, "admin", c.unit),
+             "health": facebook_connect_service.health_view(c) if c.kind == "facebook" else None}
+            for c in channels]
     return render_template("channels/index.html", rows=rows, kinds=services.KINDS, labels=KIND_LABELS,
                            is_admin=has_role_in(current_user, "admin", current_user.unit),
-                           google_ready=bool(settings.google_client_id and settings.google_client_secret))
+                           google_ready=bool(settings.google_client_id and settings.google_client_secret),
+                           facebook_ready=facebook_connect_service.login_configured(settings),
+                           warn_days=facebook_connect_service.WARN_DAYS)
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
@@ -59,6 +64,10 @@ def connect(kind: str):  # type: ignore[no-untyped-def]
             problems = _show_errors(form, exc)
             status = 422
         else:
+            if kind == "facebook" and facebook_connect_service.login_configured(current_settings()):
+                token = services.channel_secrets(channel, current_settings()).get("access_token") or ""
+                facebook_connect_service.keep_token_health(
+                    channel, facebook_connect_service.read_token_health(current_settings(), token))
             flash(_("The channel %(name)s is connected.", name=channel.name), "success")
             return redirect(url_for("channels_ui.index"))
     elif form.is_submitted():
@@ -106,3 +115,98 @@ def disconnect(channel_id: int):  # type: ignore[no-untyped-def]
     services.disconnect_channel(channel, current_user, current_settings())
     flash(_("The channel %(name)s is disconnected; its credentials were deleted.", name=channel.name), "success")
     return redirect(url_for("channels_ui.index"))
+
+
+# --- Facebook Login for Pages --------------------------------------------------------------------------------
+
+LOGIN_KEY = "facebook_login"  # the dialog's state, bound to this session, used once
+PICK_KEY = "facebook_pages"  # the signed-in person's long-lived token (encrypted) until Pages are picked
+
+
+def _facebook_callback_url() -> str:
+    return url_for("channels_ui.facebook_callback", _external=True)
+
+
+def _login_problem(message: Any, status: int = 400):  # type: ignore[no-untyped-def]
+    return render_template("channels/facebook_problem.html", message=message), status
+
+
+@bp.get("/facebook/connect")
+def facebook_connect():  # type: ignore[no-untyped-def]
+    """Send the admin to Facebook Login's dialog; ``?channel_id=`` reconnects that channel, ``?unit_id=`` picks
+    the unit new channels belong to."""
+    settings = current_settings()
+    channel_id = request.args.get("channel_id", type=int)
+    channel = facebook_connect_service.visible_channel(current_user, channel_id) if channel_id else None
+    unit = channel.unit if channel is not None else get_unit(request.args.get("unit_id", type=int)
+                                                             or current_user.unit_id)
+    if not has_role_in(current_user, "admin", unit):
+        abort(403)
+    if not facebook_connect_service.login_configured(settings):
+        return _login_problem(_("Facebook Login is not configured: set PUBLISHER_FACEBOOK_APP_ID and "
+                                "PUBLISHER_FACEBOOK_APP_SECRET (see the README's “Meta app set-up”)."), 409)
+    start = facebook_connect_service.start_facebook_login(settings, current_user, unit, _facebook_callback_url())
+    session.pop(PICK_KEY, None)
+    session[LOGIN_KEY] = {"state": start.state, "unit_id": unit.id, "channel_id": channel.id if channel else None}
+    return redirect(start.url)
+
+
+@bp.get("/facebook/callback")
+def facebook_callback():  # type: ignore[no-untyped-def]
+    pending_login = session.pop(LOGIN_KEY, None) or {}  # single use: a replayed answer finds no state
+    settings = current_settings()
+    unit = get_unit(int(pending_login.get("unit_id") or current_user.unit_id))
+    try:
+        pending = facebook_connect_service.finish_facebook_login(
+            settings, current_user, unit, _facebook_callback_url(), args=request.args,
+            expected_state=pending_login.get("state"))
+    except ValidationFailed as exc:
+        return _login_problem(exc.message)
+    session[PICK_KEY] = {"pending": pending.seal(settings), "unit_id": unit.id,
+                         "channel_id": pending_login.get("channel_id")}
+    return redirect(url_for("channels_ui.facebook_pages"))
+
+
+@bp.route("/facebook/pages", methods=["GET", "POST"])
+def facebook_pages():  # type: ignore[no-untyped-def]
+    """The Page picker: the person's Pages, those Loa cannot publish to shown but not selectable."""
+    settings = current_settings()
+    picking = session.get(PICK_KEY) or {}
+    pending = facebook_connect_service.PendingLogin.unseal(settings, picking.get("pending"))
+    if pending is None:
+        return _login_problem(_("This Facebook sign-in has ended. Nothing was connected: start again."))
+    unit = get_unit(int(picking.get("unit_id") or current_user.unit_id))
+    reconnect = (facebook_connect_service.visible_channel(current_user, int(picking["channel_id"]))
+                 if picking.get("channel_id") else None)
+    problems: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            connected = facebook_connect_service.connect_pages(
+                settings, current_user, unit, pending, request.form.getlist("page_id"), reconnect=reconnect)
+        except ValidationFailed as exc:
+            problems = [m for messages in exc.fields.values() for m in messages]
+            status = 422
+        else:
+            session.pop(PICK_KEY, None)
+            flash(_("Connected with Facebook Login: %(names)s.", names=", ".join(c.name for c in connected)),
+                  "success")
+            if pending.declined:
+                flash(facebook_connect_service.declined_sentence(pending.declined), "warning")
+            return redirect(url_for("channels_ui.index"))
+    try:
+        pages = facebook_connect_service.list_pages(settings, pending)
+    except ValidationFailed as exc:
+        return _login_problem(exc.message)
+    return render_template("channels/facebook_pages.html", pages=pages, pending=pending, reconnect=reconnect,
+                           unit=unit, problems=problems,
+                           declined=facebook_connect_service.declined_sentence(pending.declined),
+                           task_uses=facebook_connect_service.TASK_USES), status
+
+
+@bp.app_template_global("facebook_token_warnings")
+def facebook_token_warnings() -> list[Any]:
+    """For the dashboard's slot: admins' Facebook channels whose token or data access ends soon."""
+    if not current_user.is_authenticated or not has_role_in(current_user, "admin", current_user.unit):
+        return []
+    return facebook_connect_service.expiring_channels(current_user)

@@ -361,7 +361,8 @@ def register_sandbox(name: str, factory: Callable[[], SandboxService]) -> None:
 
 
 # The modules that register sandboxes on import; other channel areas add theirs here.
-SANDBOX_MODULES: list[str] = ["publisher.channels.sandbox.graph", "publisher.channels.sandbox.youtube"]
+SANDBOX_MODULES: list[str] = ["publisher.channels.sandbox.graph", "publisher.channels.sandbox.facebook_login",
+                              "publisher.channels.sandbox.youtube"]
 
 
 def load_sandboxes() -> None:

@@ -74,6 +74,12 @@ READER_COMMENTS = (
 )
 
 
+# Other sandbox modules extend the Graph sandbox (Facebook Login: sandbox/facebook_login.py). Each entry is called
+# with a new service and answers an extension with ``handle(request) -> SandboxResponse | None`` (asked first, for
+# every versioned request), ``control(action, data) -> SandboxResponse | None`` and ``settings_overrides() -> dict``.
+EXTENSIONS: list[Any] = []
+
+
 def graph_error(status: int, message: str, code: int, subcode: int | None = None, *, type_: str = "OAuthException",
                 is_transient: bool = False, headers: dict[str, str] | None = None,
                 error_data: dict[str, Any] | None = None) -> SandboxResponse:
@@ -202,6 +208,7 @@ class GraphSandbox(SandboxService):
         self.legacy_refused: list[str] = []  # the legacy features clients tried (and were refused)
         self.create_page("Công đoàn tỉnh (sandbox)", page_id=DEMO_PAGE_ID, token=DEMO_PAGE_TOKEN)
         self.create_user("Cán bộ quản trị (sandbox)", token=DEMO_USER_TOKEN)
+        self.extensions = [make(self) for make in EXTENSIONS]
 
     # --- set-up used by tests and the demo -------------------------------------------------------------
 
@@ -300,12 +307,19 @@ class GraphSandbox(SandboxService):
             self.rate_limit(str(data.get("path_prefix") or ""), code=int(data.get("code") or 4),
                             minutes=data.get("minutes"), count=int(data.get("count") or 1))
             return SandboxResponse(201, {"faults": len(self.faults)})
+        for extension in self.extensions:
+            answer = extension.control(action, data)
+            if answer is not None:
+                return answer
         return super().control(action, data)
 
     # --- the service -------------------------------------------------------------------------------------
 
     def settings_overrides(self) -> dict[str, Any]:
-        return {"facebook_graph_url": self.urls[""], "facebook_graph_video_url": self.urls["video"]}
+        overrides = {"facebook_graph_url": self.urls[""], "facebook_graph_video_url": self.urls["video"]}
+        for extension in self.extensions:
+            overrides.update(extension.settings_overrides())
+        return overrides
 
     def demo_channels(self) -> list[dict[str, Any]]:
         return [{"kind": "facebook", "name": "Trang Facebook Công đoàn tỉnh (sandbox)",
@@ -338,6 +352,10 @@ class GraphSandbox(SandboxService):
             raise fail(400, f"(#2635) You are calling a deprecated version of the Graph API ({version}). Please "
                             "update to the latest version.", 2635)
         self.versions_seen.add(version)
+        for extension in self.extensions:
+            answer = extension.handle(request)
+            if answer is not None:
+                return answer
         params = {**request.form, **{k: v[0] for k, v in request.query.items()}}
         feature = legacy_feature_of(request.path, params, request.headers)
         if feature is not None and not self.legacy_app:
