@@ -62,6 +62,13 @@ def _parse_str(raw: str) -> str:
     return value
 
 
+def _parse_logo(raw: str) -> Path:
+    path = Path(_parse_str(raw)).expanduser()
+    if path.suffix.lower() not in (".png", ".svg", ".jpg", ".jpeg", ".webp"):
+        raise SettingsError(f"expected a PNG, SVG, JPEG or WebP file, got {raw!r}")
+    return path
+
+
 def _parse_bool(raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -145,6 +152,8 @@ class Settings:
     publish_batch_size: int = 20
     scheduler_interval_seconds: float = 1.0
     heartbeat_grace_seconds: float = 120.0
+    site_name: str | None = None  # the public website's name; unset: the root unit's name
+    site_logo: Path | None = None  # the public website's logo (PNG, SVG, JPEG or WebP); unset: the bundled one
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -189,6 +198,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),
     "SCHEDULER_INTERVAL_SECONDS": ("scheduler_interval_seconds", _parse_float(0.05)),
     "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
+    "SITE_NAME": ("site_name", _parse_str),
+    "SITE_LOGO": ("site_logo", _parse_logo),
 }
 
 

@@ -24,8 +24,8 @@ from slugify import slugify
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from publisher.accounts.models import User
-from publisher.accounts.services import can_see_unit, get_unit, has_role_in, visible_filter
+from publisher.accounts.models import Unit, User
+from publisher.accounts.services import ROOT_UNIT_NAME, can_see_unit, get_unit, has_role_in, visible_filter
 from publisher.audit import record
 from publisher.channels.base import MediaFile, PublishRequest
 from publisher.content.media import media_path
@@ -528,6 +528,85 @@ def related_articles(article: Article, limit: int = 4) -> list[Article]:
         chosen += list(db.session.scalars(_live().where(Article.id.not_in(ids))
                                           .order_by(Article.published_at.desc()).limit(limit - len(chosen))))
     return chosen
+
+
+def most_read(start: date, end: date, limit: int = 5) -> list[tuple[Article, int]]:
+    """The live articles read most from ``start`` to ``end`` (days inclusive), with their page views."""
+    total = func.sum(ArticleViewDay.views).label("total")
+    rows = db.session.execute(
+        select(Article, total).join(ArticleViewDay, ArticleViewDay.article_id == Article.id)
+        .where(Article.state == "published", ArticleViewDay.day >= start, ArticleViewDay.day <= end)
+        .group_by(Article.id).order_by(total.desc(), Article.published_at.desc()).limit(limit))
+    return [(article, int(views)) for article, views in rows]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of the front page: a category (``slug`` set) or a locality (``slug`` empty)."""
+
+    name: str
+    slug: str
+    articles: list[Article]
+
+
+@dataclass(frozen=True)
+class FrontPage:
+    """What the front page shows: the lead story, the next ones beside it, the latest, the sections, most-read."""
+
+    lead: Article | None
+    beside: list[Article]
+    latest: list[Article]
+    more: bool
+    categories: list[Section]
+    localities: list[Section]
+    most_read: list[tuple[Article, int]]
+
+
+FRONT_BESIDE = 4
+FRONT_LATEST = 8
+FRONT_SECTIONS = 4
+FRONT_LOCALITIES = 4
+SECTION_SIZE = 4
+MOST_READ_DAYS = 30
+
+
+def front_page(today: date) -> FrontPage:
+    """The front page's stories; ``today`` (the organisation's date) ends the most-read window."""
+    head = FRONT_BESIDE + FRONT_LATEST + 1
+    newest = list(db.session.scalars(_live().order_by(Article.published_at.desc(), Article.id.desc())
+                                     .limit(head + 1)))
+    lead = next((a for a in newest if a.cover), newest[0] if newest else None)
+    rest = [a for a in newest[:head] if a is not lead]
+    shown = {a.id for a in newest[:head]}
+    sections = []
+    for slug, name in categories()[:FRONT_SECTIONS]:
+        items = list(db.session.scalars(_live().where(Article.category_slug == slug, Article.id.not_in(shown))
+                                        .order_by(Article.published_at.desc(), Article.id.desc()).limit(SECTION_SIZE)))
+        if items:
+            sections.append(Section(name, slug, items))
+    places = db.session.execute(select(Article.locality).where(Article.state == "published", Article.locality != "")
+                                .group_by(Article.locality).order_by(func.count(Article.id).desc(), Article.locality)
+                                .limit(FRONT_LOCALITIES))
+    localities = []
+    for (place,) in places:
+        items = list(db.session.scalars(_live().where(Article.locality == place)
+                                        .order_by(Article.published_at.desc(), Article.id.desc()).limit(SECTION_SIZE)))
+        localities.append(Section(place, "", items))
+    start = date.fromordinal(today.toordinal() - MOST_READ_DAYS + 1)
+    return FrontPage(lead, rest[:FRONT_BESIDE], rest[FRONT_BESIDE:], len(newest) > head, sections, localities,
+                     most_read(start, today))
+
+
+def latest_titles(limit: int = 5) -> list[Article]:
+    return list(db.session.scalars(_live().order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+
+
+def site_name(settings: Settings) -> str:
+    """The public site's name: the setting, else the root unit's name (read only: a public page writes nothing)."""
+    if settings.site_name:
+        return settings.site_name
+    name = db.session.scalar(select(Unit.name).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
+    return name or ROOT_UNIT_NAME
 
 
 def feed_articles(limit: int = 30) -> list[Article]:
