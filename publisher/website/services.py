@@ -49,6 +49,7 @@ COMMENTS_SHOWN = 50
 COMMENTS_BUDGET_BYTES = 30_000  # with the largest body, the page stays under 150 KB
 COMMENT_LIMIT = 5  # comments from one reader per window
 COMMENT_WINDOW_SECONDS = 600
+LIST_PAGE_SIZE = 12  # articles per page of the front page's list, a category, search results
 WEB_RENDITIONS = ("w480", "w960", "w1600")
 IMAGE_SIZES = "(max-width: 800px) 100vw, 760px"
 
@@ -483,7 +484,7 @@ def _live() -> Select[tuple[Article]]:
     return select(Article).where(Article.state == "published")
 
 
-def latest_articles(page: int = 1, per_page: int = 12, category_slug: str | None = None) -> tuple[list[Article], bool]:
+def latest_articles(page: int = 1, per_page: int = LIST_PAGE_SIZE, category_slug: str | None = None) -> tuple[list[Article], bool]:
     query = _live()
     if category_slug:
         query = query.where(Article.category_slug == category_slug)
@@ -504,7 +505,7 @@ def categories() -> list[tuple[str, str]]:
     return [(slug, name) for slug, name in rows]
 
 
-def search_articles(query_text: str, page: int = 1, per_page: int = 12) -> tuple[list[Article], bool]:
+def search_articles(query_text: str, page: int = 1, per_page: int = LIST_PAGE_SIZE) -> tuple[list[Article], bool]:
     words = fold(query_text).split()[:8]
     if not words:
         return [], False
@@ -563,7 +564,6 @@ class FrontPage:
 
 
 FRONT_BESIDE = 4
-FRONT_LATEST = 8
 FRONT_SECTIONS = 4
 FRONT_LOCALITIES = 4
 SECTION_SIZE = 4
@@ -572,10 +572,10 @@ MOST_READ_DAYS = 30
 
 def front_page(today: date) -> FrontPage:
     """The front page's stories; ``today`` (the organisation's date) ends the most-read window."""
-    head = FRONT_BESIDE + FRONT_LATEST + 1
+    head = LIST_PAGE_SIZE  # lead, beside and latest fill one page of the list: its page 2 follows on
     newest = list(db.session.scalars(_live().order_by(Article.published_at.desc(), Article.id.desc())
                                      .limit(head + 1)))
-    lead = next((a for a in newest if a.cover), newest[0] if newest else None)
+    lead = next((a for a in newest[:head] if a.cover), newest[0] if newest else None)
     rest = [a for a in newest[:head] if a is not lead]
     shown = {a.id for a in newest[:head]}
     sections = []

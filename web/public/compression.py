@@ -49,6 +49,10 @@ class CompressedPages:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._items)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
