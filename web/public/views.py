@@ -309,14 +309,16 @@ def submit_comment(slug: str):  # type: ignore[no-untyped-def]
 @bp.get("/rss.xml")
 def rss():  # type: ignore[no-untyped-def]
     stamp = services.site_stamp()
-    return cached_page(("rss",), stamp, lambda: rss_feed(current_settings(), services.feed_articles(), stamp),
+    return cached_page(("rss",), stamp, lambda: rss_feed(current_settings(), services.feed_articles(), stamp,
+                                                     services.site_name(current_settings())),
                        mimetype="application/rss+xml")
 
 
 @bp.get("/atom.xml")
 def atom():  # type: ignore[no-untyped-def]
     stamp = services.site_stamp()
-    return cached_page(("atom",), stamp, lambda: atom_feed(current_settings(), services.feed_articles(), stamp),
+    return cached_page(("atom",), stamp, lambda: atom_feed(current_settings(), services.feed_articles(), stamp,
+                                                      services.site_name(current_settings())),
                        mimetype="application/atom+xml")
 
 

@@ -82,6 +82,7 @@ def test_feeds_parse_cleanly(client, publish):
         assert parsed.version == version
         entry = parsed.entries[0]
         assert entry.title == post.title and entry.link == f"http://loa.test/tin/{post.slug}"
+        assert parsed.feed.title == "Liên đoàn Lao động tỉnh"  # the site's name
         assert entry.published_parsed is not None
     sitemap = client.get("/sitemap.xml")
     assert sitemap.status_code == 200 and f"<loc>http://loa.test/tin/{post.slug}</loc>" in sitemap.get_data(as_text=True)
