@@ -116,6 +116,7 @@ def test_structured_data_on_the_front_article_and_category_pages(client, publish
     assert crumbs == [(1, "Trang chủ", "http://loa.test/"), (2, "Thời sự", "http://loa.test/chuyen-muc/thoi-su"),
                       (3, lead.title, f"http://loa.test/tin/{lead.slug}")]
     assert '<meta property="og:image:alt" content="Hội trường đông người">' in html
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00">', html), "to the second, local zone"
     assert '<link rel="alternate" type="application/rss+xml"' in html and "/atom.xml" in html
 
     category = _ld(client.get("/chuyen-muc/viec-lam").get_data(as_text=True))["BreadcrumbList"]
