@@ -62,6 +62,13 @@ def _parse_str(raw: str) -> str:
     return value
 
 
+def _parse_logo(raw: str) -> Path:
+    path = Path(_parse_str(raw)).expanduser()
+    if path.suffix.lower() not in (".png", ".svg", ".jpg", ".jpeg", ".webp"):
+        raise SettingsError(f"expected a PNG, SVG, JPEG or WebP file, got {raw!r}")
+    return path
+
+
 def _parse_bool(raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -169,6 +176,8 @@ class Settings:
     retention_comments_days: int = 730
     retention_signin_days: int = 90
     retention_audit_days: int = 1825
+    site_name: str | None = None  # the public website's name; unset: the root unit's name
+    site_logo: Path | None = None  # the public website's logo (PNG, SVG, JPEG or WebP); unset: the bundled one
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -229,6 +238,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RETENTION_COMMENTS_DAYS": ("retention_comments_days", _parse_int(1)),
     "RETENTION_SIGNIN_DAYS": ("retention_signin_days", _parse_int(1)),
     "RETENTION_AUDIT_DAYS": ("retention_audit_days", _parse_int(30)),
+    "SITE_NAME": ("site_name", _parse_str),
+    "SITE_LOGO": ("site_logo", _parse_logo),
 }
 
 

@@ -143,8 +143,10 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     csrf.exempt(api_bp)
 
     from web import errors
+    from web.public.compression import init_compression
 
     errors.init_app(app)
+    init_compression(app)
     app.after_request(_security_headers)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
     if settings.proxy_count:

@@ -21,6 +21,10 @@ def init_app(app: Flask) -> None:
 
             return _http_error(exc)
         status = exc.code or 500
+        if status in (404, 410) and not request.path.startswith(("/admin", "/api/")):
+            from web.public.views import missing_page  # a reader's page: the site's look, no link to /admin/
+
+            return missing_page(status)
         titles = {400: _("The request could not be understood"), 403: _("Not allowed"), 404: _("Page not found"),
                   405: _("Not allowed"), 410: _("This article has been removed"), 413: _("The file is too large"),
                   429: _("Too many attempts")}

@@ -24,8 +24,8 @@ from slugify import slugify
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from publisher.accounts.models import User
-from publisher.accounts.services import can_see_unit, get_unit, has_role_in, visible_filter
+from publisher.accounts.models import Unit, User
+from publisher.accounts.services import ROOT_UNIT_NAME, can_see_unit, get_unit, has_role_in, visible_filter
 from publisher.audit import record
 from publisher.channels.base import MediaFile, PublishRequest
 from publisher.content.media import media_path
@@ -54,6 +54,7 @@ EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # The version of the notice shown above the comment form's consent box (templates/public/_comment_notice.html);
 # change it whenever the notice's content changes, so each comment says which text its reader agreed to.
 COMMENT_NOTICE_VERSION = "2026-12-02"
+LIST_PAGE_SIZE = 12  # articles per page of the front page's list, a category, search results
 WEB_RENDITIONS = ("w480", "w960", "w1600")
 IMAGE_SIZES = "(max-width: 800px) 100vw, 760px"
 
@@ -489,7 +490,7 @@ def _live() -> Select[tuple[Article]]:
     return select(Article).where(Article.state == "published")
 
 
-def latest_articles(page: int = 1, per_page: int = 12, category_slug: str | None = None) -> tuple[list[Article], bool]:
+def latest_articles(page: int = 1, per_page: int = LIST_PAGE_SIZE, category_slug: str | None = None) -> tuple[list[Article], bool]:
     query = _live()
     if category_slug:
         query = query.where(Article.category_slug == category_slug)
@@ -510,7 +511,7 @@ def categories() -> list[tuple[str, str]]:
     return [(slug, name) for slug, name in rows]
 
 
-def search_articles(query_text: str, page: int = 1, per_page: int = 12) -> tuple[list[Article], bool]:
+def search_articles(query_text: str, page: int = 1, per_page: int = LIST_PAGE_SIZE) -> tuple[list[Article], bool]:
     words = fold(query_text).split()[:8]
     if not words:
         return [], False
@@ -534,6 +535,84 @@ def related_articles(article: Article, limit: int = 4) -> list[Article]:
         chosen += list(db.session.scalars(_live().where(Article.id.not_in(ids))
                                           .order_by(Article.published_at.desc()).limit(limit - len(chosen))))
     return chosen
+
+
+def most_read(start: date, end: date, limit: int = 5) -> list[tuple[Article, int]]:
+    """The live articles read most from ``start`` to ``end`` (days inclusive), with their page views."""
+    total = func.sum(ArticleViewDay.views).label("total")
+    rows = db.session.execute(
+        select(Article, total).join(ArticleViewDay, ArticleViewDay.article_id == Article.id)
+        .where(Article.state == "published", ArticleViewDay.day >= start, ArticleViewDay.day <= end)
+        .group_by(Article.id).order_by(total.desc(), Article.published_at.desc()).limit(limit))
+    return [(article, int(views)) for article, views in rows]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of the front page: a category (``slug`` set) or a locality (``slug`` empty)."""
+
+    name: str
+    slug: str
+    articles: list[Article]
+
+
+@dataclass(frozen=True)
+class FrontPage:
+    """What the front page shows: the lead story, the next ones beside it, the latest, the sections, most-read."""
+
+    lead: Article | None
+    beside: list[Article]
+    latest: list[Article]
+    more: bool
+    categories: list[Section]
+    localities: list[Section]
+    most_read: list[tuple[Article, int]]
+
+
+FRONT_BESIDE = 4
+FRONT_SECTIONS = 4
+FRONT_LOCALITIES = 4
+SECTION_SIZE = 4
+MOST_READ_DAYS = 30
+
+
+def front_page(today: date) -> FrontPage:
+    """The front page's stories; ``today`` (the organisation's date) ends the most-read window."""
+    head = LIST_PAGE_SIZE  # lead, beside and latest fill one page of the list: its page 2 follows on
+    newest = list(db.session.scalars(_live().order_by(Article.published_at.desc(), Article.id.desc())
+                                     .limit(head + 1)))
+    lead = next((a for a in newest[:head] if a.cover), newest[0] if newest else None)
+    rest = [a for a in newest[:head] if a is not lead]
+    shown = {a.id for a in newest[:head]}
+    sections = []
+    for slug, name in categories()[:FRONT_SECTIONS]:
+        items = list(db.session.scalars(_live().where(Article.category_slug == slug, Article.id.not_in(shown))
+                                        .order_by(Article.published_at.desc(), Article.id.desc()).limit(SECTION_SIZE)))
+        if items:
+            sections.append(Section(name, slug, items))
+    places = db.session.execute(select(Article.locality).where(Article.state == "published", Article.locality != "")
+                                .group_by(Article.locality).order_by(func.count(Article.id).desc(), Article.locality)
+                                .limit(FRONT_LOCALITIES))
+    localities = []
+    for (place,) in places:
+        items = list(db.session.scalars(_live().where(Article.locality == place)
+                                        .order_by(Article.published_at.desc(), Article.id.desc()).limit(SECTION_SIZE)))
+        localities.append(Section(place, "", items))
+    start = date.fromordinal(today.toordinal() - MOST_READ_DAYS + 1)
+    return FrontPage(lead, rest[:FRONT_BESIDE], rest[FRONT_BESIDE:], len(newest) > head, sections, localities,
+                     most_read(start, today))
+
+
+def latest_titles(limit: int = 5) -> list[Article]:
+    return list(db.session.scalars(_live().order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+
+
+def site_name(settings: Settings) -> str:
+    """The public site's name: the setting, else the root unit's name (read only: a public page writes nothing)."""
+    if settings.site_name:
+        return settings.site_name
+    name = db.session.scalar(select(Unit.name).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
+    return name or ROOT_UNIT_NAME
 
 
 def feed_articles(limit: int = 30) -> list[Article]:

@@ -29,8 +29,9 @@ def _url(settings: Settings, article: Article) -> str:
     return f"{settings.public_url}/tin/{article.slug}"
 
 
-def rss_feed(settings: Settings, articles: list[Article], stamp: datetime) -> str:
+def rss_feed(settings: Settings, articles: list[Article], stamp: datetime, title: str | None = None) -> str:
     base = settings.public_url
+    site = title or _site_title()
     items = []
     for a in articles:
         url = _url(settings, a)
@@ -46,7 +47,7 @@ def rss_feed(settings: Settings, articles: list[Article], stamp: datetime) -> st
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">'
         "<channel>"
-        f"<title>{escape(_site_title())}</title><link>{escape(base)}/</link>"
+        f"<title>{escape(site)}</title><link>{escape(base)}/</link>"
         f"<description>{escape(_('News from the trade union federation'))}</description>"
         "<language>vi</language>"
         f"<lastBuildDate>{_rfc822(stamp)}</lastBuildDate>"
@@ -55,8 +56,9 @@ def rss_feed(settings: Settings, articles: list[Article], stamp: datetime) -> st
     )
 
 
-def atom_feed(settings: Settings, articles: list[Article], stamp: datetime) -> str:
+def atom_feed(settings: Settings, articles: list[Article], stamp: datetime, title: str | None = None) -> str:
     base = settings.public_url
+    site = title or _site_title()
     entries = []
     for a in articles:
         url = _url(settings, a)
@@ -64,17 +66,17 @@ def atom_feed(settings: Settings, articles: list[Article], stamp: datetime) -> s
                  f"<id>{escape(url)}</id>", f"<published>{_iso(a.published_at)}</published>",
                  f"<updated>{_iso(a.updated_at)}</updated>",
                  f"<summary>{escape(a.summary or a.title)}</summary>",
-                 f"<author><name>{escape(a.byline or _site_title())}</name></author>"]
+                 f"<author><name>{escape(a.byline or site)}</name></author>"]
         if a.category:
             parts.append(f"<category term={quoteattr(a.category)}/>")
         entries.append("<entry>" + "".join(parts) + "</entry>")
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="vi">'
-        f"<title>{escape(_site_title())}</title><id>{escape(base)}/</id><updated>{_iso(stamp)}</updated>"
+        f"<title>{escape(site)}</title><id>{escape(base)}/</id><updated>{_iso(stamp)}</updated>"
         f"<link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(base + '/atom.xml')}/>"
         f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(base + '/')}/>"
-        f"<author><name>{escape(_site_title())}</name></author>"
+        f"<author><name>{escape(site)}</name></author>"
         + "".join(entries) + "</feed>\n"
     )
 

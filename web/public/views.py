@@ -9,21 +9,24 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, abort, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.http import http_date
 
 from publisher.content.media import media_path
+from publisher.db import utcnow
 from publisher.errors import ValidationFailed
 from publisher.queue import redis_connection
 from publisher.website import services
 from publisher.website.models import Article
 from web import csrf, current_settings
-from web.public import bp
+from web.public import bp, structured
+from web.public.compression import ENCODINGS, mark_cacheable
 from web.public.feeds import atom_feed, rss_feed, sitemap
 
 # Browsers and proxies may keep pages but must ask again each time (a 304 costs almost nothing), so that an
@@ -32,6 +35,9 @@ PAGE_CACHE_CONTROL = "public, no-cache"
 FACEBOOK_SHARE = "https://www.facebook.com/sharer/sharer.php?u={url}"
 ZALO_SHARE = "https://button-share.zalo.me/share_external?layout=1&color=blue&customize=false&url={url}"
 HONEYPOT_FIELD = "website"
+STATIC_PUBLIC = Path(__file__).resolve().parent.parent / "static" / "public"
+ICON_MAX_AGE = 7 * 24 * 3600
+THEME_COLOUR = "#a3211b"
 
 
 class PageCache:
@@ -61,7 +67,13 @@ class PageCache:
             self._items.clear()
 
 
-pages = PageCache(256)
+PAGE_CACHE_SIZE = 256
+
+
+@bp.record_once
+def _page_cache(state) -> None:  # type: ignore[no-untyped-def]
+    """Each app keeps its own rendered pages (its settings, e.g. the site's name, are part of every page)."""
+    state.app.extensions["publisher.pages"] = PageCache(PAGE_CACHE_SIZE)
 
 
 def _etag(*parts: object) -> str:
@@ -70,6 +82,18 @@ def _etag(*parts: object) -> str:
 
 def _stamp_key(stamp: datetime) -> str:
     return f"{stamp.timestamp():.6f}"
+
+
+def _held_variant(etag: str) -> str | None:
+    """Which copy of the page the reader's ``If-None-Match`` names: as rendered, or as compressed (Flask-Compress
+    sends the compressed copy under ``"<etag>:<encoding>"``)."""
+    held = request.if_none_match
+    if not held:
+        return None
+    for candidate in (etag, *(f"{etag}:{encoding}" for encoding in ENCODINGS)):
+        if held.contains(candidate):
+            return candidate
+    return None
 
 
 def cached_page(key: tuple[Hashable, ...], stamp: datetime, render: Callable[[], str | bytes],
@@ -85,10 +109,14 @@ def cached_page(key: tuple[Hashable, ...], stamp: datetime, render: Callable[[],
         "Cache-Control": PAGE_CACHE_CONTROL,
         "Vary": "Cookie",
     }
-    if request.if_none_match.contains(etag) or (not request.if_none_match and request.if_modified_since
-                                                and request.if_modified_since >= stamp.replace(microsecond=0)):
+    held = _held_variant(etag)
+    if held or (not request.if_none_match and request.if_modified_since
+                and request.if_modified_since >= stamp.replace(microsecond=0)):
+        if held:
+            headers["ETag"] = f'"{held}"'  # the validator of the copy the reader holds (compressed or not)
         return Response(status=304, headers=headers)
-    body = pages.get_or_render((*key, locale, stamp_key), render)
+    body = current_app.extensions["publisher.pages"].get_or_render((*key, locale, stamp_key), render)
+    mark_cacheable(etag)
     content_type = f"{mimetype}; charset=utf-8"
     return Response(body, status=status, headers=headers, content_type=content_type)
 
@@ -105,20 +133,47 @@ def _page_number() -> int:
     return min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 1
 
 
+def _site() -> dict[str, str]:
+    settings = current_settings()
+    return {"site_name": services.site_name(settings), "site_url": settings.public_url,
+            "logo_url": f"{settings.public_url}/logo"}
+
+
 def _common() -> dict[str, object]:
-    return {"categories": services.categories(), "site_url": current_settings().public_url}
+    return {"categories": services.categories(), **_site()}
+
+
+def _organization() -> dict[str, object]:
+    site = _site()
+    return structured.publisher_org(site["site_url"], site["site_name"], site["logo_url"])
+
+
+def _today() -> datetime:
+    return utcnow().astimezone(current_settings().zone)
 
 
 @bp.get("/")
 def front_page():  # type: ignore[no-untyped-def]
     page = _page_number()
     stamp = services.site_stamp()
+    if page > 1:
+        def render_list() -> str:
+            articles, more = services.latest_articles(page)
+            return render_template("public/latest.html", articles=articles, page=page, more=more, **_common())
+
+        return cached_page(("front", page), stamp, render_list)
+    # Most-read changes with page views, which do not change the site's stamp: the page is renewed every hour.
+    now = _today()
+    hour = now.replace(minute=0, second=0, microsecond=0)
 
     def render() -> str:
-        articles, more = services.latest_articles(page)
-        return render_template("public/front.html", articles=articles, page=page, more=more, **_common())
+        site = _site()
+        return render_template(
+            "public/front.html", front=services.front_page(now.date()), page=1,
+            ld=[structured.organization(site["site_url"], site["site_name"], site["logo_url"]),
+                structured.website(site["site_url"], site["site_name"])], **_common())
 
-    return cached_page(("front", page), stamp, render)
+    return cached_page(("front", 1, hour.strftime("%Y%m%d%H")), max(stamp, hour), render)
 
 
 @bp.get("/chuyen-muc/<slug>")
@@ -131,8 +186,10 @@ def category_page(slug: str):  # type: ignore[no-untyped-def]
 
     def render() -> str:
         articles, more = services.latest_articles(page, category_slug=slug)
+        site_url = current_settings().public_url
+        ld = [structured.breadcrumbs(site_url, [(name, f"{site_url}/chuyen-muc/{slug}")])]
         return render_template("public/category.html", name=name, slug=slug, articles=articles, page=page,
-                               more=more, **_common())
+                               more=more, ld=ld, **_common())
 
     return cached_page(("category", slug, page), stamp, render)
 
@@ -179,8 +236,17 @@ def _render_article(article: Article, *, sent: bool = False, form: dict[str, str
             if social:
                 break
     comments, older = services.page_comments(article)
+    site_url = settings.public_url
+    trail = [(article.category, f"{site_url}/chuyen-muc/{article.category_slug}")] if article.category_slug else []
+    ld = [structured.news_article(site_url, url, article, _organization()),
+          structured.breadcrumbs(site_url, [*trail, (article.title, url)])]
+    social_alt = ""
+    if social:
+        social_alt = (article.cover or {}).get("alt") or next(
+            (img.get("alt") for img in article.images if (img.get("renditions") or {}).get("social") == social), "")
     return render_template(
-        "public/article.html", article=article, url=url, social=social,
+        "public/article.html", article=article, url=url, social=social, social_alt=social_alt or article.title,
+        ld=ld,
         cover_img=services.img_tag(article.cover, lazy=False) if article.cover else None,
         gallery=[(img, services.img_tag(img)) for img in article.images
                  if img.get("kind") == "image" and not img.get("in_body")],
@@ -246,14 +312,16 @@ def submit_comment(slug: str):  # type: ignore[no-untyped-def]
 @bp.get("/rss.xml")
 def rss():  # type: ignore[no-untyped-def]
     stamp = services.site_stamp()
-    return cached_page(("rss",), stamp, lambda: rss_feed(current_settings(), services.feed_articles(), stamp),
+    return cached_page(("rss",), stamp, lambda: rss_feed(current_settings(), services.feed_articles(), stamp,
+                                                     services.site_name(current_settings())),
                        mimetype="application/rss+xml")
 
 
 @bp.get("/atom.xml")
 def atom():  # type: ignore[no-untyped-def]
     stamp = services.site_stamp()
-    return cached_page(("atom",), stamp, lambda: atom_feed(current_settings(), services.feed_articles(), stamp),
+    return cached_page(("atom",), stamp, lambda: atom_feed(current_settings(), services.feed_articles(), stamp,
+                                                      services.site_name(current_settings())),
                        mimetype="application/atom+xml")
 
 
@@ -262,6 +330,48 @@ def sitemap_xml():  # type: ignore[no-untyped-def]
     stamp = services.site_stamp()
     return cached_page(("sitemap",), stamp, lambda: sitemap(current_settings(), services.sitemap_articles()),
                        mimetype="application/xml")
+
+
+def missing_page(status: int) -> Response:
+    """The reader's 404 (and 410 for a path that never was an article): the site's look, the latest news."""
+    html = render_template("public/missing.html", status=status, latest=services.latest_titles(), **_common())
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store" if status == 404 else PAGE_CACHE_CONTROL
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon():  # type: ignore[no-untyped-def]
+    return send_file(STATIC_PUBLIC / "favicon.ico", mimetype="image/x-icon", conditional=True, max_age=ICON_MAX_AGE)
+
+
+@bp.get("/apple-touch-icon.png")
+@bp.get("/apple-touch-icon-precomposed.png")
+def apple_touch_icon():  # type: ignore[no-untyped-def]
+    return send_file(STATIC_PUBLIC / "apple-touch-icon.png", conditional=True, max_age=ICON_MAX_AGE)
+
+
+@bp.get("/logo")
+def logo():  # type: ignore[no-untyped-def]
+    """The site's logo: ``PUBLISHER_SITE_LOGO``, else the bundled one."""
+    path = current_settings().site_logo or STATIC_PUBLIC / "logo.png"
+    if not path.is_file():
+        abort(404)
+    return send_file(path, conditional=True, max_age=24 * 3600)
+
+
+@bp.get("/site.webmanifest")
+def web_manifest():  # type: ignore[no-untyped-def]
+    """The web-app manifest (name, icons, colours) for a reader who adds the site to a phone's home screen."""
+    name = services.site_name(current_settings())
+    icons = [{"src": url_for("static", filename=f"public/icon-{size}.png"), "sizes": f"{size}x{size}",
+              "type": "image/png", "purpose": "any"} for size in (192, 512)]
+    response = jsonify({"name": name, "short_name": name if len(name) <= 15 else _("Union news"),
+                        "lang": "vi", "start_url": "/", "scope": "/", "display": "browser",
+                        "background_color": "#ffffff", "theme_color": THEME_COLOUR, "icons": icons})
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = f"public, max-age={int(timedelta(days=1).total_seconds())}"
+    return response
 
 
 @bp.get("/robots.txt")

@@ -70,3 +70,21 @@ def test_comment_form_works_without_javascript(live_server, publish, chromium):
     db.session.expire_all()
     stored = db.session.query(ReaderComment).one()
     assert stored.message == "Gửi từ trình duyệt không có JavaScript" and stored.consent_at is not None
+
+
+def test_json_ld_blocks_pass_the_pages_csp_and_pages_arrive_compressed(live_server, browser_page, publish):
+    """A JSON-LD block is data, not script: the strict ``script-src 'self'`` raises no violation for it."""
+    import json
+
+    post, _ = publish(category="Thời sự", byline="Nguyễn Văn An")
+    page = browser_page
+    page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+                         "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+    encodings = []
+    page.on("response", lambda r: encodings.append(r.headers.get("content-encoding")) if r.url.endswith(post.slug)
+            else None)
+    page.goto(f"{live_server}/tin/{post.slug}")
+    blocks = page.eval_on_selector_all('script[type="application/ld+json"]', "els => els.map(e => e.textContent)")
+    assert {json.loads(b)["@type"] for b in blocks} == {"NewsArticle", "BreadcrumbList"}
+    assert page.evaluate("window.__csp") == []
+    assert encodings and encodings[0] in ("br", "gzip")
