@@ -34,7 +34,7 @@ def _site(publish, make_media, make_user):  # type: ignore[no-untyped-def]
         publish(title=f"Tin số {n} về {category.lower()}", summary="Tóm tắt ngắn." if n % 2 else "",
                 category=category, locality=place)
     editor = make_user("editor")
-    comment = services.submit_comment(article, "Bạn đọc", "Ý kiến đã duyệt")
+    comment = services.submit_comment(article, "Bạn đọc", "Ý kiến đã duyệt", consent=True)
     services.moderate_comment(comment, editor, approve=True)
     services.add_staff_reply(comment.id, "Cảm ơn bạn", editor)
     services.add_views(article.id, services.utcnow().date(), 42)
