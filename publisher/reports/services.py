@@ -50,8 +50,21 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def months(self) -> int | None:
+        """How many whole calendar months the period is, when it is exactly that (a month, quarter, half, year)."""
+        if self.start.day != 1 or self.end != _month_end(self.end.year, self.end.month):
+            return None
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
     def previous(self) -> Period:
-        """The period of the same length just before this one."""
+        """The period of the same length just before this one: as many calendar months when the period is whole
+        months (the first half-year is compared with the second half of the year before), else as many days."""
+        months = self.months
+        if months is not None:
+            first = self.start.year * 12 + self.start.month - 1 - months
+            start = date(first // 12, first % 12 + 1, 1)
+            return Period(start, self.start - timedelta(days=1))
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
 

@@ -45,7 +45,7 @@ def test_every_role_sees_the_dashboard(client, seeded, make_user, role):
     html = response.get_data(as_text=True)
     assert 'data-measure="views">200<' in html
     assert "Trang Facebook" in html and "Ngày hội Công nhân" in html and "Tháng Công nhân 2026" in html
-    assert "+100" in html  # 200 views against 100 in the previous 30 days
+    assert "+100" in html  # 200 views against 100 in May
     assert "<script" not in html and 'style="' not in html
     assert "Content-Security-Policy" in response.headers
     assert 'lang="vi"' in html

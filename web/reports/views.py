@@ -36,6 +36,7 @@ from web import current_settings
 from web.reports import bp
 from web.reports.charts import bars_png, trend_png
 from web.reports.exports import export_csv, export_pdf, export_xlsx, measure_labels
+from web.reports.wording import age_words, compare_words
 
 BUCKETS = ("auto", "day", "week", "month")
 
@@ -225,10 +226,11 @@ def _change(value: float | None) -> str:
     return text if value < 0 else "+" + text
 
 
+@bp.app_template_global("compare")
+def _compare(current: int, previous: int, period: Period) -> str:
+    return compare_words(current, previous, period)
+
+
 @bp.app_template_filter("age")
 def _age(moment: datetime | None) -> str:
-    from flask_babel import format_timedelta
-
-    if moment is None:
-        return _("never")
-    return format_timedelta(utcnow() - moment, add_direction=True)
+    return age_words(moment, utcnow())
