@@ -145,6 +145,9 @@ class Settings:
     publish_batch_size: int = 20
     scheduler_interval_seconds: float = 1.0
     heartbeat_grace_seconds: float = 120.0
+    # The six-monthly and annual report's letterhead: the body above the top unit, and the place before the date
+    report_superior_body: str = "Tổng Liên đoàn Lao động Việt Nam"
+    report_place: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -189,6 +192,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),
     "SCHEDULER_INTERVAL_SECONDS": ("scheduler_interval_seconds", _parse_float(0.05)),
     "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
+    "REPORT_SUPERIOR_BODY": ("report_superior_body", _parse_str),
+    "REPORT_PLACE": ("report_place", _parse_str),
 }
 
 

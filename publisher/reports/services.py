@@ -591,3 +591,22 @@ def detail_rows(scope: Scope, period: Period) -> list[dict[str, Any]]:
                     "campaign": campaigns.get(entry["campaign_id"], "") if entry["campaign_id"] else ""})
     out.sort(key=lambda e: (e["unit"], e["channel"], -e["views"], e["post_id"]))
     return out
+
+
+def period_campaigns(scope: Scope, period: Period, by_campaign: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The campaigns of the period: those of the scope's units whose dates meet the period, and any other that
+    gained something in it (``by_campaign`` of the report), with their gains; most views first."""
+    gained = {c["campaign_id"]: c["totals"] for c in by_campaign if c["campaign_id"] is not None}
+    stmt = select(Campaign).where(
+        (Campaign.id.in_(list(gained) or [0]))
+        | (Campaign.unit_id.in_(scope.unit_ids)
+           & ((Campaign.starts_on.is_(None)) | (Campaign.starts_on <= period.end))
+           & ((Campaign.ends_on.is_(None)) | (Campaign.ends_on >= period.start))
+           & ((Campaign.starts_on.is_not(None)) | (Campaign.ends_on.is_not(None)))))
+    if scope.campaign is not None:
+        stmt = stmt.where(Campaign.id == scope.campaign.id)
+    out = [{"campaign_id": c.id, "name": c.name, "starts_on": c.starts_on, "ends_on": c.ends_on,
+            "totals": dict(gained.get(c.id, _zero()))} for c in db.session.scalars(stmt)]
+    out.sort(key=lambda c: (-c["totals"]["views"], c["name"]))
+    return out
+
