@@ -126,7 +126,7 @@ def chart_data(report: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]
                      "colours": [kind_colour(c["kind"]) for c in report["by_channel"]],
                      "values": [c["totals"]["views"] for c in report["by_channel"]]},
     }
-    if report.get("watch_time") and report["watch_time"]["total"]:
+    if report.get("watch_time") and report["watch_time"].get("available"):
         data["measures"].append({"key": "watch_time", "label": labels["watch_time"], "colour": COLOURS["watch_time"],
                                  "values": [p.get("watch_time", 0) for p in series]})
     if report.get("by_unit"):

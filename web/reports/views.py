@@ -35,7 +35,7 @@ from publisher.reports.services import (
 )
 from web import current_settings
 from web.reports import bp
-from web.reports.charts import bars_png, trend_png
+from web.reports.charts import bars_png, chart_data, trend_png
 from web.reports.exports import export_csv, export_docx, export_pdf, export_xlsx, measure_labels, report_document
 from web.reports.wording import age_words, compare_words
 
@@ -99,10 +99,11 @@ def dashboard():  # type: ignore[no-untyped-def]
                                labels=measure_labels(), **_choices()), 422
     settings = current_settings()
     report, freshness = dashboard_report(scope, period, settings, bucket)
+    labels = measure_labels()
     return render_template("reports/dashboard.html", report=report, period=period, scope=scope, preset=preset,
                            bucket=bucket, errors={}, args=request.args,
                            freshness=freshness, query=_query(period, scope, bucket),
-                           labels=measure_labels(), now=utcnow(), **_choices())
+                           labels=labels, charts=chart_data(report, labels), now=utcnow(), **_choices())
 
 
 @bp.get("/chart/<name>.png")
