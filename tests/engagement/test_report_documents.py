@@ -64,7 +64,9 @@ def test_pdf_is_a_union_report_with_numbered_sections(client, long_titled, make_
     assert "Công đoàn ngành Giáo dục" in flat and "Công đoàn trường THPT Lê Lợi" in flat
     assert "Tháng Công nhân 2026" in flat
     assert "TM. BAN THƯỜNG VỤ" in flat and "Nơi nhận:" in flat
-    assert response.data.count(b"/Subtype /Image") >= 2  # the trend and the channels
+    # the charts, drawn as vector graphics: the trend (one per measure) and the views per channel
+    assert "Tương tác theo thời gian" in flat and "mỗi chỉ số một thang đo riêng" in flat
+    assert "Lượt xem theo kênh" in flat
     assert b"LiberationSerif" in response.data  # the vendored Times-compatible font, embedded
 
 
@@ -78,9 +80,11 @@ def test_pdf_of_one_unit_numbers_without_a_gap(client, seeded, make_user, tmp_pa
 
 def test_pdf_superior_body_is_the_parent_unit(client, seeded, make_user, tmp_path):
     sign_in(client, make_user("viewer"))
-    flat = _flat(_pdf_text(client.get(f"/admin/reports/export.pdf?{JUNE}&unit_id={seeded['child'].id}").data,
-                           tmp_path))
-    assert "LIÊN ĐOÀN LAO ĐỘNG TỈNH CÔNG ĐOÀN NGÀNH GIÁO DỤC" in flat
+    text = _pdf_text(client.get(f"/admin/reports/export.pdf?{JUNE}&unit_id={seeded['child'].id}").data, tmp_path)
+    letterhead = _flat(text.split("\f")[1])
+    assert "LIÊN ĐOÀN LAO ĐỘNG TỈNH" in letterhead and "CÔNG ĐOÀN NGÀNH GIÁO DỤC" in letterhead
+    assert "TỔNG LIÊN ĐOÀN" not in letterhead
+    assert "- Liên đoàn Lao động tỉnh;" in letterhead or "- Liên đoàn Lao động tỉnh;" in _flat(text)
 
 
 def test_docx_is_the_same_report(client, long_titled, make_user, root_unit):

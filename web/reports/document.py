@@ -50,9 +50,19 @@ class Table:
 
 @dataclass
 class Chart:
-    png: bytes
+    """A chart as its figures; the PDF draws it as vector graphics, the DOCX as a matplotlib picture."""
+
+    kind: str  # "trend": one small chart per measure; "bars": horizontal bars, one colour per bar
+    title: str
     caption: str
+    data: dict[str, Any]
     width: float = 1.0  # share of the text width
+
+    def png(self) -> bytes:
+        if self.kind == "trend":
+            return trend_png(self.data["series"], self.data["bucket"], self.data["labels"], self.title,
+                             tuple(self.data["measures"]))
+        return bars_png(self.data["items"], self.title, self.data["colours"])
 
 
 @dataclass
@@ -111,7 +121,7 @@ def _figure(channel: dict[str, Any], measure: str) -> str:
 def build_document(period: Period, report: dict[str, Any], series: list[dict[str, Any]], bucket: str, *,
                    unit_name: str, superior_body: str, place: str | None, campaign_name: str | None,
                    campaigns: list[dict[str, Any]], generated_at: datetime, labels: dict[str, str]) -> ReportDocument:
-    """The report in the current locale (the exports force Vietnamese) with its charts drawn."""
+    """The report in the current locale (the exports force Vietnamese)."""
     subject = _("Results of communications work in %(period)s", period=period_title(period))
     doc = ReportDocument(
         superior_body=superior_body.upper(), unit_name=unit_name.upper(), number=_("No.: ……/BC-……"),
@@ -138,18 +148,19 @@ def build_document(period: Period, report: dict[str, Any], series: list[dict[str
                             [[labels[m], _n(totals[m]), _n(previous[m])] for m in MEASURES], [50, 25, 25]))
 
     doc.section(_("Trend over the period"))
-    doc.blocks.append(Chart(trend_png(series, bucket, labels, _("Engagement over time")),
+    doc.blocks.append(Chart("trend", _("Engagement over time"),
                             _("Gains per %(bucket)s, each measure on its own scale.",
-                              bucket={"day": _("day"), "week": _("week"), "month": _("month")}.get(bucket, bucket))))
+                              bucket={"day": _("day"), "week": _("week"), "month": _("month")}.get(bucket, bucket)),
+                            {"series": series, "bucket": bucket, "labels": labels, "measures": list(MEASURES)}))
 
     doc.section(_("By channel"))
     doc.blocks.append(Table([_("Channel"), *[labels[m] for m in MEASURES]],
                             [[c["name"], *[_figure(c, m) for m in MEASURES]] for c in report["by_channel"]],
                             [40, 15, 15, 15, 15]))
     if report["by_channel"]:
-        doc.blocks.append(Chart(bars_png([(c["name"], c["totals"]["views"]) for c in report["by_channel"]],
-                                         _("Views by channel"), [kind_colour(c["kind"]) for c in report["by_channel"]]),
-                                _("Views by channel"), 0.9))
+        doc.blocks.append(Chart("bars", _("Views by channel"), _("Each channel in its kind's colour, as on the pages."),
+                                {"items": [(c["name"], c["totals"]["views"]) for c in report["by_channel"]],
+                                 "colours": [kind_colour(c["kind"]) for c in report["by_channel"]]}, 0.9))
 
     if report.get("by_unit"):
         doc.section(_("League table of the units"))

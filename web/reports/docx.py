@@ -104,7 +104,7 @@ def render_docx(doc: ReportDocument) -> bytes:
         elif isinstance(block, Chart):
             picture = document.add_paragraph()
             picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            picture.add_run().add_picture(io.BytesIO(block.png), width=int(text_width * block.width))
+            picture.add_run().add_picture(io.BytesIO(block.png()), width=int(text_width * block.width))
             caption = para(block.caption, italic=True, size=11, align=WD_ALIGN_PARAGRAPH.CENTER)
             caption.runs[0].font.color.rgb = RGBColor(0x33, 0x33, 0x33)  # type: ignore[attr-defined]
 
