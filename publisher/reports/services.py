@@ -518,6 +518,7 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
             point["watch_time"] = minutes["watch_time"]
         for channel in channel_list:
             channel["watch_time"] = watch["by_channel"].get(channel["channel_id"], 0)
+            channel["watch_time_state"] = config.mapping(channel["kind"]).state("watch_time")
         # Shown where a channel's platform gives watch time (YouTube), or wherever some was collected
         watch["available"] = bool(watch["total"] or watch["previous"]) or any(
             config.mapping(kind).state("watch_time") == "ok" for kind in {c["kind"] for c in channel_list})

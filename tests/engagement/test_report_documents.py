@@ -116,3 +116,34 @@ def test_xlsx_keeps_every_post(client, long_titled, make_user):
     book = load_workbook(io.BytesIO(client.get(f"/admin/reports/export.xlsx?{JUNE}").data))
     titles = [row[1] for row in book["Theo bài viết"].iter_rows(min_row=2, values_only=True)]
     assert LONG_TITLE in titles and "Ngày hội Công nhân" in titles
+
+
+def test_place_and_date_follow_the_decree(app):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from web.reports.document import place_and_date
+
+    with app.test_request_context(), force_locale("vi"):
+        assert place_and_date("Thanh Hóa", date(2027, 2, 5)) == "Thanh Hóa, ngày 05 tháng 02 năm 2027"
+        assert place_and_date(None, date(2026, 12, 2)) == "……, ngày 02 tháng 12 năm 2026"
+
+
+def test_place_and_superior_body_are_settings(app, client, seeded, make_user, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    settings = dataclasses.replace(app.extensions["publisher.settings"], report_place="Thanh Hóa",
+                                   report_superior_body="Công đoàn Việt Nam")
+    monkeypatch.setitem(app.extensions, "publisher.settings", settings)
+    sign_in(client, make_user("viewer"))
+    flat = _flat(_pdf_text(client.get(f"/admin/reports/export.pdf?{JUNE}").data, tmp_path))
+    assert "Thanh Hóa, ngày" in flat and "CÔNG ĐOÀN VIỆT NAM" in flat
+
+
+def test_settings_parse(tmp_path):  # type: ignore[no-untyped-def]
+    from publisher.settings import load_settings
+
+    loaded = load_settings(environ={"PUBLISHER_REPORT_PLACE": " Thanh Hóa ", "PUBLISHER_SECRET_KEY": "x" * 20,
+                                    "PUBLISHER_INSTANCE_PATH": str(tmp_path)})
+    assert loaded.report_place == "Thanh Hóa" and loaded.report_superior_body == "Tổng Liên đoàn Lao động Việt Nam"

@@ -4,7 +4,7 @@ whose cells wrap (a long title is printed whole, over as many lines as it needs)
 every page; charts drawn as vector graphics from the same figures as the page's charts. A4 with the margins of
 Decree 30/2020 (top and bottom 20 mm, left 30 mm, right 15 mm).
 
-Why reportlab and not fpdf2 (the first version): fpdf2 parses and subsets each TrueType font anew for every
+Why reportlab and not fpdf2 (used before): fpdf2 parses and subsets each TrueType font anew for every
 document (about 250 ms for the three styles, most of the PDF's time beside the matplotlib charts); reportlab
 registers them once per process, and vector charts need no matplotlib at all.
 """
@@ -12,6 +12,7 @@ registers them once per process, and vector charts need no matplotlib at all.
 from __future__ import annotations
 
 import io
+import math
 from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
@@ -97,13 +98,14 @@ def render_pdf(doc: ReportDocument) -> bytes:
 
     # The letterhead: the superior body and the unit | the national title and motto, then Số | place and date
     left = [P(escape(doc.superior_body), st["head"]), P(escape(doc.unit_name), st["headbold"]),
-            HRFlowable(width="35%", thickness=0.6, color="black", spaceBefore=2, spaceAfter=4),
+            HRFlowable(width="35%", thickness=0.6, color="black", spaceBefore=2, spaceAfter=4, hAlign="CENTER"),
             P(escape(doc.number), st["centre"])]
     right = [P(NATIONAL_TITLE, st["headbold"]), P(MOTTO, st["motto"]),
-             HRFlowable(width="62%", thickness=0.6, color="black", spaceBefore=1, spaceAfter=4),
+             HRFlowable(width="62%", thickness=0.6, color="black", spaceBefore=1, spaceAfter=4, hAlign="CENTER"),
              P(escape(doc.place_date), st["date"])]
     head = T([[left, right]], colWidths=[width * 0.42, width * 0.58])
-    head.setStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    head.setStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
     story += [head, Spacer(1, 6 * mm), P(escape(doc.kind), st["title"]), P(escape(doc.subject), st["title"]),
               Spacer(1, 5 * mm)]
@@ -155,14 +157,13 @@ def _n(value: float) -> str:
 
 
 def _nice_top(value: float) -> int:
-    """A round axis top at or above ``value`` (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 4:
-        return 4
-    power = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
-            return int(step * power)
-    return int(10 * power)
+    """A round axis top at or above ``value`` whose quarters are whole round numbers (4 gridlines)."""
+    quarter = max(1.0, value / 4)
+    if quarter <= 10:
+        return 4 * math.ceil(quarter)
+    power = 10 ** (len(str(int(quarter))) - 1)
+    step = next(s * power for s in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if s * power >= quarter)
+    return int(4 * step)
 
 
 def _trend(chart: Chart, width: float) -> Any:
