@@ -178,6 +178,9 @@ class Settings:
     retention_audit_days: int = 1825
     site_name: str | None = None  # the public website's name; unset: the root unit's name
     site_logo: Path | None = None  # the public website's logo (PNG, SVG, JPEG or WebP); unset: the bundled one
+    # The six-monthly and annual report's letterhead: the body above the top unit, and the place before the date
+    report_superior_body: str = "Tổng Liên đoàn Lao động Việt Nam"
+    report_place: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -240,6 +243,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RETENTION_AUDIT_DAYS": ("retention_audit_days", _parse_int(30)),
     "SITE_NAME": ("site_name", _parse_str),
     "SITE_LOGO": ("site_logo", _parse_logo),
+    "REPORT_SUPERIOR_BODY": ("report_superior_body", _parse_str),
+    "REPORT_PLACE": ("report_place", _parse_str),
 }
 
 

@@ -50,8 +50,21 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def months(self) -> int | None:
+        """How many whole calendar months the period is, when it is exactly that (a month, quarter, half, year)."""
+        if self.start.day != 1 or self.end != _month_end(self.end.year, self.end.month):
+            return None
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
     def previous(self) -> Period:
-        """The period of the same length just before this one."""
+        """The period of the same length just before this one: as many calendar months when the period is whole
+        months (the first half-year is compared with the second half of the year before), else as many days."""
+        months = self.months
+        if months is not None:
+            first = self.start.year * 12 + self.start.month - 1 - months
+            start = date(first // 12, first % 12 + 1, 1)
+            return Period(start, self.start - timedelta(days=1))
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
 
@@ -206,7 +219,8 @@ def _scope_filter(model: Any, scope: Scope | None) -> list[Any]:
     return conditions
 
 
-def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = None, grain: str = "delivery") -> Any:
+def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = None, grain: str = "delivery",
+                 measures: tuple[str, ...] = REPORTED_MEASURES) -> Any:
     """What was gained within the period (and scope), per day or month and per ``grain`` (see ``GRAINS``):
     whole months from that grain's monthly roll-up, the days at either edge from the daily one; a UNION ALL
     subquery with the grain's columns, ``day`` and the measures. The roll-ups carry their own copies of the
@@ -216,7 +230,7 @@ def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = 
 
     def part(model: Any, day: Any) -> Any:
         return select(*[getattr(model, name) for name in names], day.label("day"),
-                      *[getattr(model, name) for name in REPORTED_MEASURES]).where(*_scope_filter(model, scope))
+                      *[getattr(model, name) for name in measures]).where(*_scope_filter(model, scope))
 
     whole = _whole_months(period) if monthly else None
     if whole is None:
@@ -396,7 +410,8 @@ def resolve_bucket(period: Period, bucket: str) -> str:
     return bucket
 
 
-def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]]) -> list[dict[str, Any]]:
+def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]],
+            measures: tuple[str, ...] = REPORTED_MEASURES) -> list[dict[str, Any]]:
     def key(day: date) -> date:
         if bucket == "week":
             return day - timedelta(days=day.weekday())
@@ -407,11 +422,11 @@ def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]
     series: dict[date, dict[str, int]] = {}
     day = period.start
     while day <= period.end:
-        series.setdefault(key(day), dict.fromkeys(REPORTED_MEASURES, 0))
+        series.setdefault(key(day), dict.fromkeys(measures, 0))
         day += timedelta(days=1)
     for day, values in rows:
         bucket_values = series[key(day)]
-        for m, v in zip(REPORTED_MEASURES, values, strict=True):
+        for m, v in zip(measures, values, strict=True):
             bucket_values[m] += v
     return [{"start": start, **values} for start, values in sorted(series.items())]
 
@@ -497,11 +512,50 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     elif bucket:
         used, series = trend(scope, period, bucket)
         report["trend"] = {"bucket": used, "series": series}
+    if bucket:  # the page and the documents (the API's shape stays as it is)
+        watch = watch_time_report(scope, period, report["trend"]["bucket"])
+        for point, minutes in zip(report["trend"]["series"], watch.pop("series"), strict=True):
+            point["watch_time"] = minutes["watch_time"]
+        for channel in channel_list:
+            channel["watch_time"] = watch["by_channel"].get(channel["channel_id"], 0)
+            channel["watch_time_state"] = config.mapping(channel["kind"]).state("watch_time")
+        # Shown where a channel's platform gives watch time (YouTube), or wherever some was collected
+        watch["available"] = bool(watch["total"] or watch["previous"]) or any(
+            config.mapping(kind).state("watch_time") == "ok" for kind in {c["kind"] for c in channel_list})
+        report["watch_time"] = watch
     if with_previous:
         previous = period.previous()
         report["previous"] = {"from": previous.start.isoformat(), "to": previous.end.isoformat(),
                               "totals": previous_totals, "change": change(totals, previous_totals)}
     return report
+
+
+def watch_time_report(scope: Scope, period: Period, bucket: str) -> dict[str, Any]:
+    """Minutes of video watched (where a platform gives them: YouTube's ``estimatedMinutesWatched``), beside the
+    report's other figures and not inside its ``totals``: in total, per channel, per trend bucket and in the
+    previous period. ONE statement over the per-channel roll-up (a UNION ALL of the three groupings)."""
+    only = ("watch_time",)
+    source = gains_source(period, monthly=bucket == "month", scope=scope, grain="channel", measures=only)
+    previous = gains_source(period.previous(), scope=scope, grain="channel", measures=only)
+    total = cast(func.coalesce(func.sum(source.c.watch_time), 0), BigInteger)
+    stmt = union_all(
+        select(literal("channel").label("kind"), source.c.channel_id.label("channel_id"),
+               literal(None, String).label("day"), total.label("minutes")).group_by(source.c.channel_id),
+        select(literal("day"), literal(None, Integer), func.cast(source.c.day, String), total).group_by(source.c.day),
+        select(literal("previous"), literal(None, Integer), literal(None, String),
+               cast(func.coalesce(func.sum(previous.c.watch_time), 0), BigInteger)))
+    by_channel: dict[int, int] = {}
+    days: list[tuple[date, tuple[int, ...]]] = []
+    before = 0
+    for kind, channel_id, day, minutes in db.session.execute(stmt).all():
+        if kind == "channel":
+            by_channel[int(channel_id)] = int(minutes or 0)
+        elif kind == "day":
+            days.append((date.fromisoformat(str(day)[:10]), (int(minutes or 0),)))
+        else:
+            before = int(minutes or 0)
+    return {"total": sum(by_channel.values()), "previous": before, "by_channel": by_channel,
+            "series": _series(period, bucket, days, only)}
 
 
 DASHBOARD_TOP_POSTS = 10  # posts the dashboard (and the PDF report) lists
@@ -578,3 +632,22 @@ def detail_rows(scope: Scope, period: Period) -> list[dict[str, Any]]:
                     "campaign": campaigns.get(entry["campaign_id"], "") if entry["campaign_id"] else ""})
     out.sort(key=lambda e: (e["unit"], e["channel"], -e["views"], e["post_id"]))
     return out
+
+
+def period_campaigns(scope: Scope, period: Period, by_campaign: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The campaigns of the period: those of the scope's units whose dates meet the period, and any other that
+    gained something in it (``by_campaign`` of the report), with their gains; most views first."""
+    gained = {c["campaign_id"]: c["totals"] for c in by_campaign if c["campaign_id"] is not None}
+    stmt = select(Campaign).where(
+        (Campaign.id.in_(list(gained) or [0]))
+        | (Campaign.unit_id.in_(scope.unit_ids)
+           & ((Campaign.starts_on.is_(None)) | (Campaign.starts_on <= period.end))
+           & ((Campaign.ends_on.is_(None)) | (Campaign.ends_on >= period.start))
+           & ((Campaign.starts_on.is_not(None)) | (Campaign.ends_on.is_not(None)))))
+    if scope.campaign is not None:
+        stmt = stmt.where(Campaign.id == scope.campaign.id)
+    out = [{"campaign_id": c.id, "name": c.name, "starts_on": c.starts_on, "ends_on": c.ends_on,
+            "totals": dict(gained.get(c.id, _zero()))} for c in db.session.scalars(stmt)]
+    out.sort(key=lambda c: (-c["totals"]["views"], c["name"]))
+    return out
+

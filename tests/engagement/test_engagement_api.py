@@ -22,7 +22,7 @@ def test_period_gains_with_breakdowns_that_sum_to_totals(api_as, seeded):
         for m in ("views", "reactions", "comments", "shares"):
             assert sum(item["totals"][m] for item in body[key]) == body["totals"][m]
     assert "by_unit" not in body
-    assert body["previous"]["from"] == "2026-05-02" and body["previous"]["totals"]["views"] == 100
+    assert body["previous"]["from"] == "2026-05-01" and body["previous"]["totals"]["views"] == 100
 
 
 def test_single_days_at_the_time_zone_boundaries(api_as, seeded):

@@ -29,7 +29,8 @@ def test_previous_half_in_january_is_last_year():
 
 def test_previous_period_has_the_same_length():
     june = Period(date(2026, 6, 1), date(2026, 6, 30))
-    assert june.previous() == Period(date(2026, 5, 2), date(2026, 5, 31))
+    assert june.previous() == Period(date(2026, 5, 1), date(2026, 5, 31))  # whole months: the month before
+    assert Period(date(2026, 6, 2), date(2026, 6, 30)).previous() == Period(date(2026, 5, 4), date(2026, 6, 1))
     assert Period(date(2026, 3, 1), date(2026, 3, 1)).previous() == Period(date(2026, 2, 28), date(2026, 2, 28))
 
 

@@ -1,12 +1,11 @@
-"""Exports of a report: CSV and XLSX of the underlying figures, and a printable PDF report in Vietnamese with
-its charts (fpdf2 with the DejaVu fonts bundled in matplotlib, which cover Vietnamese)."""
+"""Exports of a report: CSV and XLSX of the underlying figures (every post), and the six-monthly / annual report in
+Vietnamese as PDF and DOCX (``document.py`` says what it holds; ``pdf.py`` and ``docx.py`` lay it out)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import force_locale
@@ -18,7 +17,8 @@ MEASURES = ("views", "reactions", "comments", "shares")
 
 
 def measure_labels() -> dict[str, str]:
-    return {"views": _("Views"), "reactions": _("Reactions"), "comments": _("Comments"), "shares": _("Shares")}
+    return {"views": _("Views"), "reactions": _("Reactions"), "comments": _("Comments"), "shares": _("Shares"),
+            "watch_time": _("Watch time (minutes)")}
 
 
 def _detail_header() -> list[str]:
@@ -82,105 +82,37 @@ def export_xlsx(period: Period, report: dict[str, Any], rows: list[dict[str, Any
     return buf.getvalue()
 
 
-def _fonts() -> tuple[str, str]:
-    import matplotlib
-
-    folder = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
-    return os.path.join(folder, "DejaVuSans.ttf"), os.path.join(folder, "DejaVuSans-Bold.ttf")
-
-
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
-
-
-def _percent(change: float | None) -> str:
-    if change is None:
-        return "—"
-    return f"{change * 100:+.1f} %".replace(".", ",")
+def _dates(campaign: dict[str, Any]) -> str:
+    start, end = campaign.get("starts_on"), campaign.get("ends_on")
+    if start and end:
+        return f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
+    if start:
+        return _("from %(date)s", date=f"{start:%d/%m/%Y}")
+    if end:
+        return _("until %(date)s", date=f"{end:%d/%m/%Y}")
+    return ""
 
 
-def _dmy(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def export_pdf(period: Period, report: dict[str, Any], series: list[dict[str, Any]], bucket: str, unit_name: str,
-               campaign_name: str | None, generated_at: datetime) -> bytes:
-    """The printable report, always in Vietnamese (the federation's six-monthly and annual reports)."""
-    from fpdf import FPDF
-
-    from web.reports.charts import bars_png, trend_png
+def report_document(period: Period, report: dict[str, Any], series: list[dict[str, Any]], bucket: str, *,
+                    unit_name: str, superior_body: str, place: str | None, campaign_name: str | None,
+                    campaigns: list[dict[str, Any]], generated_at: datetime) -> Any:
+    """The six-monthly / annual report document, always in Vietnamese (what the federation signs and sends)."""
+    from web.reports.document import build_document
 
     with force_locale("vi"):
-        labels = measure_labels()
-        regular, bold = _fonts()
-        pdf = FPDF(format="A4")
-        pdf.set_auto_page_break(auto=True, margin=15)
-        pdf.add_font("DejaVu", "", regular)
-        pdf.add_font("DejaVu", "B", bold)
-        pdf.set_title(_("Communications work report"))
-        pdf.add_page()
-        pdf.set_font("DejaVu", "B", 16)
-        pdf.multi_cell(0, 9, _("Communications work report"), new_x="LMARGIN", new_y="NEXT", align="C")
-        pdf.set_font("DejaVu", "", 11)
-        pdf.multi_cell(0, 6, unit_name, new_x="LMARGIN", new_y="NEXT", align="C")
-        pdf.multi_cell(0, 6, _("From %(start)s to %(end)s", start=_dmy(period.start), end=_dmy(period.end)),
-                       new_x="LMARGIN", new_y="NEXT", align="C")
-        if campaign_name:
-            pdf.multi_cell(0, 6, _("Campaign: %(name)s", name=campaign_name), new_x="LMARGIN", new_y="NEXT",
-                           align="C")
-        pdf.ln(4)
+        return build_document(period, report, series, bucket, unit_name=unit_name, superior_body=superior_body,
+                              place=place, campaign_name=campaign_name,
+                              campaigns=[{**c, "dates": _dates(c)} for c in campaigns],
+                              generated_at=generated_at, labels=measure_labels())
 
-        def heading(text: str) -> None:
-            pdf.ln(2)
-            pdf.set_font("DejaVu", "B", 12)
-            pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("DejaVu", "", 9)
 
-        def table(header: list[str], rows: list[list[str]], widths: list[int]) -> None:
-            pdf.set_font("DejaVu", "B", 9)
-            for text, width in zip(header, widths, strict=True):
-                pdf.cell(width, 7, text, border=1, align="C")
-            pdf.ln()
-            pdf.set_font("DejaVu", "", 9)
-            for row in rows:
-                for index, (text, width) in enumerate(zip(row, widths, strict=True)):
-                    limit = max(4, int(width / 1.9))
-                    text = text if len(text) <= limit else text[:limit - 1] + "…"
-                    pdf.cell(width, 6, text, border=1, align="L" if index == 0 else "R")
-                pdf.ln()
+def export_pdf(document: Any) -> bytes:
+    from web.reports.pdf import render_pdf
 
-        heading(_("1. Overall results"))
-        previous = report.get("previous", {})
-        table([_("Measure"), _("This period"), _("Previous period"), _("Change")],
-              [[labels[m], _number(report["totals"][m]), _number(previous.get("totals", {}).get(m, 0)),
-                _percent(previous.get("change", {}).get(m))] for m in MEASURES], [55, 45, 45, 35])
+    return render_pdf(document)
 
-        heading(_("2. By channel"))
-        table([_("Channel"), *[labels[m] for m in MEASURES]],
-              [[c["name"], *[_number(c["totals"][m]) if c.get("measure_states", {}).get(m, "ok") == "ok" else
-                             (_("retired") if c["measure_states"][m] == "retired" else "—") for m in MEASURES]]
-               for c in report["by_channel"]], [70, 30, 30, 25, 25])
 
-        if report.get("by_unit"):
-            heading(_("3. By unit"))
-            table([_("Unit"), *[labels[m] for m in MEASURES]],
-                  [[u["name"], *[_number(u["totals"][m]) for m in MEASURES]] for u in report["by_unit"]],
-                  [70, 30, 30, 25, 25])
+def export_docx(document: Any) -> bytes:
+    from web.reports.docx import render_docx
 
-        heading(_("Top posts"))
-        table([_("Post"), *[labels[m] for m in MEASURES]],
-              [[p["title"], *[_number(p["totals"][m]) for m in MEASURES]] for p in report["by_post"][:10]],
-              [70, 30, 30, 25, 25])
-
-        heading(_("Trend over the period"))
-        chart = trend_png(series, bucket, labels, _("Engagement over time"))
-        pdf.image(io.BytesIO(chart), w=180)
-        if report["by_channel"]:
-            bars = bars_png([(c["name"], c["totals"]["views"]) for c in report["by_channel"]], _("Views by channel"))
-            pdf.image(io.BytesIO(bars), w=170)
-        pdf.ln(3)
-        pdf.set_font("DejaVu", "", 8)
-        pdf.multi_cell(0, 5, _("Engagement gained in the period: the figure at the end of the last day minus the "
-                               "figure before the first day, per post and channel. Generated by Loa on %(at)s.",
-                               at=generated_at.strftime("%d/%m/%Y %H:%M")), new_x="LMARGIN", new_y="NEXT")
-        return bytes(pdf.output())
+    return render_docx(document)

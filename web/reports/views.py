@@ -28,14 +28,16 @@ from publisher.reports.services import (
     parse_flag,
     parse_id,
     parse_period,
+    period_campaigns,
     preset_period,
     resolve_scope,
     trend,
 )
 from web import current_settings
 from web.reports import bp
-from web.reports.charts import bars_png, trend_png
-from web.reports.exports import export_csv, export_pdf, export_xlsx, measure_labels
+from web.reports.charts import bars_png, chart_data, trend_png
+from web.reports.exports import export_csv, export_docx, export_pdf, export_xlsx, measure_labels, report_document
+from web.reports.wording import age_words, compare_words
 
 BUCKETS = ("auto", "day", "week", "month")
 
@@ -97,10 +99,11 @@ def dashboard():  # type: ignore[no-untyped-def]
                                labels=measure_labels(), **_choices()), 422
     settings = current_settings()
     report, freshness = dashboard_report(scope, period, settings, bucket)
+    labels = measure_labels()
     return render_template("reports/dashboard.html", report=report, period=period, scope=scope, preset=preset,
                            bucket=bucket, errors={}, args=request.args,
                            freshness=freshness, query=_query(period, scope, bucket),
-                           labels=measure_labels(), now=utcnow(), **_choices())
+                           labels=labels, charts=chart_data(report, labels), now=utcnow(), **_choices())
 
 
 @bp.get("/chart/<name>.png")
@@ -145,7 +148,7 @@ def _attachment(data: bytes, mimetype: str, filename: str) -> Response:
 
 @bp.get("/export.<fmt>")
 def export(fmt: str):  # type: ignore[no-untyped-def]
-    if fmt not in ("csv", "xlsx", "pdf"):
+    if fmt not in ("csv", "xlsx", "pdf", "docx"):
         return Response(status=404)
     try:
         period, scope, _preset, bucket = _report_request()
@@ -155,17 +158,25 @@ def export(fmt: str):  # type: ignore[no-untyped-def]
     if fmt == "csv":
         return _attachment(export_csv(period, detail_rows(scope, period)), "text/csv; charset=utf-8",
                            _export_name(period, "csv"))
-    report = engagement_report(scope, period, current_settings(), trend_bucket=bucket,
-                               top_posts=DASHBOARD_TOP_POSTS if fmt == "pdf" else None)  # the spreadsheet lists every post
+    settings = current_settings()
+    report = engagement_report(scope, period, settings, trend_bucket=bucket,
+                               top_posts=None if fmt == "xlsx" else DASHBOARD_TOP_POSTS)  # the spreadsheet: every post
     bucket_used, series = report["trend"]["bucket"], report.pop("trend")["series"]
     if fmt == "xlsx":
         data = export_xlsx(period, report, detail_rows(scope, period), series)
         return _attachment(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            _export_name(period, "xlsx"))
-    data = export_pdf(period, report, series, bucket_used, scope.unit.name,
-                      scope.campaign.name if scope.campaign else None,
-                      datetime.now(current_settings().zone))
-    return _attachment(data, "application/pdf", _export_name(period, "pdf"))
+    parent = scope.unit.parent
+    document = report_document(period, report, series, bucket_used, unit_name=scope.unit.name,
+                               superior_body=parent.name if parent else settings.report_superior_body,
+                               place=settings.report_place, campaign_name=scope.campaign.name if scope.campaign else None,
+                               campaigns=period_campaigns(scope, period, report["by_campaign"]),
+                               generated_at=datetime.now(settings.zone))
+    if fmt == "docx":
+        return _attachment(export_docx(document),
+                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           _export_name(period, "docx"))
+    return _attachment(export_pdf(document), "application/pdf", _export_name(period, "pdf"))
 
 
 @bp.get("/campaigns/<int:campaign_id>")
@@ -225,10 +236,11 @@ def _change(value: float | None) -> str:
     return text if value < 0 else "+" + text
 
 
+@bp.app_template_global("compare")
+def _compare(current: int, previous: int, period: Period) -> str:
+    return compare_words(current, previous, period)
+
+
 @bp.app_template_filter("age")
 def _age(moment: datetime | None) -> str:
-    from flask_babel import format_timedelta
-
-    if moment is None:
-        return _("never")
-    return format_timedelta(utcnow() - moment, add_direction=True)
+    return age_words(moment, utcnow())
