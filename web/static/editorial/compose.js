@@ -27,7 +27,6 @@
     var msgs = $(".hidden-messages").dataset;
     var textarea = $("#body_html");
     var editorBox = $(".editor", form);
-    var editable = $(".editable", form);
     var status = $("#save-status");
     var autosaveUrl = form.getAttribute("data-autosave-url");
     var draftKey = form.getAttribute("data-draft-key");
@@ -35,33 +34,63 @@
     var timer = null;
     var videoIds = (form.getAttribute("data-video-ids") || "").split(",").filter(Boolean);
 
-    /* --- editor ------------------------------------------------------------------------------------------ */
+    /* --- editor (Tiptap, vendored as web/static/vendor/tiptap/loa-editor.js) ------------------------------ */
     editorBox.hidden = false;
     textarea.hidden = true;
-    editable.innerHTML = textarea.value;
-    function syncBody() { textarea.value = editable.innerHTML; }
-    var savedRange = null;
-    function keepSelection() {
-      var sel = window.getSelection();
-      if (sel.rangeCount && editable.contains(sel.getRangeAt(0).commonAncestorContainer)) {
-        savedRange = sel.getRangeAt(0).cloneRange();
-      }
+    var editor = window.LoaEditor.createEditor($(".editor-mount", form), {
+      content: textarea.value,
+      placeholder: editorBox.dataset.placeholder || "",
+      attributes: {role: "textbox", "aria-multiline": "true", "aria-label": editorBox.dataset.label || ""},
+      onUpdate: function () { syncBody(); changed(); },
+      onSelectionUpdate: function () { markActive(); },
+    });
+    var editable = editor.view.dom;
+    function bodyHTML() { return window.LoaEditor.htmlOf(editor); }
+    function syncBody() { textarea.value = bodyHTML(); }
+    function setBody(html) { editor.commands.setContent(html || "", {emitUpdate: false}); syncBody(); }
+    var commands = {
+      bold: function (c) { return c.toggleBold(); },
+      italic: function (c) { return c.toggleItalic(); },
+      h2: function (c) { return c.toggleHeading({level: 2}); },
+      h3: function (c) { return c.toggleHeading({level: 3}); },
+      paragraph: function (c) { return c.setParagraph(); },
+      bulletList: function (c) { return c.toggleBulletList(); },
+      orderedList: function (c) { return c.toggleOrderedList(); },
+      blockquote: function (c) { return c.toggleBlockquote(); },
+      clear: function (c) { return c.unsetAllMarks().clearNodes(); },
+      undo: function (c) { return c.undo(); },
+      redo: function (c) { return c.redo(); },
+    };
+    var active = {bold: ["bold"], italic: ["italic"], h2: ["heading", {level: 2}], h3: ["heading", {level: 3}],
+                  bulletList: ["bulletList"], orderedList: ["orderedList"], blockquote: ["blockquote"], link: ["link"]};
+    function markActive() {
+      $$(".toolbar button[data-cmd]", form).forEach(function (button) {
+        var a = active[button.dataset.cmd];
+        if (a) { button.setAttribute("aria-pressed", editor.isActive(a[0], a[1]) ? "true" : "false"); }
+      });
     }
-    editable.addEventListener("keyup", keepSelection);
-    editable.addEventListener("mouseup", keepSelection);
-    editable.addEventListener("input", function () { syncBody(); changed(); });
     $$(".toolbar button[data-cmd]", form).forEach(function (button) {
+      /* a click on the toolbar leaves the caret and the selection in the text */
+      button.addEventListener("mousedown", function (e) { e.preventDefault(); });
       button.addEventListener("click", function () {
-        editable.focus();
-        var cmd = button.dataset.cmd, arg = button.dataset.arg || null;
-        if (cmd === "createLink") {
-          arg = window.prompt(button.dataset.prompt || msgs.msgLink, "https://");
-          if (!arg || !/^https?:\/\//.test(arg)) { return; }
+        var cmd = button.dataset.cmd;
+        if (cmd === "link") {
+          var current = editor.getAttributes("link").href || "https://";
+          var href = window.prompt(button.dataset.prompt || msgs.msgLink, current);
+          if (href === null) { return; }
+          href = href.trim();
+          if (!href || href === "https://") {
+            editor.chain().focus().extendMarkRange("link").unsetLink().run();
+          } else if (/^(https?:\/\/|mailto:)/i.test(href)) {
+            editor.chain().focus().extendMarkRange("link").setLink({href: href}).run();
+          }
+        } else if (commands[cmd]) {
+          commands[cmd](editor.chain().focus()).run();
         }
-        document.execCommand(cmd, false, arg);
-        syncBody(); changed();
+        markActive();
       });
     });
+    markActive();
 
     /* --- tabs -------------------------------------------------------------------------------------------- */
     $$("[role=tab]", form).forEach(function (tab) {
@@ -110,7 +139,7 @@
       var web = $('[data-preview="website"]');
       $(".p-title", web).textContent = field("variants.website.title").value || title;
       $(".p-summary", web).textContent = field("variants.website.summary").value || summary;
-      $(".p-body", web).innerHTML = editable.innerHTML;
+      $(".p-body", web).innerHTML = bodyHTML();
       var fb = $('[data-preview="facebook"]');
       $(".p-message", fb).textContent = field("variants.facebook.message").value;
       var yp = $('[data-preview="youtube"]');
@@ -155,7 +184,7 @@
         var el = field(k);
         if (el && k !== "version") { el.value = data[k]; }
       });
-      editable.innerHTML = textarea.value;
+      setBody(textarea.value);
     }
     function changed() {
       refresh();
@@ -212,7 +241,7 @@
       box.hidden = false;
       status.textContent = msgs.msgConflict;
     }
-    form.addEventListener("input", function (e) { if (e.target !== editable) { changed(); } });
+    form.addEventListener("input", function (e) { if (!editable.contains(e.target)) { changed(); } });
     form.addEventListener("change", changed);
     form.addEventListener("submit", function () { clearTimeout(timer); syncBody(); keepLocal(); });
 
@@ -248,23 +277,8 @@
         var img = $("#cover-preview");
         img.src = rendition(item, ["w480", "w960"]); img.hidden = false;
       } else {
-        var figure = document.createElement("figure");
-        figure.setAttribute("data-media-id", item.id);
-        var img2 = document.createElement("img");
-        img2.src = rendition(item, ["w960", "w480"]);
-        img2.alt = item.alt_text || "";
-        img2.setAttribute("data-media-id", item.id);
-        figure.appendChild(img2);
-        var caption = $("#picker-caption").value || item.caption;
-        if (caption) { var fc = document.createElement("figcaption"); fc.textContent = caption; figure.appendChild(fc); }
-        if (savedRange) {
-          savedRange.collapse(false);
-          savedRange.insertNode(figure);
-        } else {
-          editable.appendChild(figure);
-        }
-        var p = document.createElement("p"); p.appendChild(document.createElement("br"));
-        figure.parentNode.insertBefore(p, figure.nextSibling);
+        editor.chain().focus().insertFigure({src: rendition(item, ["w960", "w480"]), alt: item.alt_text || "",
+          mediaId: String(item.id), caption: $("#picker-caption").value || item.caption || ""}).run();
         syncBody();
       }
       dialog.close();
@@ -299,7 +313,6 @@
     $$(".pick-media", form).forEach(function (button) {
       button.addEventListener("click", function () {
         target = button.dataset.target;
-        if (target === "body") { keepSelection(); }
         loadLibrary();
         dialog.showModal();
       });
