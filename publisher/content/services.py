@@ -219,6 +219,12 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
         for key, messages in variant_problems.items():
             for message in messages:
                 problem(key, message)
+        # A channel's choice of media keeps only media attached to the post (one removed meanwhile drops out).
+        attached = set(out["media_ids"] if "media_ids" in out else
+                       [link.media_id for link in post.media_links] if post is not None else [])
+        for data_of_kind in variants.values():
+            if data_of_kind and isinstance(data_of_kind.get("media_ids"), list):
+                data_of_kind["media_ids"] = [i for i in data_of_kind["media_ids"] if i in attached]
         out["variants"] = variants
     if problems:
         raise ValidationFailed(problems)
