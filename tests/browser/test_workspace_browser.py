@@ -12,6 +12,7 @@ from publisher.content.models import Post
 from publisher.content.sanitize import clean_html
 from publisher.db import db
 from tests.conftest import image_bytes
+from tests.media_files import tiny_mp4
 
 pytestmark = pytest.mark.browser
 
@@ -169,3 +170,106 @@ def test_pasted_office_documents_are_cleaned(browser_page, make_user, pasted, ex
     html = body_of(page)
     assert html.replace("&nbsp;", " ").replace("\u00a0", " ").replace("  ", " ") == expected
     assert clean_html(html) == html
+
+
+# --- each channel chooses its media; attached media are seen, replaced and removed ----------------------------
+
+
+def upload_in_picker(page, path, target: str = "#attach-media") -> None:  # type: ignore[no-untyped-def]
+    page.click(target)
+    before = page.locator("#picker-progress li.done").count()
+    page.set_input_files("#picker-upload", str(path))
+    page.wait_for_selector(f"#picker-progress li.done >> nth={before}")
+    page.wait_for_selector(f".media-choice >> nth={before}")
+    page.click(".media-choice >> nth=0")  # the library lists the newest first
+
+
+def test_each_channel_tab_chooses_its_media_with_the_rule_shown_live(browser_page, make_user, tmp_path):
+    email = make_user("editor").email
+    photo = tmp_path / "le-phat-dong.jpg"
+    photo.write_bytes(image_bytes(size=(1200, 800), color="navy"))
+    video = tiny_mp4(tmp_path / "le-phat-dong.mp4")
+    w = browser_page()
+    w.sign_in(email)
+    page = new_post_page(w, "Lễ phát động có ảnh và video")
+    page.keyboard.type("Nội dung.")
+    upload_in_picker(page, photo)
+    upload_in_picker(page, video)
+    # both are listed with a thumbnail: the photo's own, the video's poster frame made at upload
+    items = page.locator("#attached-list .attached-item")
+    assert items.count() == 2
+    assert "/w480.jpg" in items.nth(0).locator("img.thumb").get_attribute("src")
+    assert "/poster_w480.jpg" in items.nth(1).locator("img.thumb").get_attribute("src")
+    assert "Video" in items.nth(1).inner_text()
+
+    page.click("#tab-facebook")
+    panel = page.locator("#panel-facebook")
+    assert "Facebook nhận ảnh hoặc một video" in panel.locator(".channel-rule").inner_text()
+    boxes = panel.locator(".channel-media input[type=checkbox]")
+    assert [boxes.nth(i).is_checked() for i in range(2)] == [True, False]  # the photo; the video would break the rule
+    assert panel.locator("[data-warnings=facebook] li").count() == 0
+    boxes.nth(1).check()  # the video as well: the rule is broken, said at once in the tab
+    assert "không thể cùng lúc" in panel.locator("[data-warnings=facebook]").inner_text()
+    assert panel.locator(".channel-rule.rule-broken").count() == 1
+    w.screenshot("workspace-facebook-media-broken")
+    boxes.nth(0).uncheck()  # Facebook gets the video only
+    assert panel.locator("[data-warnings=facebook] li").count() == 0
+    assert panel.locator(".channel-rule.rule-ok").count() == 1
+
+    page.click("#tab-youtube")
+    yt = page.locator("#panel-youtube .channel-media input[type=checkbox]")
+    assert [yt.nth(i).is_checked() for i in range(2)] == [True, True]  # the video and the photo as its thumbnail
+    page.fill("#v-youtube-title", "Lễ phát động")
+    page.click("#save")
+    page.wait_for_url(re.compile(r".*/admin/posts/\d+/edit$"))
+    post_id = int(re.search(r"/posts/(\d+)/edit", page.url).group(1))
+    post = fresh_post(post_id)
+    photo_id, video_id = [link.media_id for link in post.media_links]
+    assert post.variant("facebook")["media_ids"] == [video_id]
+    assert post.variant("youtube")["media_ids"] == [photo_id, video_id]
+    assert post.variant("website")["media_ids"] == [photo_id, video_id]
+    w.screenshot("workspace-compose-media")
+
+    # the post page lists them with their pictures and where each one goes
+    w.goto(f"/admin/posts/{post_id}")
+    cards = page.locator("#post-media li")
+    assert cards.count() == 2
+    assert "Facebook" not in cards.nth(0).locator(".channels-of").inner_text()
+    assert "Facebook" in cards.nth(1).locator(".channels-of").inner_text()
+    assert "/poster_w480.jpg" in cards.nth(1).locator("video").get_attribute("poster")
+    w.screenshot("workspace-post-media")
+    cards.nth(0).locator("button.remove-media").click()
+    page.wait_for_selector(".flash-info")
+    post = fresh_post(post_id)
+    assert [link.media_id for link in post.media_links] == [video_id]
+    assert post.variant("youtube")["media_ids"] == [video_id]
+
+
+def test_an_attached_medium_is_replaced_and_removed_in_the_editor(browser_page, make_user, tmp_path):
+    email = make_user("editor").email
+    first, second = tmp_path / "mot.jpg", tmp_path / "hai.jpg"
+    first.write_bytes(image_bytes(size=(900, 600), color="red"))
+    second.write_bytes(image_bytes(size=(900, 600), color="green"))
+    w = browser_page()
+    w.sign_in(email)
+    page = new_post_page(w, "Thay ảnh")
+    page.keyboard.type("Nội dung.")
+    upload_in_picker(page, first, "#insert-image")  # a picture in the text is attached too
+    assert page.locator("#attached-list .attached-item").count() == 1
+    old_src = page.locator(".editable figure img").get_attribute("src")
+    page.click("#attached-list .replace-media")
+    page.set_input_files("#picker-upload", str(second))
+    page.wait_for_selector("#picker-progress li.done")
+    page.wait_for_selector(".media-choice >> nth=1")
+    page.click(".media-choice >> nth=0")
+    assert page.locator("#attached-list .attached-item").count() == 1
+    assert page.locator(".editable figure img").get_attribute("src") != old_src  # the text shows the new one
+    new_id = page.locator("#attached-list .attached-item").get_attribute("data-media-id")
+    assert page.input_value("input[name='variants.facebook.media_ids']") == new_id
+    page.click("#attached-list .remove-media")
+    assert page.locator("#attached-list .attached-item").count() == 0
+    assert page.locator(".editable figure").count() == 0
+    page.click("#save")
+    page.wait_for_url(re.compile(r".*/admin/posts/\d+/edit$"))
+    post = fresh_post(int(re.search(r"/posts/(\d+)/edit", page.url).group(1)))
+    assert post.media_links == [] and "figure" not in post.body_html

@@ -32,7 +32,8 @@
     var draftKey = form.getAttribute("data-draft-key");
     var paused = form.getAttribute("data-autosave") !== "1";  /* only drafts save themselves */
     var timer = null;
-    var videoIds = (form.getAttribute("data-video-ids") || "").split(",").filter(Boolean);
+    var attached = [];  /* the post's media as the library describes them, in order */
+    try { attached = JSON.parse(form.getAttribute("data-attached") || "[]"); } catch (e) { attached = []; }
 
     /* --- editor (Tiptap, vendored as web/static/vendor/tiptap/loa-editor.js) ------------------------------ */
     editorBox.hidden = false;
@@ -123,11 +124,8 @@
         if (n > max && problems[kind]) { problems[kind].push(msgs.msgTooLong + " (" + input.labels[0].textContent + ")"); }
         if (input.dataset.noAngle && /[<>]/.test(input.value)) { problems.youtube.push(msgs.msgAngle); }
       });
-      var yt = field("variants.youtube.title").value + field("variants.youtube.description").value;
-      var attached = splitTags(field("media_ids").value);
-      if (yt.trim() && !attached.some(function (id) { return videoIds.indexOf(id) >= 0; })) {
-        problems.youtube.push(msgs.msgNoVideo);
-      }
+      problems.website = [];
+      mediaProblems(problems);
       Object.keys(problems).forEach(function (kind) {
         var list = $('[data-warnings="' + kind + '"]');
         list.innerHTML = "";
@@ -258,6 +256,217 @@
       }
     } catch (e) { /* storage unavailable */ }
 
+    /* --- attached media and each channel's choice of them --------------------------------------------------- */
+    var KINDS = ["website", "facebook", "youtube"];
+    function byId(id) { return attached.filter(function (m) { return String(m.id) === String(id); })[0]; }
+    function thumbOf(item) {
+      var r = item.renditions || {};
+      var pick = item.kind === "image" ? (r.w480 || r.w960) : (r.poster_w480 || r.poster);
+      return pick ? pick.url : "";
+    }
+    function chosen(kind) { return splitTags(field("variants." + kind + ".media_ids").value); }
+    function setChosen(kind, ids) { field("variants." + kind + ".media_ids").value = ids.join(", "); }
+    function kindsOf(ids) {
+      var out = {image: 0, video: 0};
+      ids.forEach(function (id) { var m = byId(id); if (m) { out[m.kind === "video" ? "video" : "image"] += 1; } });
+      return out;
+    }
+    /* A newly attached medium is ticked where the channel's rule allows it. */
+    function autoChoose(item) {
+      var id = String(item.id), video = item.kind === "video";
+      KINDS.forEach(function (kind) {
+        var ids = chosen(kind), have = kindsOf(ids);
+        if (ids.indexOf(id) >= 0) { return; }
+        var take = kind === "website" ||
+          (kind === "facebook" && (video ? have.image === 0 && have.video === 0 : have.video === 0)) ||
+          (kind === "youtube" && (video ? have.video === 0 : have.image === 0));
+        if (take) { ids.push(id); setChosen(kind, ids); }
+      });
+    }
+    function attach(item) {
+      if (byId(item.id)) { return; }
+      attached.push(item);
+      var ids = splitTags(field("media_ids").value);
+      if (ids.indexOf(String(item.id)) < 0) { ids.push(String(item.id)); }
+      field("media_ids").value = ids.join(", ");
+      autoChoose(item);
+      drawMedia();
+    }
+    function removeFigures(id) {
+      var doomed = [];
+      editor.state.doc.descendants(function (node, pos) {
+        if (node.type.name === "figure" && String(node.attrs.mediaId) === String(id)) { doomed.push({pos: pos, size: node.nodeSize}); }
+      });
+      if (!doomed.length) { return; }
+      var tr = editor.state.tr;
+      doomed.reverse().forEach(function (d) { tr.delete(d.pos, d.pos + d.size); });
+      editor.view.dispatch(tr);
+    }
+    function detach(id) {
+      id = String(id);
+      attached = attached.filter(function (m) { return String(m.id) !== id; });
+      field("media_ids").value = splitTags(field("media_ids").value).filter(function (x) { return x !== id; }).join(", ");
+      KINDS.forEach(function (kind) { setChosen(kind, chosen(kind).filter(function (x) { return x !== id; })); });
+      if (field("cover_media_id").value === id) { field("cover_media_id").value = ""; $("#cover-preview").hidden = true; }
+      removeFigures(id);
+      syncBody();
+      drawMedia();
+    }
+    function replace(oldId, item) {
+      oldId = String(oldId);
+      var newId = String(item.id), old = byId(oldId);
+      if (!old || newId === oldId) { return; }
+      var sameKind = old.kind === item.kind;
+      attached = attached.map(function (m) { return String(m.id) === oldId ? item : m; })
+        .filter(function (m, i, all) { return all.indexOf(m) === i; });
+      field("media_ids").value = splitTags(field("media_ids").value).map(function (x) { return x === oldId ? newId : x; })
+        .filter(function (x, i, all) { return all.indexOf(x) === i; }).join(", ");
+      KINDS.forEach(function (kind) {
+        var ids = chosen(kind), at = ids.indexOf(oldId);
+        if (at >= 0 && sameKind) { ids[at] = newId; } else if (at >= 0) { ids.splice(at, 1); }
+        setChosen(kind, ids.filter(function (x, i, all) { return all.indexOf(x) === i; }));
+      });
+      if (!sameKind) { autoChoose(item); }
+      if (item.kind === "image") {
+        var tr = editor.state.tr, touched = false;
+        editor.state.doc.descendants(function (node, pos) {
+          if (node.type.name === "figure" && String(node.attrs.mediaId) === oldId) {
+            tr.setNodeMarkup(pos, null, {src: rendition(item, ["w960", "w480"]), alt: item.alt_text || "", mediaId: newId});
+            touched = true;
+          }
+        });
+        if (touched) { editor.view.dispatch(tr); }
+      } else {
+        removeFigures(oldId);
+      }
+      syncBody();
+      drawMedia();
+    }
+    function inText(id) {
+      var found = false;
+      editor.state.doc.descendants(function (node) {
+        if (node.type.name === "figure" && String(node.attrs.mediaId) === String(id)) { found = true; }
+      });
+      return found;
+    }
+    function mediaLabel(item) { return item.caption || item.filename || ("#" + item.id); }
+    function thumbNode(item) {
+      var src = thumbOf(item);
+      if (src) {
+        var img = document.createElement("img");
+        img.src = src; img.alt = item.alt_text || ""; img.className = "thumb"; img.loading = "lazy";
+        return img;
+      }
+      var span = document.createElement("span");
+      span.className = "thumb thumb-none"; span.textContent = item.kind === "video" ? "▶" : "🖼";
+      span.title = msgs.msgNoPoster;
+      return span;
+    }
+    function badge(item) {
+      var b = document.createElement("span");
+      b.className = "badge media-kind media-kind-" + item.kind;
+      b.textContent = item.kind === "video" ? msgs.msgVideo : msgs.msgPicture;
+      return b;
+    }
+    var resolving = false;
+    function drawMedia() {
+      var ids = splitTags(field("media_ids").value);
+      attached = attached.filter(function (m) { return ids.indexOf(String(m.id)) >= 0; });
+      var unknown = ids.filter(function (id) { return !byId(id); });
+      if (unknown.length && !resolving) {  /* e.g. restored from this browser's copy: ask the library about them */
+        resolving = true;
+        fetch(form.getAttribute("data-library-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+          .then(function (r) { return r.json(); }).then(function (data) {
+            data.items.forEach(function (item) { if (unknown.indexOf(String(item.id)) >= 0 && !byId(item.id)) { attached.push(item); } });
+            var order = splitTags(field("media_ids").value);
+            attached.sort(function (a, b) { return order.indexOf(String(a.id)) - order.indexOf(String(b.id)); });
+            drawMedia(); refresh();
+          }).catch(function () { /* shown once the library answers again */ });
+      }
+      var list = $("#attached-list");
+      list.innerHTML = "";
+      attached.forEach(function (item) {
+        var li = document.createElement("li");
+        li.className = "attached-item";
+        li.setAttribute("data-media-id", item.id);
+        li.appendChild(thumbNode(item));
+        var text = document.createElement("span");
+        text.className = "attached-label";
+        text.appendChild(badge(item));
+        text.appendChild(document.createTextNode(" " + mediaLabel(item)));
+        if (inText(item.id)) {
+          var where = document.createElement("small"); where.className = "muted"; where.textContent = " · " + msgs.msgInText;
+          text.appendChild(where);
+        }
+        li.appendChild(text);
+        var actions = document.createElement("span");
+        actions.className = "attached-actions";
+        var rep = document.createElement("button");
+        rep.type = "button"; rep.className = "replace-media"; rep.textContent = msgs.msgReplace;
+        rep.setAttribute("aria-label", msgs.msgReplace + ": " + mediaLabel(item));
+        rep.addEventListener("click", function () { openPicker("replace:" + item.id); });
+        var del = document.createElement("button");
+        del.type = "button"; del.className = "remove-media"; del.textContent = msgs.msgRemove;
+        del.setAttribute("aria-label", msgs.msgRemove + ": " + mediaLabel(item));
+        del.addEventListener("click", function () { detach(item.id); changed(); });
+        actions.appendChild(rep); actions.appendChild(del);
+        li.appendChild(actions);
+        list.appendChild(li);
+      });
+      $("#attached-empty").hidden = attached.length > 0;
+      $$(".channel-media", form).forEach(function (box) {
+        var kind = box.dataset.kind, ids = chosen(kind);
+        var ul = $(".channel-media-list", box);
+        ul.innerHTML = "";
+        attached.forEach(function (item) {
+          var li = document.createElement("li");
+          var label = document.createElement("label");
+          label.className = "channel-media-choice";
+          var box2 = document.createElement("input");
+          box2.type = "checkbox"; box2.value = item.id;
+          box2.checked = ids.indexOf(String(item.id)) >= 0;
+          box2.setAttribute("data-media-id", item.id);
+          box2.addEventListener("change", function () {
+            var now = chosen(kind).filter(function (x) { return x !== String(item.id); });
+            if (box2.checked) {
+              /* keep the post's order */
+              now.push(String(item.id));
+              var order = attached.map(function (m) { return String(m.id); });
+              now.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
+            }
+            setChosen(kind, now);
+            changed();
+          });
+          label.appendChild(box2);
+          label.appendChild(thumbNode(item));
+          label.appendChild(badge(item));
+          label.appendChild(document.createTextNode(" " + mediaLabel(item)));
+          li.appendChild(label);
+          ul.appendChild(li);
+        });
+        $(".empty", box).hidden = attached.length > 0;
+      });
+    }
+    /* Each channel's rule, checked live on what its tab chose (the adapters check again when scheduling). */
+    function mediaProblems(problems) {
+      var fb = kindsOf(chosen("facebook")), yt = kindsOf(chosen("youtube"));
+      if (fb.image && fb.video) { problems.facebook.push(msgs.msgFbBoth); }
+      if (fb.video > 1) { problems.facebook.push(msgs.msgFbVideos); }
+      if ((fb.image || fb.video) && field("variants.facebook.link").value.trim()) { problems.facebook.push(msgs.msgFbLink); }
+      var ytText = field("variants.youtube.title").value + field("variants.youtube.description").value;
+      if (ytText.trim() && !yt.video) { problems.youtube.push(msgs.msgNoVideo); }
+      if (yt.video > 1) { problems.youtube.push(msgs.msgYtVideos); }
+      if (yt.image > 1) { problems.youtube.push(msgs.msgYtImages); }
+      $$(".channel-media", form).forEach(function (box) {
+        var rule = $(".channel-rule", box);
+        var bad = (problems[box.dataset.kind] || []).some(function (p) {
+          return [msgs.msgFbBoth, msgs.msgFbVideos, msgs.msgFbLink, msgs.msgNoVideo, msgs.msgYtVideos, msgs.msgYtImages].indexOf(p) >= 0;
+        });
+        rule.classList.toggle("rule-broken", bad);
+        rule.classList.toggle("rule-ok", !bad && attached.length > 0);
+      });
+    }
+
     /* --- media picker ------------------------------------------------------------------------------------ */
     var dialog = $("#media-picker");
     var grid = $("#picker-grid");
@@ -267,11 +476,10 @@
       return item.url;
     }
     function choose(item) {
-      if (item.kind !== "image") {
-        var ids = splitTags(field("media_ids").value);
-        if (ids.indexOf(String(item.id)) < 0) { ids.push(String(item.id)); }
-        field("media_ids").value = ids.join(", ");
-        videoIds.push(String(item.id));
+      if (target.indexOf("replace:") === 0) {
+        replace(target.slice(8), item);
+      } else if (item.kind !== "image" || target === "attach") {
+        attach(item);
       } else if (target === "cover") {
         field("cover_media_id").value = item.id;
         var img = $("#cover-preview");
@@ -280,6 +488,7 @@
         editor.chain().focus().insertFigure({src: rendition(item, ["w960", "w480"]), alt: item.alt_text || "",
           mediaId: String(item.id), caption: $("#picker-caption").value || item.caption || ""}).run();
         syncBody();
+        attach(item);
       }
       dialog.close();
       changed();
@@ -294,13 +503,8 @@
             button.type = "button";
             button.className = "media-choice";
             button.setAttribute("data-media-id", item.id);
-            if (item.kind === "image") {
-              var img = document.createElement("img");
-              img.src = rendition(item, ["w480"]); img.alt = item.alt_text || "";
-              button.appendChild(img);
-            } else {
-              button.appendChild(document.createTextNode("🎬 "));
-            }
+            button.appendChild(thumbNode(item));
+            if (item.kind === "video") { button.appendChild(badge(item)); }
             var label = document.createElement("span");
             label.textContent = item.caption || item.filename;
             button.appendChild(label);
@@ -310,12 +514,13 @@
           });
         }).catch(function () { grid.innerHTML = ""; });
     }
+    function openPicker(what) {
+      target = what;
+      loadLibrary();
+      dialog.showModal();
+    }
     $$(".pick-media", form).forEach(function (button) {
-      button.addEventListener("click", function () {
-        target = button.dataset.target;
-        loadLibrary();
-        dialog.showModal();
-      });
+      button.addEventListener("click", function () { openPicker(button.dataset.target); });
     });
     $("#picker-close").addEventListener("click", function () { dialog.close(); });
     $("#picker-upload").addEventListener("change", function (e) {
@@ -326,6 +531,7 @@
       field("cover_media_id").value = ""; $("#cover-preview").hidden = true; changed();
     });
 
+    drawMedia();
     refresh();
   });
 })();
