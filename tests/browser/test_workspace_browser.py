@@ -273,3 +273,56 @@ def test_an_attached_medium_is_replaced_and_removed_in_the_editor(browser_page, 
     page.wait_for_url(re.compile(r".*/admin/posts/\d+/edit$"))
     post = fresh_post(int(re.search(r"/posts/(\d+)/edit", page.url).group(1)))
     assert post.media_links == [] and "figure" not in post.body_html
+
+
+# --- campaign kits are sent from the UI ------------------------------------------------------------------------
+
+
+def test_a_campaign_is_sent_as_a_kit_from_its_page_and_drafts_are_refused(
+        browser_page, make_unit, make_user, make_campaign, make_post):  # type: ignore[no-untyped-def]
+    from publisher.hierarchy.models import Kit
+
+    district = make_unit("LĐLĐ huyện Thọ Xuân")
+    sender = make_user("editor")
+    campaign = make_campaign(user=sender, name="Tháng Công nhân 2026")
+    ready = make_post(author=sender, title="Bài đã duyệt", campaign_id=campaign.id, state="approved")
+    draft = make_post(author=sender, title="Bài còn nháp", campaign_id=campaign.id)
+    campaign_id, ready_id, draft_id, district_id, email = campaign.id, ready.id, draft.id, district.id, sender.email
+
+    w = browser_page()
+    w.sign_in(email)
+    page = w.page
+    w.goto(f"/admin/campaigns/{campaign_id}")
+    page.click("a#send-kit")
+    page.wait_for_url(f"**/admin/kits/new/{campaign_id}")
+    rows = page.locator(".kit-post")
+    ready_row = rows.filter(has_text="Bài đã duyệt")
+    draft_row = rows.filter(has_text="Bài còn nháp")
+    assert "Đã duyệt" in ready_row.inner_text()
+    assert "Bản nháp" in draft_row.locator(".badge").inner_text()
+    assert draft_row.locator("input[name=post_ids]").is_disabled()
+    assert "chưa được duyệt" in draft_row.locator(".kit-refusal").inner_text()
+    w.screenshot("workspace-kit-form")
+
+    # a draft forced into the form (an old tab, a hand-made request) is refused with its reason, nothing is sent
+    draft_row.locator("input[name=post_ids]").evaluate("box => { box.disabled = false; box.checked = true; }")
+    ready_row.locator("input[name=post_ids]").check()
+    page.check(f"input[name=unit_ids][value='{district_id}']")
+    page.click("button[type=submit].primary")
+    page.wait_for_selector(".field-error")
+    assert "Bài còn nháp" in page.locator("#kit-posts-errors").inner_text()
+    db.session.rollback()
+    assert db.session.query(Kit).count() == 0
+
+    page.check(f"input[name=post_ids][value='{ready_id}']")
+    page.check(f"input[name=unit_ids][value='{district_id}']")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(re.compile(r".*/admin/kits/\d+$"))
+    db.session.rollback()
+    kit = db.session.query(Kit).one()
+    assert [i.post_id for i in kit.items] == [ready_id] and draft_id not in kit.post_ids
+
+    # the kits page offers it too, for each campaign of the unit
+    w.goto("/admin/kits/")
+    assert page.locator(f"a[href$='/admin/kits/new/{campaign_id}']").count() == 1
+    w.screenshot("workspace-kits-page")
