@@ -4,10 +4,15 @@ listed with thumbnails; campaign kits are sent from the UI."""
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
+import axe_playwright_python
 import pytest
+from babel.messages.pofile import read_po
 
+from publisher.content.media import MediaLimits, save_upload
 from publisher.content.models import Post
 from publisher.content.sanitize import clean_html
 from publisher.db import db
@@ -15,6 +20,7 @@ from tests.conftest import image_bytes
 from tests.media_files import tiny_mp4
 
 pytestmark = pytest.mark.browser
+AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
 def fresh_post(post_id: int) -> Post:
@@ -326,3 +332,58 @@ def test_a_campaign_is_sent_as_a_kit_from_its_page_and_drafts_are_refused(
     w.goto("/admin/kits/")
     assert page.locator(f"a[href$='/admin/kits/new/{campaign_id}']").count() == 1
     w.screenshot("workspace-kits-page")
+
+
+# --- the pages changed above, on a phone and at a desk, in Vietnamese ------------------------------------------
+
+WORKSPACE_PO = Path(__file__).resolve().parents[2] / "web" / "translations" / "workspace" / "vi" / "LC_MESSAGES" / \
+    "messages.po"
+
+
+def english_of_this_work() -> list[str]:
+    """The English texts of the workspace catalogue whose Vietnamese differs (so they must never be seen in vi)."""
+    with WORKSPACE_PO.open("rb") as fh:
+        catalog = read_po(fh, locale="vi")
+    return [m.id for m in catalog if m.id and m.string and m.id != m.string and "%(" not in m.id and len(m.id) > 6]
+
+
+def serious_axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    page.evaluate(AXE_SOURCE)  # through the devtools protocol: the page's CSP does not apply to the test's own script
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_the_changed_pages_fit_a_phone_and_speak_vietnamese(browser_page, make_unit, make_user, make_campaign,
+                                                            make_post, settings, tmp_path, width):  # type: ignore[no-untyped-def]
+    make_unit("LĐLĐ huyện Thọ Xuân")
+    editor = make_user("editor")
+    campaign = make_campaign(user=editor, name="Tháng Công nhân 2026")
+    photo = save_upload(io.BytesIO(image_bytes(size=(900, 600))), "anh.jpg", editor, settings.media_dir,
+                        MediaLimits(2**24, 2**26))
+    with tiny_mp4(tmp_path / "clip.mp4").open("rb") as fh:
+        video = save_upload(fh, "clip.mp4", editor, settings.media_dir, MediaLimits(2**24, 2**26))
+    post = make_post(author=editor, title="Bài có ảnh và video", campaign_id=campaign.id, state="approved",
+                     media_ids=[photo.id, video.id])
+    make_post(author=editor, title="Bài nháp", campaign_id=campaign.id)
+    pages = {"compose": f"/admin/posts/{post.id}/edit", "post": f"/admin/posts/{post.id}",
+             "campaign": f"/admin/campaigns/{campaign.id}", "kits": "/admin/kits/",
+             "kit-form": f"/admin/kits/new/{campaign.id}", "new-post": "/admin/posts/new"}
+    english = english_of_this_work()
+    w = browser_page(bypass_csp=True)  # for axe's script only; the other tests watch the CSP
+    w.page.set_viewport_size({"width": width, "height": 900})
+    w.sign_in(editor.email)
+    problems: list[str] = []
+    for name, path in pages.items():
+        w.goto(path)
+        if name == "compose":
+            w.page.click("#tab-facebook")
+        overflow = w.page.evaluate("document.documentElement.scrollWidth")
+        if overflow > width + 1:
+            problems.append(f"{name}: {overflow}px wide at {width}px")
+        text = w.page.locator("body").inner_text()
+        problems += [f"{name}: English “{e}”" for e in english if e in text]
+        problems += [f"{name}: {v}" for v in serious_axe_violations(w.page)]
+        w.screenshot(f"workspace-{name}-{width}")
+    assert not problems, problems
