@@ -312,6 +312,7 @@ def post_show(post_id: int):  # type: ignore[no-untyped-def]
     users = {u.id: u for u in queries.users_by_id({e.user_id for e in history if e.user_id})}
     return render_template("editorial/posts/show.html", post=post, history=history, users=users,
                            field_labels=field_labels(), channel_media=_channel_media_of(post),
+                           media_warnings=_media_warnings(post),
                            can_edit=content.can_edit(current_user, post),
                            can_review=current_user.has_role("approver") and post.state == "in_review")
 
@@ -329,6 +330,20 @@ def post_media_remove(post_id: int, media_id: int):  # type: ignore[no-untyped-d
     else:
         flash(_("Removed from the post (the file stays in the media library)."), "info")
     return redirect(url_for("editorial.post_show", post_id=post.id) + "#post-media")
+
+
+def _media_warnings(post: Post) -> list[str]:
+    """What a channel would refuse in the media its tab chose, said on the post page before anyone schedules."""
+    facebook = channel_media(post, "facebook")
+    youtube = channel_media(post, "youtube")
+    warnings = []
+    if {m.kind for m in facebook} == {"image", "video"}:
+        warnings.append(_("Facebook takes pictures or one video, not both: untick the pictures or the video."))
+    if sum(m.kind == "video" for m in facebook) > 1:
+        warnings.append(_("Facebook takes one video per post: keep one ticked."))
+    if sum(m.kind == "video" for m in youtube) > 1:
+        warnings.append(_("YouTube takes one video per post: keep one ticked."))
+    return warnings
 
 
 def _channel_media_of(post: Post) -> dict[int, list[str]]:
@@ -368,6 +383,7 @@ def post_reject(post_id: int):  # type: ignore[no-untyped-def]
         history: list[AuditEntry] = []
         return render_template("editorial/posts/show.html", post=post, history=history, users={},
                                field_labels=field_labels(), channel_media=_channel_media_of(post),
+                               media_warnings=_media_warnings(post),
                                can_edit=content.can_edit(current_user, post), can_review=True,
                                errors=field_errors(exc), reason=request.form.get("reason", "")), 422
     flash(_("Sent back to the author."), "info")
