@@ -503,6 +503,7 @@
             button.type = "button";
             button.className = "media-choice";
             button.setAttribute("data-media-id", item.id);
+            button.setAttribute("data-kind", item.kind);
             button.appendChild(thumbNode(item));
             if (item.kind === "video") { button.appendChild(badge(item)); }
             var label = document.createElement("span");
