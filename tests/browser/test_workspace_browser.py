@@ -218,13 +218,16 @@ def test_each_channel_tab_chooses_its_media_with_the_rule_shown_live(browser_pag
     assert "không thể cùng lúc" in panel.locator("[data-warnings=facebook]").inner_text()
     assert panel.locator(".channel-rule.rule-broken").count() == 1
     w.screenshot("workspace-facebook-media-broken")
+    assert panel.locator("[data-preview-media=facebook] .thumb").count() == 2
     boxes.nth(0).uncheck()  # Facebook gets the video only
     assert panel.locator("[data-warnings=facebook] li").count() == 0
+    assert "/poster_w480.jpg" in panel.locator("[data-preview-media=facebook] img").get_attribute("src")
     assert panel.locator(".channel-rule.rule-ok").count() == 1
 
     page.click("#tab-youtube")
     yt = page.locator("#panel-youtube .channel-media input[type=checkbox]")
     assert [yt.nth(i).is_checked() for i in range(2)] == [True, True]  # the video and the photo as its thumbnail
+    assert "/w480.jpg" in page.locator("#panel-youtube .yt-thumb").get_attribute("src")
     page.fill("#v-youtube-title", "Lễ phát động")
     page.click("#save")
     page.wait_for_url(re.compile(r".*/admin/posts/\d+/edit$"))

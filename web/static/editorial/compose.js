@@ -144,6 +144,17 @@
       $(".p-title", yp).textContent = field("variants.youtube.title").value;
       $(".p-description", yp).textContent = field("variants.youtube.description").value;
       $$(".p-cover").forEach(function (img) { var src = coverSrc(); img.hidden = !src; if (src) { img.src = src; } });
+      /* the previews show what each channel gets: Facebook its ticked media, YouTube its thumbnail */
+      var fbMedia = $('[data-preview-media="facebook"]');
+      fbMedia.innerHTML = "";
+      chosen("facebook").map(byId).filter(Boolean).forEach(function (item) { fbMedia.appendChild(thumbNode(item)); });
+      fbMedia.classList.toggle("many", fbMedia.children.length > 1);
+      var ytIds = chosen("youtube").map(byId).filter(Boolean);
+      var ytPicture = ytIds.filter(function (m) { return m.kind === "image"; })[0] ||
+        ytIds.filter(function (m) { return m.kind === "video"; })[0];
+      var ytThumb = $(".yt-thumb", yp), ytSrc = ytPicture ? thumbOf(ytPicture) : "";
+      ytThumb.hidden = !ytSrc;
+      if (ytSrc) { ytThumb.src = ytSrc; }
     }
 
     $$(".fill-from-story", form).forEach(function (button) {
