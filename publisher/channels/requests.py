@@ -5,6 +5,7 @@ from __future__ import annotations
 from publisher.channels.base import MediaFile, PublishRequest
 from publisher.content.media import media_path
 from publisher.content.models import MediaItem, Post
+from publisher.content.variants import channel_media
 from publisher.settings import Settings
 
 
@@ -18,10 +19,16 @@ def media_file(item: MediaItem, settings: Settings) -> MediaFile:
 
 
 def publish_request_for(post: Post, kind: str, idempotency_key: str, settings: Settings) -> PublishRequest:
-    """The request for publishing ``post`` on a channel of ``kind``: its fields, that kind's variant, its media,
-    its cover (the first image when none was chosen) and the address of its article on the public website."""
-    media = tuple(media_file(item, settings) for item in post.media)
+    """The request for publishing ``post`` on a channel of ``kind``: its fields, that kind's variant, the media that
+    kind's tab chose (all attached media when it chose none), its cover (the first image when none was chosen) and the address of its article on the public website."""
+    chosen = channel_media(post, kind)
+    media = tuple(media_file(item, settings) for item in chosen)
     cover_item = post.cover or next((item for item in post.media if item.kind == "image"), None)
+    variant = post.variant(kind)
+    if kind == "youtube" and isinstance(variant.get("media_ids"), list):
+        # The YouTube tab chose the picture for the thumbnail (none chosen: YouTube makes one from the video).
+        cover_item = next((item for item in chosen if item.kind == "image"), None)
+    variant.pop("media_ids", None)  # the adapter gets the chosen media themselves, in ``media``
     campaign = post.campaign
     return PublishRequest(
         post_id=post.id,
@@ -30,7 +37,7 @@ def publish_request_for(post: Post, kind: str, idempotency_key: str, settings: S
         summary=post.summary or "",
         body_html=post.body_html or "",
         slug=post.slug,
-        variant=post.variant(kind),
+        variant=variant,
         media=media,
         cover=media_file(cover_item, settings) if cover_item is not None else None,
         hashtags=tuple(campaign.hashtags or ()) if campaign is not None else (),

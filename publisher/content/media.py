@@ -1,4 +1,5 @@
-"""Uploaded media: images checked and rendered per channel with Pillow, videos streamed to disk in chunks.
+"""Uploaded media: images checked and rendered per channel with Pillow, videos streamed to disk in chunks (and a
+poster frame taken from them with ffmpeg).
 
 Files live under the media folder as ``YYYY/MM/<token>/<name>``; rows keep paths relative to it.
 """
@@ -10,11 +11,13 @@ import logging
 import os
 import secrets
 import shutil
+import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import imageio_ffmpeg
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -37,6 +40,9 @@ WEB_WIDTHS = (480, 960, 1600)
 SOCIAL_CARD = (1200, 630)
 YOUTUBE_THUMB = (1280, 720)
 YOUTUBE_THUMB_MAX_BYTES = 2 * 1024 * 1024
+POSTER_WIDTHS = {"poster": 1280, "poster_w480": 480}  # a video's poster frame: renditions of one early frame
+POSTER_SEEKS = ("1", "0")  # a frame one second in (past a black first frame), or the first of a shorter video
+POSTER_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,40 @@ def make_renditions(image: Image.Image, folder: Path, rel: str) -> dict[str, Any
     return renditions
 
 
+def make_poster(video: Path, folder: Path, rel: str) -> dict[str, Any]:
+    """The poster-frame renditions of a stored video (``poster``, ``poster_w480``: JPEG), made with the ffmpeg that
+    the imageio-ffmpeg package ships; ``{}`` when ffmpeg finds no frame (a damaged or unusual file: the video stays
+    usable, it only has no picture)."""
+    frame = folder / "poster-frame.png"
+    try:
+        ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+        for seek in POSTER_SEEKS:
+            subprocess.run([ffmpeg, "-v", "error", "-nostdin", "-y", "-ss", seek, "-i", str(video), "-frames:v", "1",
+                            "-f", "image2", "-c:v", "png", str(frame)],
+                           capture_output=True, timeout=POSTER_TIMEOUT_SECONDS, check=False)
+            if frame.is_file() and frame.stat().st_size:
+                break
+        else:
+            log.info("no poster frame for %s", video.name)
+            return {}
+        with Image.open(frame) as image:
+            picture = _to_rgb(image)
+    except (OSError, RuntimeError, subprocess.SubprocessError, UnidentifiedImageError) as exc:
+        log.info("no poster frame for %s: %s", video.name, exc)
+        return {}
+    finally:
+        frame.unlink(missing_ok=True)
+    renditions: dict[str, Any] = {}
+    for name, width in POSTER_WIDTHS.items():
+        copy = picture.copy()
+        if copy.width > width:
+            copy.thumbnail((width, width * 10), Image.Resampling.LANCZOS)
+        size = _save_jpeg(copy, folder / f"{name}.jpg")
+        renditions[name] = {"path": f"{rel}/{name}.jpg", "width": copy.width, "height": copy.height,
+                            "bytes": size, "content_type": "image/jpeg"}
+    return renditions
+
+
 def save_upload(
     stream: IO[bytes],
     filename: str,
@@ -195,8 +235,10 @@ def save_upload(
             content_type, ext = video
             target = folder / f"original.{ext}"
             size = _copy_limited(stream, target, limits.max_video_bytes, head)
+            renditions = make_poster(target, folder, rel)
+            poster = renditions.get("poster") or {}
             item = MediaItem(kind="video", content_type=content_type, path=f"{rel}/original.{ext}", size_bytes=size,
-                             renditions={})
+                             width=poster.get("width"), height=poster.get("height"), renditions=renditions)
         else:
             # Images are small enough to check in memory, but never more than the image limit is read.
             data = bytearray(head)

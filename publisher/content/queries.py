@@ -192,6 +192,14 @@ def media_library(user: User, limit: int = 200) -> list[MediaItem]:
     return list(db.session.scalars(query.limit(limit)))
 
 
+def media_items_visible(user: User, ids: list[int]) -> list[MediaItem]:
+    """The media items among ``ids`` that the user may see (unknown or out-of-scope ids are left out)."""
+    if not ids:
+        return []
+    query = select(MediaItem).where(MediaItem.id.in_(ids[:200]), visible_filter(user, MediaItem.unit_id))
+    return list(db.session.scalars(query))
+
+
 def load_post_for_edit(post_id: int) -> Post | None:
     query = select(Post).where(Post.id == post_id).options(
         joinedload(Post.unit), joinedload(Post.author), joinedload(Post.campaign), joinedload(Post.cover),

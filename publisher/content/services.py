@@ -6,6 +6,7 @@ commits once at its edge.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -219,6 +220,12 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
         for key, messages in variant_problems.items():
             for message in messages:
                 problem(key, message)
+        # A channel's choice of media keeps only media attached to the post (one removed meanwhile drops out).
+        attached = set(out["media_ids"] if "media_ids" in out else
+                       [link.media_id for link in post.media_links] if post is not None else [])
+        for data_of_kind in variants.values():
+            if data_of_kind and isinstance(data_of_kind.get("media_ids"), list):
+                data_of_kind["media_ids"] = [i for i in data_of_kind["media_ids"] if i in attached]
         out["variants"] = variants
     if problems:
         raise ValidationFailed(problems)
@@ -327,6 +334,22 @@ def restore_revision(post: Post, user: User, revision_version: int, version: int
 def revisions(post: Post) -> list[PostRevision]:
     return list(db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)
                                    .order_by(PostRevision.version.desc())))
+
+
+def detach_media(post: Post, user: User, media_id: int, version: Any) -> Post:
+    """Take one medium off a post (an edit made on ``version``): from its attachments, its cover, every channel's
+    choice and the figures of its text that show it."""
+    data: dict[str, Any] = {"media_ids": [link.media_id for link in post.media_links if link.media_id != media_id]}
+    figure = re.compile(rf'<figure data-media-id="{int(media_id)}">.*?</figure>', re.S)
+    body = figure.sub("", post.body_html or "")
+    if body != (post.body_html or ""):
+        data["body_html"] = body
+    if post.cover_media_id == media_id:
+        data["cover_media_id"] = None
+    variants = {v.channel_kind: dict(v.data or {}) for v in post.variants if isinstance((v.data or {}).get("media_ids"), list)}
+    if variants:
+        data["variants"] = variants  # their media_ids keep only what stays attached (see _clean_fields)
+    return update_post(post, user, data, version)
 
 
 def submit_post(post: Post, user: User) -> Post:

@@ -6,11 +6,14 @@ them at once; channel adapters check again before scheduling (media, connection-
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
 from publisher.content.sanitize import clean_html, clean_text, find_dangerous_markup
+
+if TYPE_CHECKING:
+    from publisher.content.models import MediaItem, Post
 
 FACEBOOK_MESSAGE_MAX = 63206
 YOUTUBE_TITLE_MAX = 100
@@ -20,11 +23,14 @@ YOUTUBE_PRIVACY = ("public", "unlisted", "private")
 WEBSITE_TITLE_MAX = 300
 WEBSITE_SUMMARY_MAX = 1000
 
+# ``media_ids`` in a variant: which of the post's attached media that channel gets, in order (Facebook: the photos
+# or the video; YouTube: the video and the picture for its thumbnail; the website: everything). A variant without
+# it gets every attached medium, as before the field existed.
 VARIANT_FIELDS: dict[str, dict[str, type]] = {
-    "facebook": {"message": str, "link": str},
+    "facebook": {"message": str, "link": str, "media_ids": list},
     "youtube": {"title": str, "description": str, "tags": list, "privacy": str, "category_id": str,
-                "playlist_id": str, "publish_at": str, "made_for_kids": bool},
-    "website": {"title": str, "summary": str, "body_html": str},
+                "playlist_id": str, "publish_at": str, "made_for_kids": bool, "media_ids": list},
+    "website": {"title": str, "summary": str, "body_html": str, "media_ids": list},
 }
 
 LIMITS = {
@@ -90,7 +96,22 @@ def normalise_variants(raw: Any) -> tuple[dict[str, dict[str, Any] | None], dict
     return cleaned, problems
 
 
+def channel_media(post: Post, kind: str) -> list[MediaItem]:
+    """The attached media a channel of ``kind`` gets: the variant's choice (``media_ids``) or, without one, all."""
+    chosen = post.variant(kind).get("media_ids")
+    if not isinstance(chosen, list):
+        return post.media
+    attached = {item.id: item for item in post.media}
+    return [attached[i] for i in dict.fromkeys(chosen) if i in attached]
+
+
 def _check_kind(kind: str, data: dict[str, Any], prefix: str, problem: Any) -> None:
+    if "media_ids" in data:
+        ids = data["media_ids"]
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+            problem(f"{prefix}.media_ids", _l("Expected a list of media ids."))
+        else:
+            data["media_ids"] = list(dict.fromkeys(ids))
     if kind == "facebook":
         message = data.get("message", "")
         if len(message) > FACEBOOK_MESSAGE_MAX:

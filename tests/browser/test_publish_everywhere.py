@@ -103,7 +103,7 @@ def test_connect_write_approve_schedule_and_publish_everywhere(browser_page, mak
     page.click(".media-choice:has(img)")  # the photo is the cover: the site's image and YouTube's thumbnail
     assert page.locator("#cover-preview").is_visible()
     page.click("#insert-image")
-    page.click(".media-choice:has-text('🎬')")  # the video is attached (Facebook takes a video or photos)
+    page.click(".media-choice[data-kind=video]")  # the video is attached (Facebook takes a video or photos)
     assert page.input_value("input[name=media_ids]")
     page.click("#tab-facebook")
     page.fill("#v-facebook-message", "LĐLĐ tỉnh đẩy mạnh chuyển đổi số #CongDoan")

@@ -18,7 +18,7 @@ def test_send_adopt_and_follow_a_kit_in_the_ui(app, make_unit, make_user, make_c
     sender = make_user("editor")
     receiver = make_user("editor", unit=district)
     campaign = make_campaign(user=sender, name="Tháng Công nhân")
-    post = make_post(author=sender, title="Bài mẫu chiến dịch", campaign_id=campaign.id)
+    post = make_post(author=sender, title="Bài mẫu chiến dịch", campaign_id=campaign.id, state="approved")
 
     province = app.test_client()
     sign_in(province, sender)
@@ -62,9 +62,12 @@ def test_a_kit_sent_with_suggested_times_shows_them_to_the_receiving_unit(  # ty
     sender = make_user("editor")
     receiver = make_user("editor", unit=district)
     campaign = make_campaign(user=sender, name="Tháng Công nhân")
-    suggested = make_post(author=sender, title="Bài có giờ gợi ý", campaign_id=campaign.id)
-    plain = make_post(author=sender, title="Bài không hẹn giờ", campaign_id=campaign.id)
-    left_out = make_post(author=sender, title="Bài không gửi", campaign_id=campaign.id)
+    suggested = make_post(author=sender, title="Bài có giờ gợi ý", campaign_id=campaign.id,
+                         state="approved")
+    plain = make_post(author=sender, title="Bài không hẹn giờ", campaign_id=campaign.id,
+                         state="approved")
+    left_out = make_post(author=sender, title="Bài không gửi", campaign_id=campaign.id,
+                         state="approved")
     new_kit = f"/admin/kits/new/{campaign.id}"
 
     province = app.test_client()

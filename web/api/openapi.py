@@ -14,15 +14,19 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                    "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}}}
 
+CHANNEL_MEDIA = {"type": "array", "items": {"type": "integer"}, "description": (
+    "Which of the post's media_ids this channel gets, in order (Facebook: the photos or one video; YouTube: the video "
+    "and the picture for its thumbnail). Omitted: every attached medium. Ids not attached to the post are dropped.")}
 VARIANTS = {"type": "object", "properties": {
     "facebook": {"type": "object", "properties": {"message": {"type": "string", "maxLength": 63206},
-                                                  "link": {"type": "string"}}},
+                                                  "link": {"type": "string"}, "media_ids": CHANNEL_MEDIA}},
     "youtube": {"type": "object", "properties": {"title": {"type": "string", "maxLength": 100},
                                                  "description": {"type": "string"},
                                                  "tags": {"type": "array", "items": {"type": "string"}},
-                                                 "privacy": {"type": "string", "enum": ["public", "unlisted", "private"]}}},
+                                                 "privacy": {"type": "string", "enum": ["public", "unlisted", "private"]},
+                                                 "media_ids": CHANNEL_MEDIA}},
     "website": {"type": "object", "properties": {"title": {"type": "string"}, "summary": {"type": "string"},
-                                                 "body_html": {"type": "string"}}},
+                                                 "body_html": {"type": "string"}, "media_ids": CHANNEL_MEDIA}},
 }}
 
 POST_IN = {"type": "object", "required": ["title"], "properties": {

@@ -16,11 +16,12 @@ from publisher.accounts.services import units_visible_to, visible_filter
 from publisher.audit import AuditEntry
 from publisher.content import queries
 from publisher.content import services as content
-from publisher.content.models import Post, PostRevision
-from publisher.content.variants import LIMITS, YOUTUBE_PRIVACY
+from publisher.content.models import MediaItem, Post, PostRevision
+from publisher.content.variants import LIMITS, YOUTUBE_PRIVACY, channel_media
 from publisher.db import db
 from publisher.errors import ValidationFailed
 from web import current_settings
+from web.api.serializers import media_json
 from web.editorial import bp
 from web.editorial.helpers import field_errors, int_or_none, require
 
@@ -63,15 +64,22 @@ def post_data(form: Any, *, creating: bool) -> dict[str, Any]:
     variants: dict[str, Any] = {}
     for kind, names in VARIANT_FORM_FIELDS.items():
         values = {name: text(f"variants.{kind}.{name}").strip() for name in names}
+        # The media this channel's tab chose (a hidden field the page keeps; absent: the channel gets everything).
+        chosen = ([int(m) for m in _split(text(f"variants.{kind}.media_ids")) if m.isdigit()]
+                  if f"variants.{kind}.media_ids" in form else None)
         if kind == "youtube":
             privacy = values.pop("privacy") or "public"
             tags = _split(values.pop("tags"))
             if any(values.values()) or tags:
                 variants[kind] = {**values, "tags": tags, "privacy": privacy}
+                if chosen is not None:
+                    variants[kind]["media_ids"] = chosen
             else:
                 variants[kind] = None
         else:
-            kept = {k: v for k, v in values.items() if v}
+            kept: dict[str, Any] = {k: v for k, v in values.items() if v}
+            if chosen is not None:
+                kept["media_ids"] = chosen
             variants[kind] = kept or None
     data["variants"] = variants
     return data
@@ -88,11 +96,15 @@ def post_values(post: Post | None) -> dict[str, str]:
         "cover_media_id": str(post.cover_media_id or ""), "version": str(post.version),
         "media_ids": ", ".join(str(link.media_id) for link in post.media_links),
     }
+    attached = [link.media_id for link in post.media_links]
     for kind, names in VARIANT_FORM_FIELDS.items():
         data = post.variant(kind)
         for name in names:
             value = data.get(name, "")
             values[f"variants.{kind}.{name}"] = ", ".join(value) if isinstance(value, list) else str(value or "")
+        chosen = data.get("media_ids")
+        values[f"variants.{kind}.media_ids"] = ", ".join(str(i) for i in (chosen if isinstance(chosen, list)
+                                                                          else attached))
     values.setdefault("variants.youtube.privacy", "public")
     if not values["variants.youtube.privacy"]:
         values["variants.youtube.privacy"] = "public"
@@ -133,6 +145,9 @@ def field_labels() -> dict[str, str]:
         "variants.facebook.message": _("Facebook message"), "variants.facebook.link": _("Link (optional)"),
         "variants.youtube.title": _("YouTube title"), "variants.youtube.description": _("YouTube description"),
         "variants.youtube.tags": _("YouTube tags"), "variants.youtube.privacy": _("Visibility"),
+        "variants.website.media_ids": _("Pictures and videos on the website"),
+        "variants.facebook.media_ids": _("Pictures or video on Facebook"),
+        "variants.youtube.media_ids": _("Video and thumbnail on YouTube"),
     }
 
 
@@ -149,8 +164,19 @@ def _compose_context(post: Post | None, values: dict[str, str], errors: dict[str
         campaigns=queries.visible_campaigns(current_user),
         limits=LIMITS, privacy_choices=YOUTUBE_PRIVACY,
         media_lookup={m.id: m for m in (post.media if post else [])},
+        attached_media=[media_json(m) for m in _attached(post, values)],
         **extra,
     )
+
+
+def _attached(post: Post | None, values: dict[str, str]) -> list[MediaItem]:
+    """The media the form's ``media_ids`` names (after a refused save, some may not be attached yet)."""
+    ids = [int(m) for m in _split(values.get("media_ids", "")) if m.isdigit()]
+    known = {m.id: m for m in (post.media if post else [])}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        known.update({m.id: m for m in queries.media_items_visible(current_user, missing)})
+    return [known[i] for i in ids if i in known]
 
 
 def _load(post_id: int) -> Post:
@@ -285,8 +311,48 @@ def post_show(post_id: int):  # type: ignore[no-untyped-def]
     ))
     users = {u.id: u for u in queries.users_by_id({e.user_id for e in history if e.user_id})}
     return render_template("editorial/posts/show.html", post=post, history=history, users=users,
+                           field_labels=field_labels(), channel_media=_channel_media_of(post),
+                           media_warnings=_media_warnings(post),
                            can_edit=content.can_edit(current_user, post),
                            can_review=current_user.has_role("approver") and post.state == "in_review")
+
+
+@bp.post("/posts/<int:post_id>/media/<int:media_id>/remove")
+def post_media_remove(post_id: int, media_id: int):  # type: ignore[no-untyped-def]
+    post = _load(post_id)
+    require("editor")
+    if not content.can_edit(current_user, post):
+        abort(403)
+    try:
+        content.detach_media(post, current_user, media_id, int_or_none(request.form.get("version")))
+    except content.StaleEdit:
+        flash(_("Someone else saved this post meanwhile; look at it again and remove the file then."), "error")
+    else:
+        flash(_("Removed from the post (the file stays in the media library)."), "info")
+    return redirect(url_for("editorial.post_show", post_id=post.id) + "#post-media")
+
+
+def _media_warnings(post: Post) -> list[str]:
+    """What a channel would refuse in the media its tab chose, said on the post page before anyone schedules."""
+    facebook = channel_media(post, "facebook")
+    youtube = channel_media(post, "youtube")
+    warnings = []
+    if {m.kind for m in facebook} == {"image", "video"}:
+        warnings.append(_("Facebook takes pictures or one video, not both: untick the pictures or the video."))
+    if sum(m.kind == "video" for m in facebook) > 1:
+        warnings.append(_("Facebook takes one video per post: keep one ticked."))
+    if sum(m.kind == "video" for m in youtube) > 1:
+        warnings.append(_("YouTube takes one video per post: keep one ticked."))
+    return warnings
+
+
+def _channel_media_of(post: Post) -> dict[int, list[str]]:
+    """media id -> the channel kinds that get it (their tab's choice, or everything without one)."""
+    out: dict[int, list[str]] = {m.id: [] for m in post.media}
+    for kind in VARIANT_FORM_FIELDS:
+        for item in channel_media(post, kind):
+            out[item.id].append(kind)
+    return out
 
 
 @bp.post("/posts/<int:post_id>/submit")
@@ -316,6 +382,8 @@ def post_reject(post_id: int):  # type: ignore[no-untyped-def]
     except ValidationFailed as exc:
         history: list[AuditEntry] = []
         return render_template("editorial/posts/show.html", post=post, history=history, users={},
+                               field_labels=field_labels(), channel_media=_channel_media_of(post),
+                               media_warnings=_media_warnings(post),
                                can_edit=content.can_edit(current_user, post), can_review=True,
                                errors=field_errors(exc), reason=request.form.get("reason", "")), 422
     flash(_("Sent back to the author."), "info")

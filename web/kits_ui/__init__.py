@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from publisher.accounts.models import Unit
 from publisher.content.models import Post
+from publisher.content.queries import visible_campaigns
 from publisher.content.services import get_campaign
 from publisher.db import db, utcnow
 from publisher.errors import ValidationFailed
@@ -32,9 +33,21 @@ def kit_suggested_at(post: Post | None, upcoming: bool = False) -> datetime | No
     return at
 
 
+# Only approved posts go down to other units: a kit is what the sending unit stands behind.
+def kit_refusal(post: Post) -> str | None:
+    """Why ``post`` cannot be sent in a kit (said next to it in the form), or None when it can."""
+    if post.state == "draft":
+        return _("A draft has not been approved yet: send it for review and have it approved first.")
+    if post.state == "in_review":
+        return _("Waiting for review: it can be sent once it is approved.")
+    return None
+
+
 @bp.get("/")
 def inbox():  # type: ignore[no-untyped-def]
-    return render_template("kits/inbox.html", kits=kits_for(current_user))
+    sendable = [c for c in visible_campaigns(current_user) if c.unit_id == current_user.unit_id] \
+        if current_user.has_role("editor") else []
+    return render_template("kits/inbox.html", kits=kits_for(current_user), campaigns=sendable)
 
 
 @bp.route("/new/<int:campaign_id>", methods=["GET", "POST"])
@@ -58,14 +71,20 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
                     if form.get(f"suggested_at_{post.id}", "").strip()]
         if schedule:
             data["schedule"] = schedule
+        by_id = {post.id: post for post in posts}
+        refused = [(by_id[i], kit_refusal(by_id[i])) for i in data["post_ids"] if i in by_id and kit_refusal(by_id[i])]
         try:
+            if refused:
+                raise ValidationFailed({"post_ids": [_("“%(title)s”: %(reason)s", title=post.title, reason=reason)
+                                                     for post, reason in refused]})
             kit = send_kit(current_user, campaign, data, current_settings())
         except ValidationFailed as exc:
             errors = {_form_field(k, schedule): [str(m) for m in v] for k, v in exc.fields.items()}
         else:
             flash(_("The kit was sent to %(n)s units.", n=len(kit.recipients)), "success")
             return redirect(url_for("kits.progress", kit_id=kit.id))
-    return render_template("kits/new.html", campaign=campaign, posts=posts, units=units, errors=errors, form=form), (
+    return render_template("kits/new.html", campaign=campaign, posts=posts, units=units, errors=errors, form=form,
+                           refusals={post.id: kit_refusal(post) for post in posts}), (
         422 if errors else 200)
 
 

@@ -27,41 +27,71 @@
     var msgs = $(".hidden-messages").dataset;
     var textarea = $("#body_html");
     var editorBox = $(".editor", form);
-    var editable = $(".editable", form);
     var status = $("#save-status");
     var autosaveUrl = form.getAttribute("data-autosave-url");
     var draftKey = form.getAttribute("data-draft-key");
     var paused = form.getAttribute("data-autosave") !== "1";  /* only drafts save themselves */
     var timer = null;
-    var videoIds = (form.getAttribute("data-video-ids") || "").split(",").filter(Boolean);
+    var attached = [];  /* the post's media as the library describes them, in order */
+    try { attached = JSON.parse(form.getAttribute("data-attached") || "[]"); } catch (e) { attached = []; }
 
-    /* --- editor ------------------------------------------------------------------------------------------ */
+    /* --- editor (Tiptap, vendored as web/static/vendor/tiptap/loa-editor.js) ------------------------------ */
     editorBox.hidden = false;
     textarea.hidden = true;
-    editable.innerHTML = textarea.value;
-    function syncBody() { textarea.value = editable.innerHTML; }
-    var savedRange = null;
-    function keepSelection() {
-      var sel = window.getSelection();
-      if (sel.rangeCount && editable.contains(sel.getRangeAt(0).commonAncestorContainer)) {
-        savedRange = sel.getRangeAt(0).cloneRange();
-      }
+    var editor = window.LoaEditor.createEditor($(".editor-mount", form), {
+      content: textarea.value,
+      placeholder: editorBox.dataset.placeholder || "",
+      attributes: {role: "textbox", "aria-multiline": "true", "aria-label": editorBox.dataset.label || ""},
+      onUpdate: function () { syncBody(); changed(); },
+      onSelectionUpdate: function () { markActive(); },
+    });
+    var editable = editor.view.dom;
+    function bodyHTML() { return window.LoaEditor.htmlOf(editor); }
+    function syncBody() { textarea.value = bodyHTML(); }
+    function setBody(html) { editor.commands.setContent(html || "", {emitUpdate: false}); syncBody(); }
+    var commands = {
+      bold: function (c) { return c.toggleBold(); },
+      italic: function (c) { return c.toggleItalic(); },
+      h2: function (c) { return c.toggleHeading({level: 2}); },
+      h3: function (c) { return c.toggleHeading({level: 3}); },
+      paragraph: function (c) { return c.setParagraph(); },
+      bulletList: function (c) { return c.toggleBulletList(); },
+      orderedList: function (c) { return c.toggleOrderedList(); },
+      blockquote: function (c) { return c.toggleBlockquote(); },
+      clear: function (c) { return c.unsetAllMarks().clearNodes(); },
+      undo: function (c) { return c.undo(); },
+      redo: function (c) { return c.redo(); },
+    };
+    var active = {bold: ["bold"], italic: ["italic"], h2: ["heading", {level: 2}], h3: ["heading", {level: 3}],
+                  bulletList: ["bulletList"], orderedList: ["orderedList"], blockquote: ["blockquote"], link: ["link"]};
+    function markActive() {
+      $$(".toolbar button[data-cmd]", form).forEach(function (button) {
+        var a = active[button.dataset.cmd];
+        if (a) { button.setAttribute("aria-pressed", editor.isActive(a[0], a[1]) ? "true" : "false"); }
+      });
     }
-    editable.addEventListener("keyup", keepSelection);
-    editable.addEventListener("mouseup", keepSelection);
-    editable.addEventListener("input", function () { syncBody(); changed(); });
     $$(".toolbar button[data-cmd]", form).forEach(function (button) {
+      /* a click on the toolbar leaves the caret and the selection in the text */
+      button.addEventListener("mousedown", function (e) { e.preventDefault(); });
       button.addEventListener("click", function () {
-        editable.focus();
-        var cmd = button.dataset.cmd, arg = button.dataset.arg || null;
-        if (cmd === "createLink") {
-          arg = window.prompt(button.dataset.prompt || msgs.msgLink, "https://");
-          if (!arg || !/^https?:\/\//.test(arg)) { return; }
+        var cmd = button.dataset.cmd;
+        if (cmd === "link") {
+          var current = editor.getAttributes("link").href || "https://";
+          var href = window.prompt(button.dataset.prompt || msgs.msgLink, current);
+          if (href === null) { return; }
+          href = href.trim();
+          if (!href || href === "https://") {
+            editor.chain().focus().extendMarkRange("link").unsetLink().run();
+          } else if (/^(https?:\/\/|mailto:)/i.test(href)) {
+            editor.chain().focus().extendMarkRange("link").setLink({href: href}).run();
+          }
+        } else if (commands[cmd]) {
+          commands[cmd](editor.chain().focus()).run();
         }
-        document.execCommand(cmd, false, arg);
-        syncBody(); changed();
+        markActive();
       });
     });
+    markActive();
 
     /* --- tabs -------------------------------------------------------------------------------------------- */
     $$("[role=tab]", form).forEach(function (tab) {
@@ -94,11 +124,8 @@
         if (n > max && problems[kind]) { problems[kind].push(msgs.msgTooLong + " (" + input.labels[0].textContent + ")"); }
         if (input.dataset.noAngle && /[<>]/.test(input.value)) { problems.youtube.push(msgs.msgAngle); }
       });
-      var yt = field("variants.youtube.title").value + field("variants.youtube.description").value;
-      var attached = splitTags(field("media_ids").value);
-      if (yt.trim() && !attached.some(function (id) { return videoIds.indexOf(id) >= 0; })) {
-        problems.youtube.push(msgs.msgNoVideo);
-      }
+      problems.website = [];
+      mediaProblems(problems);
       Object.keys(problems).forEach(function (kind) {
         var list = $('[data-warnings="' + kind + '"]');
         list.innerHTML = "";
@@ -110,13 +137,24 @@
       var web = $('[data-preview="website"]');
       $(".p-title", web).textContent = field("variants.website.title").value || title;
       $(".p-summary", web).textContent = field("variants.website.summary").value || summary;
-      $(".p-body", web).innerHTML = editable.innerHTML;
+      $(".p-body", web).innerHTML = bodyHTML();
       var fb = $('[data-preview="facebook"]');
       $(".p-message", fb).textContent = field("variants.facebook.message").value;
       var yp = $('[data-preview="youtube"]');
       $(".p-title", yp).textContent = field("variants.youtube.title").value;
       $(".p-description", yp).textContent = field("variants.youtube.description").value;
       $$(".p-cover").forEach(function (img) { var src = coverSrc(); img.hidden = !src; if (src) { img.src = src; } });
+      /* the previews show what each channel gets: Facebook its ticked media, YouTube its thumbnail */
+      var fbMedia = $('[data-preview-media="facebook"]');
+      fbMedia.innerHTML = "";
+      chosen("facebook").map(byId).filter(Boolean).forEach(function (item) { fbMedia.appendChild(thumbNode(item)); });
+      fbMedia.classList.toggle("many", fbMedia.children.length > 1);
+      var ytIds = chosen("youtube").map(byId).filter(Boolean);
+      var ytPicture = ytIds.filter(function (m) { return m.kind === "image"; })[0] ||
+        ytIds.filter(function (m) { return m.kind === "video"; })[0];
+      var ytThumb = $(".yt-thumb", yp), ytSrc = ytPicture ? thumbOf(ytPicture) : "";
+      ytThumb.hidden = !ytSrc;
+      if (ytSrc) { ytThumb.src = ytSrc; }
     }
 
     $$(".fill-from-story", form).forEach(function (button) {
@@ -155,7 +193,7 @@
         var el = field(k);
         if (el && k !== "version") { el.value = data[k]; }
       });
-      editable.innerHTML = textarea.value;
+      setBody(textarea.value);
     }
     function changed() {
       refresh();
@@ -212,7 +250,7 @@
       box.hidden = false;
       status.textContent = msgs.msgConflict;
     }
-    form.addEventListener("input", function (e) { if (e.target !== editable) { changed(); } });
+    form.addEventListener("input", function (e) { if (!editable.contains(e.target)) { changed(); } });
     form.addEventListener("change", changed);
     form.addEventListener("submit", function () { clearTimeout(timer); syncBody(); keepLocal(); });
 
@@ -229,6 +267,217 @@
       }
     } catch (e) { /* storage unavailable */ }
 
+    /* --- attached media and each channel's choice of them --------------------------------------------------- */
+    var KINDS = ["website", "facebook", "youtube"];
+    function byId(id) { return attached.filter(function (m) { return String(m.id) === String(id); })[0]; }
+    function thumbOf(item) {
+      var r = item.renditions || {};
+      var pick = item.kind === "image" ? (r.w480 || r.w960) : (r.poster_w480 || r.poster);
+      return pick ? pick.url : "";
+    }
+    function chosen(kind) { return splitTags(field("variants." + kind + ".media_ids").value); }
+    function setChosen(kind, ids) { field("variants." + kind + ".media_ids").value = ids.join(", "); }
+    function kindsOf(ids) {
+      var out = {image: 0, video: 0};
+      ids.forEach(function (id) { var m = byId(id); if (m) { out[m.kind === "video" ? "video" : "image"] += 1; } });
+      return out;
+    }
+    /* A newly attached medium is ticked where the channel's rule allows it. */
+    function autoChoose(item) {
+      var id = String(item.id), video = item.kind === "video";
+      KINDS.forEach(function (kind) {
+        var ids = chosen(kind), have = kindsOf(ids);
+        if (ids.indexOf(id) >= 0) { return; }
+        var take = kind === "website" ||
+          (kind === "facebook" && (video ? have.image === 0 && have.video === 0 : have.video === 0)) ||
+          (kind === "youtube" && (video ? have.video === 0 : have.image === 0));
+        if (take) { ids.push(id); setChosen(kind, ids); }
+      });
+    }
+    function attach(item) {
+      if (byId(item.id)) { return; }
+      attached.push(item);
+      var ids = splitTags(field("media_ids").value);
+      if (ids.indexOf(String(item.id)) < 0) { ids.push(String(item.id)); }
+      field("media_ids").value = ids.join(", ");
+      autoChoose(item);
+      drawMedia();
+    }
+    function removeFigures(id) {
+      var doomed = [];
+      editor.state.doc.descendants(function (node, pos) {
+        if (node.type.name === "figure" && String(node.attrs.mediaId) === String(id)) { doomed.push({pos: pos, size: node.nodeSize}); }
+      });
+      if (!doomed.length) { return; }
+      var tr = editor.state.tr;
+      doomed.reverse().forEach(function (d) { tr.delete(d.pos, d.pos + d.size); });
+      editor.view.dispatch(tr);
+    }
+    function detach(id) {
+      id = String(id);
+      attached = attached.filter(function (m) { return String(m.id) !== id; });
+      field("media_ids").value = splitTags(field("media_ids").value).filter(function (x) { return x !== id; }).join(", ");
+      KINDS.forEach(function (kind) { setChosen(kind, chosen(kind).filter(function (x) { return x !== id; })); });
+      if (field("cover_media_id").value === id) { field("cover_media_id").value = ""; $("#cover-preview").hidden = true; }
+      removeFigures(id);
+      syncBody();
+      drawMedia();
+    }
+    function replace(oldId, item) {
+      oldId = String(oldId);
+      var newId = String(item.id), old = byId(oldId);
+      if (!old || newId === oldId) { return; }
+      var sameKind = old.kind === item.kind;
+      attached = attached.map(function (m) { return String(m.id) === oldId ? item : m; })
+        .filter(function (m, i, all) { return all.indexOf(m) === i; });
+      field("media_ids").value = splitTags(field("media_ids").value).map(function (x) { return x === oldId ? newId : x; })
+        .filter(function (x, i, all) { return all.indexOf(x) === i; }).join(", ");
+      KINDS.forEach(function (kind) {
+        var ids = chosen(kind), at = ids.indexOf(oldId);
+        if (at >= 0 && sameKind) { ids[at] = newId; } else if (at >= 0) { ids.splice(at, 1); }
+        setChosen(kind, ids.filter(function (x, i, all) { return all.indexOf(x) === i; }));
+      });
+      if (!sameKind) { autoChoose(item); }
+      if (item.kind === "image") {
+        var tr = editor.state.tr, touched = false;
+        editor.state.doc.descendants(function (node, pos) {
+          if (node.type.name === "figure" && String(node.attrs.mediaId) === oldId) {
+            tr.setNodeMarkup(pos, null, {src: rendition(item, ["w960", "w480"]), alt: item.alt_text || "", mediaId: newId});
+            touched = true;
+          }
+        });
+        if (touched) { editor.view.dispatch(tr); }
+      } else {
+        removeFigures(oldId);
+      }
+      syncBody();
+      drawMedia();
+    }
+    function inText(id) {
+      var found = false;
+      editor.state.doc.descendants(function (node) {
+        if (node.type.name === "figure" && String(node.attrs.mediaId) === String(id)) { found = true; }
+      });
+      return found;
+    }
+    function mediaLabel(item) { return item.caption || item.filename || ("#" + item.id); }
+    function thumbNode(item) {
+      var src = thumbOf(item);
+      if (src) {
+        var img = document.createElement("img");
+        img.src = src; img.alt = item.alt_text || ""; img.className = "thumb"; img.loading = "lazy";
+        return img;
+      }
+      var span = document.createElement("span");
+      span.className = "thumb thumb-none"; span.textContent = item.kind === "video" ? "▶" : "🖼";
+      span.title = msgs.msgNoPoster;
+      return span;
+    }
+    function badge(item) {
+      var b = document.createElement("span");
+      b.className = "badge media-kind media-kind-" + item.kind;
+      b.textContent = item.kind === "video" ? msgs.msgVideo : msgs.msgPicture;
+      return b;
+    }
+    var resolving = false;
+    function drawMedia() {
+      var ids = splitTags(field("media_ids").value);
+      attached = attached.filter(function (m) { return ids.indexOf(String(m.id)) >= 0; });
+      var unknown = ids.filter(function (id) { return !byId(id); });
+      if (unknown.length && !resolving) {  /* e.g. restored from this browser's copy: ask the library about them */
+        resolving = true;
+        fetch(form.getAttribute("data-library-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+          .then(function (r) { return r.json(); }).then(function (data) {
+            data.items.forEach(function (item) { if (unknown.indexOf(String(item.id)) >= 0 && !byId(item.id)) { attached.push(item); } });
+            var order = splitTags(field("media_ids").value);
+            attached.sort(function (a, b) { return order.indexOf(String(a.id)) - order.indexOf(String(b.id)); });
+            drawMedia(); refresh();
+          }).catch(function () { /* shown once the library answers again */ });
+      }
+      var list = $("#attached-list");
+      list.innerHTML = "";
+      attached.forEach(function (item) {
+        var li = document.createElement("li");
+        li.className = "attached-item";
+        li.setAttribute("data-media-id", item.id);
+        li.appendChild(thumbNode(item));
+        var text = document.createElement("span");
+        text.className = "attached-label";
+        text.appendChild(badge(item));
+        text.appendChild(document.createTextNode(" " + mediaLabel(item)));
+        if (inText(item.id)) {
+          var where = document.createElement("small"); where.className = "muted"; where.textContent = " · " + msgs.msgInText;
+          text.appendChild(where);
+        }
+        li.appendChild(text);
+        var actions = document.createElement("span");
+        actions.className = "attached-actions";
+        var rep = document.createElement("button");
+        rep.type = "button"; rep.className = "replace-media"; rep.textContent = msgs.msgReplace;
+        rep.setAttribute("aria-label", msgs.msgReplace + ": " + mediaLabel(item));
+        rep.addEventListener("click", function () { openPicker("replace:" + item.id); });
+        var del = document.createElement("button");
+        del.type = "button"; del.className = "remove-media"; del.textContent = msgs.msgRemove;
+        del.setAttribute("aria-label", msgs.msgRemove + ": " + mediaLabel(item));
+        del.addEventListener("click", function () { detach(item.id); changed(); });
+        actions.appendChild(rep); actions.appendChild(del);
+        li.appendChild(actions);
+        list.appendChild(li);
+      });
+      $("#attached-empty").hidden = attached.length > 0;
+      $$(".channel-media", form).forEach(function (box) {
+        var kind = box.dataset.kind, ids = chosen(kind);
+        var ul = $(".channel-media-list", box);
+        ul.innerHTML = "";
+        attached.forEach(function (item) {
+          var li = document.createElement("li");
+          var label = document.createElement("label");
+          label.className = "channel-media-choice";
+          var box2 = document.createElement("input");
+          box2.type = "checkbox"; box2.value = item.id;
+          box2.checked = ids.indexOf(String(item.id)) >= 0;
+          box2.setAttribute("data-media-id", item.id);
+          box2.addEventListener("change", function () {
+            var now = chosen(kind).filter(function (x) { return x !== String(item.id); });
+            if (box2.checked) {
+              /* keep the post's order */
+              now.push(String(item.id));
+              var order = attached.map(function (m) { return String(m.id); });
+              now.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
+            }
+            setChosen(kind, now);
+            changed();
+          });
+          label.appendChild(box2);
+          label.appendChild(thumbNode(item));
+          label.appendChild(badge(item));
+          label.appendChild(document.createTextNode(" " + mediaLabel(item)));
+          li.appendChild(label);
+          ul.appendChild(li);
+        });
+        $(".empty", box).hidden = attached.length > 0;
+      });
+    }
+    /* Each channel's rule, checked live on what its tab chose (the adapters check again when scheduling). */
+    function mediaProblems(problems) {
+      var fb = kindsOf(chosen("facebook")), yt = kindsOf(chosen("youtube"));
+      if (fb.image && fb.video) { problems.facebook.push(msgs.msgFbBoth); }
+      if (fb.video > 1) { problems.facebook.push(msgs.msgFbVideos); }
+      if ((fb.image || fb.video) && field("variants.facebook.link").value.trim()) { problems.facebook.push(msgs.msgFbLink); }
+      var ytText = field("variants.youtube.title").value + field("variants.youtube.description").value;
+      if (ytText.trim() && !yt.video) { problems.youtube.push(msgs.msgNoVideo); }
+      if (yt.video > 1) { problems.youtube.push(msgs.msgYtVideos); }
+      if (yt.image > 1) { problems.youtube.push(msgs.msgYtImages); }
+      $$(".channel-media", form).forEach(function (box) {
+        var rule = $(".channel-rule", box);
+        var bad = (problems[box.dataset.kind] || []).some(function (p) {
+          return [msgs.msgFbBoth, msgs.msgFbVideos, msgs.msgFbLink, msgs.msgNoVideo, msgs.msgYtVideos, msgs.msgYtImages].indexOf(p) >= 0;
+        });
+        rule.classList.toggle("rule-broken", bad);
+        rule.classList.toggle("rule-ok", !bad && attached.length > 0);
+      });
+    }
+
     /* --- media picker ------------------------------------------------------------------------------------ */
     var dialog = $("#media-picker");
     var grid = $("#picker-grid");
@@ -238,34 +487,19 @@
       return item.url;
     }
     function choose(item) {
-      if (item.kind !== "image") {
-        var ids = splitTags(field("media_ids").value);
-        if (ids.indexOf(String(item.id)) < 0) { ids.push(String(item.id)); }
-        field("media_ids").value = ids.join(", ");
-        videoIds.push(String(item.id));
+      if (target.indexOf("replace:") === 0) {
+        replace(target.slice(8), item);
+      } else if (item.kind !== "image" || target === "attach") {
+        attach(item);
       } else if (target === "cover") {
         field("cover_media_id").value = item.id;
         var img = $("#cover-preview");
         img.src = rendition(item, ["w480", "w960"]); img.hidden = false;
       } else {
-        var figure = document.createElement("figure");
-        figure.setAttribute("data-media-id", item.id);
-        var img2 = document.createElement("img");
-        img2.src = rendition(item, ["w960", "w480"]);
-        img2.alt = item.alt_text || "";
-        img2.setAttribute("data-media-id", item.id);
-        figure.appendChild(img2);
-        var caption = $("#picker-caption").value || item.caption;
-        if (caption) { var fc = document.createElement("figcaption"); fc.textContent = caption; figure.appendChild(fc); }
-        if (savedRange) {
-          savedRange.collapse(false);
-          savedRange.insertNode(figure);
-        } else {
-          editable.appendChild(figure);
-        }
-        var p = document.createElement("p"); p.appendChild(document.createElement("br"));
-        figure.parentNode.insertBefore(p, figure.nextSibling);
+        editor.chain().focus().insertFigure({src: rendition(item, ["w960", "w480"]), alt: item.alt_text || "",
+          mediaId: String(item.id), caption: $("#picker-caption").value || item.caption || ""}).run();
         syncBody();
+        attach(item);
       }
       dialog.close();
       changed();
@@ -280,13 +514,9 @@
             button.type = "button";
             button.className = "media-choice";
             button.setAttribute("data-media-id", item.id);
-            if (item.kind === "image") {
-              var img = document.createElement("img");
-              img.src = rendition(item, ["w480"]); img.alt = item.alt_text || "";
-              button.appendChild(img);
-            } else {
-              button.appendChild(document.createTextNode("🎬 "));
-            }
+            button.setAttribute("data-kind", item.kind);
+            button.appendChild(thumbNode(item));
+            if (item.kind === "video") { button.appendChild(badge(item)); }
             var label = document.createElement("span");
             label.textContent = item.caption || item.filename;
             button.appendChild(label);
@@ -296,13 +526,13 @@
           });
         }).catch(function () { grid.innerHTML = ""; });
     }
+    function openPicker(what) {
+      target = what;
+      loadLibrary();
+      dialog.showModal();
+    }
     $$(".pick-media", form).forEach(function (button) {
-      button.addEventListener("click", function () {
-        target = button.dataset.target;
-        if (target === "body") { keepSelection(); }
-        loadLibrary();
-        dialog.showModal();
-      });
+      button.addEventListener("click", function () { openPicker(button.dataset.target); });
     });
     $("#picker-close").addEventListener("click", function () { dialog.close(); });
     $("#picker-upload").addEventListener("change", function (e) {
@@ -313,6 +543,7 @@
       field("cover_media_id").value = ""; $("#cover-preview").hidden = true; changed();
     });
 
+    drawMedia();
     refresh();
   });
 })();
