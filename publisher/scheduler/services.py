@@ -26,6 +26,7 @@ from publisher.content.models import Campaign, Post
 from publisher.content.services import POST_EVENT_HOOKS
 from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
+from publisher.ids import is_id, parse_id, parse_id_list
 from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.settings import Settings
 
@@ -139,10 +140,7 @@ def _bump(delivery: Delivery) -> None:
 def _parse_targets(data: dict[str, Any], settings: Settings) -> list[tuple[int, datetime | None]]:
     if data.get("queue") is True:
         # The posting-slot queue: each channel's next free slot (times resolved once the channels are loaded).
-        ids = data.get("channel_ids")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool)
-                                                           for i in ids):
-            raise ValidationFailed({"channel_ids": _l("Choose at least one channel.")})
+        ids = parse_id_list(data.get("channel_ids"), "channel_ids", message=_l("Choose at least one channel."))
         return [(cid, None) for cid in ids]
     if "deliveries" in data and data["deliveries"] is not None:
         raw = data["deliveries"]
@@ -150,14 +148,12 @@ def _parse_targets(data: dict[str, Any], settings: Settings) -> list[tuple[int, 
             raise ValidationFailed({"deliveries": _l("Expected a list of {channel_id, at}.")})
         targets = []
         for i, item in enumerate(raw):
-            if not isinstance(item, dict) or not isinstance(item.get("channel_id"), int) \
-                    or isinstance(item.get("channel_id"), bool):
+            if not isinstance(item, dict):
                 raise ValidationFailed({f"deliveries.{i}": _l("Expected {channel_id, at}.")})
-            targets.append((item["channel_id"], parse_time(item.get("at"), settings, f"deliveries.{i}.at")))
+            cid = parse_id(item.get("channel_id"), f"deliveries.{i}.channel_id", required=True)
+            targets.append((cid, parse_time(item.get("at"), settings, f"deliveries.{i}.at")))
         return targets
-    ids = data.get("channel_ids")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise ValidationFailed({"channel_ids": _l("Choose at least one channel.")})
+    ids = parse_id_list(data.get("channel_ids"), "channel_ids", message=_l("Choose at least one channel."))
     at = parse_time(data.get("at"), settings)
     return [(cid, at) for cid in ids]
 
@@ -328,7 +324,7 @@ def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settin
     if post_ids is None:
         posts = list(db.session.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.state == "approved")
                                         .order_by(Post.id)))
-    elif isinstance(post_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in post_ids):
+    elif isinstance(post_ids, list) and all(is_id(i) for i in post_ids):
         by_id = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)))}
         posts = []
         for pid in post_ids:
@@ -445,9 +441,8 @@ def unpublish_post(post: Post, user: User, channel_ids: Any, settings: Settings)
     published = {d.channel_id: d for d in post_deliveries(post) if d.state == "published"}
     if channel_ids is None:
         channel_ids = list(published)
-    if not isinstance(channel_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                                    for i in channel_ids):
-        raise ValidationFailed({"channel_ids": _l("Expected a list of channel ids.")})
+    channel_ids = parse_id_list(channel_ids, "channel_ids", allow_empty=True,
+                                message=_l("Expected a list of channel ids."))
     missing = [cid for cid in channel_ids if cid not in published]
     if missing:
         raise Conflict(_l("This post is not published on channel(s) %(ids)s.", ids=", ".join(map(str, missing))),

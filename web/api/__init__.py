@@ -14,6 +14,7 @@ from publisher.accounts.models import User
 from publisher.accounts.services import user_for_token
 from publisher.content.services import StaleEdit
 from publisher.errors import DomainError, ValidationFailed
+from publisher.ids import is_id
 from web.tx import commit_request
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,20 @@ def json_body(required: bool = True) -> dict[str, Any]:
     return _storable(data)
 
 
+MAX_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    """``?page=N`` of a list (1 when absent); 422 for anything but a whole number from 1 to :data:`MAX_PAGE`."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or not 1 <= int(text) <= MAX_PAGE:
+        raise ValidationFailed({"page": _("Expected a page number from 1 to %(max)s.", max=MAX_PAGE)})
+    return int(text)
+
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -80,6 +95,9 @@ def _authenticate():  # type: ignore[no-untyped-def]
     g.api_user = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if any(isinstance(v, int) and not is_id(v) for v in (request.view_args or {}).values()):
+        # /posts/99999999999999999999: a number no id column holds names nothing (never a database error).
+        return problem(404, "not_found", _("No such object or address."))
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
