@@ -40,7 +40,7 @@ from sqlalchemy import Integer, String, bindparam, case, column, select, tuple_,
 from sqlalchemy.orm import joinedload
 
 from publisher.channels.base import ChannelError, ErrorKind
-from publisher.channels.models import Channel
+from publisher.channels.models import PAUSING_STATES, Channel
 from publisher.channels.services import adapter_for, keep_refreshed_secrets
 from publisher.content.models import Post
 from publisher.db import after_commit, db, utcnow
@@ -257,7 +257,7 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
     ready: list[Delivery] = []
     wrote = False
     for delivery in held:
-        if delivery.channel.state == "needs_reconnect":
+        if delivery.channel.state in PAUSING_STATES:
             _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
             _count(outcomes, "paused")
             wrote = True
@@ -454,7 +454,7 @@ def publish_claimed(delivery_id: int, worker: str, token_taken: bool = False) ->
     if delivery is None or delivery.state != "publishing" or delivery.claimed_by != worker:
         return "skipped"
     channel = delivery.channel
-    if channel.state == "needs_reconnect":
+    if channel.state in PAUSING_STATES:
         _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
         db.session.commit()
         return "paused"

@@ -19,7 +19,7 @@ from publisher.accounts.services import can_see_unit, require_role
 from publisher.audit import record
 from publisher.channels import services as channel_services
 from publisher.channels.base import PublishRequest
-from publisher.channels.models import Channel
+from publisher.channels.models import PAUSING_STATES, Channel
 from publisher.channels.requests import publish_request_for
 from publisher.content.deliveries import register_lookup
 from publisher.content.models import Campaign, Post
@@ -179,6 +179,10 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
         channels[cid] = channel
     if problems:
         raise ValidationFailed(problems)
+    for cid, _at in targets:
+        if channels[cid].state == "disconnected":
+            raise Conflict(_l("Channel %(name)s is disconnected: connect it again before scheduling on it.",
+                              name=channels[cid].name), code="channel_disconnected", details={"channel_id": cid})
     taken = {d.channel_id: d for d in post_deliveries(post) if d.state in ACTIVE_STATES}
     for cid, _at in targets:
         if cid in taken:
@@ -212,7 +216,7 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
     for cid, at in targets:
         channel = channels[cid]
         delivery = Delivery(post_id=post.id, post=post, channel_id=cid, channel=channel, unit_id=post.unit_id,
-                            state="paused" if channel.state == "needs_reconnect" else "scheduled",
+                            state="paused" if channel.state in PAUSING_STATES else "scheduled",
                             scheduled_at=max(at, now) if at is not None else now, version=1,
                             post_version=post.version, attempts=0, idempotency_key=new_idempotency_key(),
                             created_by_id=user.id, warnings=[], needs_lookup=False)
@@ -374,7 +378,7 @@ def reschedule_delivery(delivery: Delivery, user: User, at_value: Any, settings:
     delivery.next_attempt_at = None
     delivery.attempts = 0
     if delivery.state != "held":  # a held delivery moves but stays held until a person resumes it
-        delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+        delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"
     _bump(delivery)
     record(user, "delivery.reschedule", delivery, at=delivery.scheduled_at, version=delivery.version)
     _enqueue_after_commit(settings, [delivery])
@@ -406,7 +410,7 @@ def resume_delivery(delivery: Delivery, user: User, settings: Settings) -> Deliv
     if delivery.state != "held":
         raise Conflict(_l("Only a paused delivery can be resumed (this one is %(state)s).", state=delivery.state),
                        code="invalid_state")
-    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"
     delivery.scheduled_at = max(delivery.scheduled_at, utcnow())
     delivery.attempts = 0
     delivery.next_attempt_at = None
@@ -424,7 +428,7 @@ def retry_delivery(delivery: Delivery, user: User, settings: Settings) -> Delive
                           state=delivery.state), code="invalid_state")
     if delivery.state == "unconfirmed":
         delivery.needs_lookup = True
-    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"
     delivery.attempts = 0
     delivery.next_attempt_at = None
     delivery.scheduled_at = min(delivery.scheduled_at, utcnow())
@@ -524,10 +528,28 @@ def resume_channel(channel: Channel) -> list[Delivery]:
     return resumed
 
 
+def pause_channel_deliveries(channel: Channel) -> list[Delivery]:
+    """The channel was disconnected: its deliveries waiting to go out are ``paused`` (as for a channel that needs
+    reconnecting) and resume on their own once it is connected again. Held ones stay held."""
+    paused = []
+    for delivery in db.session.scalars(select(Delivery).where(Delivery.channel_id == channel.id,
+                                                              Delivery.state == "scheduled")):
+        delivery.state = "paused"
+        delivery.next_attempt_at = None
+        _bump(delivery)  # a job already queued for the old version does nothing
+        paused.append(delivery)
+    db.session.flush()
+    if paused:
+        record(None, "channel.pause_deliveries", channel, deliveries=[d.id for d in paused])
+    return paused
+
+
 def _register_reconnect_hook() -> None:
     hooks = getattr(channel_services, "RECONNECT_HOOKS", None)
     if hooks is not None and resume_channel not in hooks:
         hooks.append(resume_channel)
+    if pause_channel_deliveries not in channel_services.DISCONNECT_HOOKS:
+        channel_services.DISCONNECT_HOOKS.append(pause_channel_deliveries)
 
 
 _register_reconnect_hook()
