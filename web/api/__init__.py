@@ -14,7 +14,7 @@ from publisher.accounts.models import User
 from publisher.accounts.services import user_for_token
 from publisher.content.services import StaleEdit
 from publisher.errors import DomainError, ValidationFailed
-from publisher.ids import is_id
+from web import current_settings
 from web.tx import commit_request
 
 log = logging.getLogger(__name__)
@@ -90,14 +90,22 @@ def _storable(value: Any) -> Any:
     return value
 
 
+# Endpoints that take a file upload keep the app's MAX_CONTENT_LENGTH (sized for videos); every other API request
+# body is JSON and is read only up to PUBLISHER_API_MAX_BODY_MB (413 above it, before anything reads it).
+UPLOAD_ENDPOINTS = {"api.post_media"}
+
+
+@bp.before_request
+def _limit_body():  # type: ignore[no-untyped-def]
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_settings().api_max_body_mb * 1024 * 1024
+
+
 @bp.before_request
 def _authenticate():  # type: ignore[no-untyped-def]
     g.api_user = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    if any(isinstance(v, int) and not is_id(v) for v in (request.view_args or {}).values()):
-        # /posts/99999999999999999999: a number no id column holds names nothing (never a database error).
-        return problem(404, "not_found", _("No such object or address."))
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

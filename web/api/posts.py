@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from publisher.accounts.services import visible_filter
 from publisher.content.models import POST_STATES, Post
+from publisher.content.queries import without_bodies
 from publisher.content.services import (
     approve_post,
     create_post,
@@ -54,9 +55,10 @@ def list_posts():  # type: ignore[no-untyped-def]
     if campaign_id:
         query = query.where(Post.campaign_id == campaign_id)
     page = page_number()
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Post.updated_at.desc(), Post.id.desc()).limit(50).offset((page - 1) * 50))
-    return jsonify({"posts": [post_json(p) for p in rows], "page": page, "total": total})
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Post.id).subquery()))
+    rows = db.session.scalars(without_bodies(query).order_by(Post.updated_at.desc(), Post.id.desc()).limit(50)
+                              .offset((page - 1) * 50))
+    return jsonify({"posts": [post_json(p, full=False) for p in rows], "page": page, "total": total})
 
 
 @bp.get("/posts/<int:post_id>")
