@@ -54,3 +54,11 @@ class ValidationFailed(DomainError):
 class TooLarge(DomainError):
     status = 413
     code = "too_large"
+
+
+class FieldTooLarge(ValidationFailed):
+    """A field over its size limit (a post's ``body_html`` over 2 MB): 413 in the API, a field error in the pages
+    (it is a :class:`ValidationFailed`, so every form that shows field errors shows this one too)."""
+
+    status = 413
+    code = "too_large"

@@ -148,6 +148,7 @@ class Settings:
     retry_base_seconds: float = 30.0
     max_image_mb: int = 40
     max_video_mb: int = 4096
+    api_max_body_mb: int = 8  # a JSON request body to /api/v1 (media uploads keep max_video_mb)
     session_minutes: int = 480
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -215,6 +216,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RETRY_BASE_SECONDS": ("retry_base_seconds", _parse_float(0)),
     "MAX_IMAGE_MB": ("max_image_mb", _parse_int(1)),
     "MAX_VIDEO_MB": ("max_video_mb", _parse_int(1)),
+    "API_MAX_BODY_MB": ("api_max_body_mb", _parse_int(1)),
     "SESSION_MINUTES": ("session_minutes", _parse_int(1)),
     "SMTP_HOST": ("smtp_host", _parse_str),
     "SMTP_PORT": ("smtp_port", _parse_int(1)),

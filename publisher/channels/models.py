@@ -12,6 +12,8 @@ from publisher.accounts.models import Unit
 from publisher.db import JSONType, db, utcnow
 
 CHANNEL_STATES = ("connected", "needs_reconnect", "disconnected")
+# States in which nothing goes out on a channel: its waiting deliveries are ``paused`` until it is connected again.
+PAUSING_STATES = ("needs_reconnect", "disconnected")
 
 
 class Channel(db.Model):

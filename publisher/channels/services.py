@@ -6,6 +6,8 @@ logs or returns them. Other areas plug in through two lists:
 - :data:`RECONNECT_HOOKS`: callables ``hook(channel)`` run (inside the caller's unit of work, before commit)
   whenever a channel is connected again — new tokens, or a test that works again after ``needs_reconnect`` —
   so that the pipeline can resume the deliveries it ``paused`` for it.
+- :data:`DISCONNECT_HOOKS`: callables ``hook(channel)`` run (in the caller's unit of work) when an admin disconnects
+  a channel, so that the deliveries waiting for it are ``paused`` until it is connected again.
 - :data:`QUOTA_PROVIDERS`: ``{kind: provider(channel, settings) -> {"used", "limit"} | None}`` for the "quota
   used today" the channel list shows (YouTube registers its tracker).
 """
@@ -43,6 +45,7 @@ CONNECTION_KEYS: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page
 CHECK_AT_CONNECT: set[str] = {"facebook"}
 
 RECONNECT_HOOKS: list[Callable[[Channel], None]] = []
+DISCONNECT_HOOKS: list[Callable[[Channel], None]] = []
 QUOTA_PROVIDERS: dict[str, Callable[[Channel, Settings], dict[str, Any] | None]] = {}
 # {kind: check(channel, at, pending_between, settings)}: refuse (ValidationFailed) one more delivery at ``at`` that the
 # platform's daily limits cannot carry; ``pending_between(start, end)`` counts the channel's deliveries already
@@ -260,6 +263,8 @@ def disconnect_channel(channel: Channel, actor: User, settings: Settings) -> Cha
     channel.last_error = ""
     db.session.flush()
     record(actor, "channel.disconnect", channel)
+    for hook in DISCONNECT_HOOKS:
+        hook(channel)
     return channel
 
 

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: any real photo; far below what a decompression bomb expands to
+CAPTION_MAX = 2000
+ALT_TEXT_MAX = 500
 # MPO is how Pillow names the JPEG files many phones write (a JPEG with extra pictures appended).
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "MPO": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
                  "WEBP": ("image/webp", "webp"), "GIF": ("image/gif", "gif")}
@@ -278,10 +280,15 @@ def update_media(item: MediaItem, user: User, *, caption: str | None = None, alt
     from publisher.accounts.services import get_unit
 
     require_role(user, "editor", get_unit(item.unit_id))
+    problems = {name: [_l("At most %(n)s characters.", n=limit)]
+                for name, value, limit in (("caption", caption, CAPTION_MAX), ("alt_text", alt_text, ALT_TEXT_MAX))
+                if value is not None and len(value) > limit}
+    if problems:
+        raise ValidationFailed(problems)
     if caption is not None:
-        item.caption = clean_text(caption)[:2000]
+        item.caption = clean_text(caption)
     if alt_text is not None:
-        item.alt_text = clean_text(alt_text)[:500]
+        item.alt_text = clean_text(alt_text)
     record(user, "media.update", item)
     return item
 

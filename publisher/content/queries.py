@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import visible_filter
@@ -109,8 +109,13 @@ def _visible_posts(user: User):  # type: ignore[no-untyped-def]
     return select(Post).where(visible_filter(user, Post.unit_id))
 
 
+def without_bodies(query):  # type: ignore[no-untyped-def]
+    """Lists never load whole bodies (up to 2 MB each, and their search text as much again): only what they show."""
+    return query.options(defer(Post.body_html), defer(Post.search_text))
+
+
 def _with_relations(query):  # type: ignore[no-untyped-def]
-    return query.options(joinedload(Post.author), joinedload(Post.unit), joinedload(Post.campaign))
+    return without_bodies(query).options(joinedload(Post.author), joinedload(Post.unit), joinedload(Post.campaign))
 
 
 def list_posts(user: User, filters: PostFilters, tz: ZoneInfo, per_page: int = PAGE_SIZE) -> Page:
@@ -134,7 +139,7 @@ def list_posts(user: User, filters: PostFilters, tz: ZoneInfo, per_page: int = P
         query = query.where(Post.updated_at >= datetime.combine(filters.date_from, time.min, tz))
     if filters.date_to:
         query = query.where(Post.updated_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, tz))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Post.id).subquery())) or 0
     per_page = max(per_page, 1)
     page = min(filters.page, max((total + per_page - 1) // per_page, 1))
     items = db.session.scalars(

@@ -20,13 +20,31 @@ from publisher.audit import record
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostRevision, Variant
 from publisher.content.sanitize import clean_html, clean_text, find_dangerous_markup
 from publisher.content.slugs import MAX_SLUG_LENGTH, is_valid_slug, make_slug
-from publisher.content.variants import dangerous_markup_message, normalise_variants
+from publisher.content.variants import BODY_HTML_MAX_BYTES, dangerous_markup_message, normalise_variants
 from publisher.db import db, is_id, utcnow
-from publisher.errors import Conflict, NotFound, ValidationFailed
+from publisher.errors import Conflict, FieldTooLarge, NotFound, ValidationFailed
 
 TITLE_MAX = 300
 SUMMARY_MAX = 1000
 TEXT_FIELDS_MAX = {"byline": 200, "category": 100, "locality": 100}
+TAGS_MAX = 50  # tags of one post (each is cut to 60 characters), hashtags of a campaign
+CAMPAIGN_TEXT_MAX = 5000  # a campaign's description and goal
+REASON_MAX = 2000  # why an approver sent a post back
+
+
+def _oversized_bodies(data: dict[str, Any]) -> dict[str, list[Any]]:
+    """``body_html`` (and the website variant's) over :data:`BODY_HTML_MAX_BYTES`, checked before anything else
+    reads them: such a post is refused whole (413), so no revision ever keeps an over-limit body."""
+    bodies = [("body_html", data.get("body_html"))]
+    variants = data.get("variants")
+    if isinstance(variants, dict) and isinstance(variants.get("website"), dict):
+        bodies.append(("variants.website.body_html", variants["website"].get("body_html")))
+    problems: dict[str, list[Any]] = {}
+    for name, body in bodies:
+        if isinstance(body, str) and len(body) > BODY_HTML_MAX_BYTES // 4 and \
+                len(body.encode("utf-8", "surrogatepass")) > BODY_HTML_MAX_BYTES:
+            problems[name] = [_l("The text is larger than the %(mb)s MB allowed.", mb=BODY_HTML_MAX_BYTES // 2**20)]
+    return problems
 EDITABLE_FIELDS = ("title", "slug", "summary", "body_html", "byline", "category", "locality", "tags",
                    "campaign_id", "cover_media_id", "media_ids", "variants")
 
@@ -120,6 +138,9 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
     def problem(key: str, message: Any) -> None:
         problems.setdefault(key, []).append(message)
 
+    oversized = _oversized_bodies(data)
+    if oversized:
+        raise FieldTooLarge(oversized, message=_l("The post is too large; nothing was saved."))
     unknown = set(data) - set(EDITABLE_FIELDS)
     for name in sorted(unknown):
         problem(name, _l("Unknown field."))
@@ -175,6 +196,8 @@ def _clean_fields(data: dict[str, Any], user: User, post: Post | None) -> dict[s
         tags = data["tags"] if data["tags"] is not None else []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             problem("tags", _l("Expected a list of texts."))
+        elif len(tags) > TAGS_MAX:
+            problem("tags", _l("At most %(n)s tags.", n=TAGS_MAX))
         else:
             seen: list[str] = []
             for tag in (clean_text(t) for t in tags):
@@ -387,6 +410,8 @@ def reject_post(post: Post, user: User, reason: str) -> Post:
     reason = clean_text(reason or "")
     if not reason:
         raise ValidationFailed({"reason": _l("Tell the author why, so they can fix it.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed({"reason": _l("At most %(n)s characters.", n=REASON_MAX)})
     if post.state != "in_review":
         raise Conflict(_l("Only a post in review can be sent back (this post is %(state)s).",
                           state=state_label(post.state)),
@@ -438,8 +463,10 @@ def _clean_campaign(data: dict[str, Any], creating: bool) -> dict[str, Any]:
             value = data[name] if data[name] is not None else ""
             if not isinstance(value, str):
                 problems.setdefault(name, []).append(_l("Wrong type of value."))
+            elif len(value) > CAMPAIGN_TEXT_MAX:  # refused, not cut: nothing the user wrote is lost
+                problems.setdefault(name, []).append(_l("At most %(n)s characters.", n=CAMPAIGN_TEXT_MAX))
             else:
-                out[name] = clean_text(value)[:5000]
+                out[name] = clean_text(value)
     for name in ("starts_on", "ends_on"):
         if name in data:
             out[name] = _parse_date(data[name], name, problems)
@@ -449,6 +476,9 @@ def _clean_campaign(data: dict[str, Any], creating: bool) -> dict[str, Any]:
         tags = data["hashtags"] if data["hashtags"] is not None else []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             problems.setdefault("hashtags", []).append(_l("Expected a list of texts."))
+        elif len(tags) > TAGS_MAX or any(len(t) > 100 for t in tags):
+            problems.setdefault("hashtags", []).append(
+                _l("At most %(n)s hashtags of at most %(chars)s characters each.", n=TAGS_MAX, chars=100))
         else:
             cleaned: list[str] = []
             for tag in tags:

@@ -22,6 +22,11 @@ YOUTUBE_TAGS_MAX = 500
 YOUTUBE_PRIVACY = ("public", "unlisted", "private")
 WEBSITE_TITLE_MAX = 300
 WEBSITE_SUMMARY_MAX = 1000
+BODY_HTML_MAX_BYTES = 2 * 1024 * 1024  # the contract (interface.md): a post's body_html is at most 2 MB (413)
+# Loa's own bounds on the other variant fields (no platform limit is meant here: a sane size for what they hold).
+OTHER_FIELDS_MAX = {"facebook.link": 2000, "youtube.category_id": 50, "youtube.playlist_id": 100,
+                    "youtube.publish_at": 40, "youtube.privacy": 20}
+YOUTUBE_TAG_COUNT_MAX = 500  # with the 500-character total, more tags than this cannot fit anyway
 
 # ``media_ids`` in a variant: which of the post's attached media that channel gets, in order (Facebook: the photos
 # or the video; YouTube: the video and the picture for its thumbnail; the website: everything). A variant without
@@ -89,6 +94,13 @@ def normalise_variants(raw: Any) -> tuple[dict[str, dict[str, Any] | None], dict
                 continue
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 problem(f"{prefix}.{name}", _l("Wrong type of value."))
+                continue
+            limit = OTHER_FIELDS_MAX.get(f"{kind}.{name}")
+            if limit is not None and len(value) > limit:
+                problem(f"{prefix}.{name}", _l("At most %(n)s characters.", n=limit))
+                continue
+            if name == "tags" and len(value) > YOUTUBE_TAG_COUNT_MAX:
+                problem(f"{prefix}.{name}", _l("At most %(n)s tags.", n=YOUTUBE_TAG_COUNT_MAX))
                 continue
             out[name] = value
         _check_kind(kind, out, prefix, problem)

@@ -20,6 +20,7 @@ from publisher.content.services import _save_revision, _unique_slug
 from publisher.db import db, utcnow
 from publisher.errors import NotFound, ValidationFailed
 from publisher.hierarchy.models import AdoptedPost, Kit, KitPost, KitRecipient
+from publisher.ids import is_id
 from publisher.settings import Settings
 
 KIT_STATES = ("pending", "adopted", "adapted", "published")
@@ -96,7 +97,7 @@ def _parse_schedule(value: Any, post_ids: list[int], settings: Settings,
         for name in sorted(set(item) - {"post_id", "at"}):
             problems.setdefault(f"{where}.{name}", []).append(_l("Unknown field."))
         post_id = item.get("post_id")
-        if not isinstance(post_id, int) or isinstance(post_id, bool) or post_id not in post_ids:
+        if not is_id(post_id) or post_id not in post_ids:
             problems.setdefault(f"{where}.post_id", []).append(_l("This post is not one of the kit's posts."))
             post_id = None
         elif post_id in suggested:
@@ -132,8 +133,7 @@ def send_kit(user: User, campaign: Campaign, data: dict[str, Any], settings: Set
 
     post_ids = data.get("post_ids")
     posts: list[Post] = []
-    if not isinstance(post_ids, list) or not post_ids or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in post_ids):
+    if not isinstance(post_ids, list) or not post_ids or not all(is_id(i) for i in post_ids):
         problems.setdefault("post_ids", []).append(_l("List the ids of the posts to send."))
     else:
         found = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)))}
@@ -157,8 +157,7 @@ def send_kit(user: User, campaign: Campaign, data: dict[str, Any], settings: Set
             problems.setdefault("all_below", []).append(_l("There are no units below the sending unit."))
     elif all_below not in (None, False):
         problems.setdefault("all_below", []).append(_l("Wrong type of value."))
-    elif not isinstance(unit_ids, list) or not unit_ids or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in unit_ids):
+    elif not isinstance(unit_ids, list) or not unit_ids or not all(is_id(i) for i in unit_ids):
         problems.setdefault("unit_ids", []).append(_l("List the receiving units, or set all_below."))
     else:
         wrong = [i for i in unit_ids if i not in below_by_id]

@@ -31,6 +31,7 @@ from publisher.engagement.models import (
     EngagementTotals,
 )
 from publisher.errors import NotFound, ValidationFailed
+from publisher.ids import parse_id_text
 from publisher.scheduler.models import Delivery
 from publisher.settings import Settings
 
@@ -152,15 +153,8 @@ def parse_flag(raw: Any, key: str) -> bool:
 
 
 def parse_id(raw: Any, key: str) -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ValidationFailed({key: _l("Not a valid id.")}) from None
-    if value < 1:
-        raise ValidationFailed({key: _l("Not a valid id.")})
-    return value
+    """An id from a query string (within the id columns' range: 422, never a database error)."""
+    return parse_id_text(None if raw is None else str(raw), key)
 
 
 def resolve_scope(user: User, unit_id: int | None = None, include_sub_units: bool = False,

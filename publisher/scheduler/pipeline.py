@@ -58,7 +58,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import joinedload, selectinload
 
 from publisher.channels.base import ChannelError, ErrorKind
-from publisher.channels.models import Channel
+from publisher.channels.models import PAUSING_STATES, Channel
 from publisher.channels.services import adapter_for, keep_refreshed_secrets
 from publisher.content.models import Post
 from publisher.db import after_commit, db, utcnow
@@ -284,8 +284,6 @@ def _count(outcomes: dict[str, int], outcome: str, n: int = 1) -> None:
         outcomes[outcome] = outcomes.get(outcome, 0) + n
 
 
-# Channel states whose deliveries wait (``paused``) instead of going out.
-PAUSING_CHANNEL_STATES = ("needs_reconnect",)
 
 
 @dataclass(frozen=True)
@@ -362,9 +360,9 @@ def publish_claimed_batch(ids: list[int], worker: str) -> dict[str, int]:
         select(Channel).where(_in_ids(Channel.id, sorted({r.channel_id for r in rows}))))}
     pool_keys = {cid: AdapterPool.key(channel) for cid, channel in channels.items()}  # read before any commit
 
-    pausing = [r for r in rows if channels[r.channel_id].state in PAUSING_CHANNEL_STATES]
+    pausing = [r for r in rows if channels[r.channel_id].state in PAUSING_STATES]
     _count(outcomes, "paused", _put_back(pausing, worker, state="paused"))
-    ready = [r for r in rows if channels[r.channel_id].state not in PAUSING_CHANNEL_STATES]
+    ready = [r for r in rows if channels[r.channel_id].state not in PAUSING_STATES]
     waits = take_tokens(settings, [channels[r.channel_id] for r in ready])
     # Over the channel's rate: back in the queue without spending an attempt.
     over = {r: wait for r, wait in zip(ready, waits, strict=True) if wait > 0}
@@ -639,7 +637,7 @@ def publish_claimed(delivery_id: int, worker: str, token_taken: bool = False) ->
     if delivery is None or delivery.state != "publishing" or delivery.claimed_by != worker:
         return "skipped"
     channel = delivery.channel
-    if channel.state in PAUSING_CHANNEL_STATES:
+    if channel.state in PAUSING_STATES:
         _finish(delivery, worker, state="paused", version=delivery.version + 1, claimed_by=None)
         db.session.commit()
         return "paused"

@@ -20,13 +20,14 @@ from publisher.accounts.services import can_see_unit, require_role
 from publisher.audit import record
 from publisher.channels import services as channel_services
 from publisher.channels.base import ChannelError, PublishRequest, adapter_class
-from publisher.channels.models import Channel
+from publisher.channels.models import PAUSING_STATES, Channel
 from publisher.channels.requests import publish_request_for
 from publisher.content.deliveries import register_lookup
 from publisher.content.models import Campaign, Post
 from publisher.content.services import POST_EVENT_HOOKS
 from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
+from publisher.ids import is_id, parse_id, parse_id_list
 from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.settings import Settings
 
@@ -142,10 +143,7 @@ def _bump(delivery: Delivery) -> None:
 def _parse_targets(data: dict[str, Any], settings: Settings) -> list[tuple[int, datetime | None]]:
     if data.get("queue") is True:
         # The posting-slot queue: each channel's next free slot (times resolved once the channels are loaded).
-        ids = data.get("channel_ids")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool)
-                                                           for i in ids):
-            raise ValidationFailed({"channel_ids": _l("Choose at least one channel.")})
+        ids = parse_id_list(data.get("channel_ids"), "channel_ids", message=_l("Choose at least one channel."))
         return [(cid, None) for cid in ids]
     if "deliveries" in data and data["deliveries"] is not None:
         raw = data["deliveries"]
@@ -153,14 +151,12 @@ def _parse_targets(data: dict[str, Any], settings: Settings) -> list[tuple[int, 
             raise ValidationFailed({"deliveries": _l("Expected a list of {channel_id, at}.")})
         targets = []
         for i, item in enumerate(raw):
-            if not isinstance(item, dict) or not isinstance(item.get("channel_id"), int) \
-                    or isinstance(item.get("channel_id"), bool):
+            if not isinstance(item, dict):
                 raise ValidationFailed({f"deliveries.{i}": _l("Expected {channel_id, at}.")})
-            targets.append((item["channel_id"], parse_time(item.get("at"), settings, f"deliveries.{i}.at")))
+            cid = parse_id(item.get("channel_id"), f"deliveries.{i}.channel_id", required=True)
+            targets.append((cid, parse_time(item.get("at"), settings, f"deliveries.{i}.at")))
         return targets
-    ids = data.get("channel_ids")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise ValidationFailed({"channel_ids": _l("Choose at least one channel.")})
+    ids = parse_id_list(data.get("channel_ids"), "channel_ids", message=_l("Choose at least one channel."))
     at = parse_time(data.get("at"), settings)
     return [(cid, at) for cid in ids]
 
@@ -186,6 +182,10 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
         channels[cid] = channel
     if problems:
         raise ValidationFailed(problems)
+    for cid, _at in targets:
+        if channels[cid].state == "disconnected":
+            raise Conflict(_l("Channel %(name)s is disconnected: connect it again before scheduling on it.",
+                              name=channels[cid].name), code="channel_disconnected", details={"channel_id": cid})
     taken = {d.channel_id: d for d in post_deliveries(post) if d.state in ACTIVE_STATES}
     for cid, _at in targets:
         if cid in taken:
@@ -219,7 +219,7 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
     for cid, at in targets:
         channel = channels[cid]
         delivery = Delivery(post_id=post.id, post=post, channel_id=cid, channel=channel, unit_id=post.unit_id,
-                            state="paused" if channel.state == "needs_reconnect" else "scheduled",
+                            state="paused" if channel.state in PAUSING_STATES else "scheduled",
                             scheduled_at=max(at, now) if at is not None else now, version=1,
                             post_version=post.version, attempts=0, idempotency_key=new_idempotency_key(),
                             created_by_id=user.id, warnings=[], needs_lookup=False)
@@ -331,7 +331,7 @@ def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settin
     if post_ids is None:
         posts = list(db.session.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.state == "approved")
                                         .order_by(Post.id)))
-    elif isinstance(post_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in post_ids):
+    elif isinstance(post_ids, list) and all(is_id(i) for i in post_ids):
         by_id = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)))}
         posts = []
         for pid in post_ids:
@@ -381,7 +381,7 @@ def reschedule_delivery(delivery: Delivery, user: User, at_value: Any, settings:
     delivery.next_attempt_at = None
     delivery.attempts = 0
     if delivery.state != "held":  # a held delivery moves but stays held until a person resumes it
-        delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+        delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"
     _bump(delivery)
     record(user, "delivery.reschedule", delivery, at=delivery.scheduled_at, version=delivery.version)
     _enqueue_after_commit(settings, [delivery])
@@ -413,7 +413,7 @@ def resume_delivery(delivery: Delivery, user: User, settings: Settings) -> Deliv
     if delivery.state != "held":
         raise Conflict(_l("Only a paused delivery can be resumed (this one is %(state)s).", state=delivery.state),
                        code="invalid_state")
-    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"
     delivery.scheduled_at = max(delivery.scheduled_at, utcnow())
     delivery.attempts = 0
     delivery.next_attempt_at = None
@@ -431,7 +431,7 @@ def retry_delivery(delivery: Delivery, user: User, settings: Settings) -> Delive
                           state=delivery.state), code="invalid_state")
     if delivery.state == "unconfirmed":
         delivery.needs_lookup = True
-    delivery.state = "paused" if delivery.channel.state == "needs_reconnect" else "scheduled"
+    delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"
     delivery.attempts = 0
     delivery.next_attempt_at = None
     delivery.scheduled_at = min(delivery.scheduled_at, utcnow())
@@ -466,9 +466,8 @@ def unpublish_post(post: Post, user: User, channel_ids: Any, settings: Settings)
     published = {d.channel_id: d for d in post_deliveries(post) if d.state == "published"}
     if channel_ids is None:
         channel_ids = list(published)
-    if not isinstance(channel_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                                    for i in channel_ids):
-        raise ValidationFailed({"channel_ids": _l("Expected a list of channel ids.")})
+    channel_ids = parse_id_list(channel_ids, "channel_ids", allow_empty=True,
+                                message=_l("Expected a list of channel ids."))
     missing = [cid for cid in channel_ids if cid not in published]
     if missing:
         raise Conflict(_l("This post is not published on channel(s) %(ids)s.", ids=", ".join(map(str, missing))),
@@ -552,10 +551,28 @@ def resume_channel(channel: Channel) -> list[Delivery]:
     return resumed
 
 
+def pause_channel_deliveries(channel: Channel) -> list[Delivery]:
+    """The channel was disconnected: its deliveries waiting to go out are ``paused`` (as for a channel that needs
+    reconnecting) and resume on their own once it is connected again. Held ones stay held."""
+    paused = []
+    for delivery in db.session.scalars(select(Delivery).where(Delivery.channel_id == channel.id,
+                                                              Delivery.state == "scheduled")):
+        delivery.state = "paused"
+        delivery.next_attempt_at = None
+        _bump(delivery)  # a job already queued for the old version does nothing
+        paused.append(delivery)
+    db.session.flush()
+    if paused:
+        record(None, "channel.pause_deliveries", channel, deliveries=[d.id for d in paused])
+    return paused
+
+
 def _register_reconnect_hook() -> None:
     hooks = getattr(channel_services, "RECONNECT_HOOKS", None)
     if hooks is not None and resume_channel not in hooks:
         hooks.append(resume_channel)
+    if pause_channel_deliveries not in channel_services.DISCONNECT_HOOKS:
+        channel_services.DISCONNECT_HOOKS.append(pause_channel_deliveries)
 
 
 _register_reconnect_hook()

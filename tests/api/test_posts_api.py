@@ -51,7 +51,10 @@ def test_create_read_and_list(api_as, make_campaign) -> None:  # type: ignore[no
     assert api.get("/api/v1/posts?state=approved").get_json()["posts"] == []
     assert api.get(f"/api/v1/posts?campaign_id={campaign.id}").get_json()["total"] == 1
     assert api.get("/api/v1/posts?state=nonsense").status_code == 422
-    assert api.get("/api/v1/posts?page=abc").status_code == 200
+    for page in ("abc", "null", "0", "-1", "1.5"):  # the description says a page is an integer from 1 (#19 item 6)
+        answer = api.get(f"/api/v1/posts?page={page}")
+        assert answer.status_code == 422 and "page" in answer.get_json()["error"]["fields"], page
+    assert api.get("/api/v1/posts?page=2").get_json()["posts"] == []
 
 
 def test_byline_defaults_to_the_author(api_as) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from publisher.accounts.models import User
 from publisher.accounts.services import user_for_token
 from publisher.content.services import StaleEdit
 from publisher.errors import DomainError, ValidationFailed
+from web import current_settings
 from web.tx import commit_request
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,20 @@ def json_body(required: bool = True) -> dict[str, Any]:
     return _storable(data)
 
 
+MAX_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    """``?page=N`` of a list (1 when absent); 422 for anything but a whole number from 1 to :data:`MAX_PAGE`."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or not 1 <= int(text) <= MAX_PAGE:
+        raise ValidationFailed({"page": _("Expected a page number from 1 to %(max)s.", max=MAX_PAGE)})
+    return int(text)
+
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -73,6 +88,17 @@ def _storable(value: Any) -> Any:
     if isinstance(value, dict):
         return {_storable(k): _storable(v) for k, v in value.items()}
     return value
+
+
+# Endpoints that take a file upload keep the app's MAX_CONTENT_LENGTH (sized for videos); every other API request
+# body is JSON and is read only up to PUBLISHER_API_MAX_BODY_MB (413 above it, before anything reads it).
+UPLOAD_ENDPOINTS = {"api.post_media"}
+
+
+@bp.before_request
+def _limit_body():  # type: ignore[no-untyped-def]
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_settings().api_max_body_mb * 1024 * 1024
 
 
 @bp.before_request

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from publisher.accounts.services import visible_filter
 from publisher.content.models import POST_STATES, Post
+from publisher.content.queries import without_bodies
 from publisher.content.services import (
     approve_post,
     create_post,
@@ -17,17 +18,15 @@ from publisher.content.services import (
     submit_post,
     update_post,
 )
-from publisher.db import db, is_id
+from publisher.db import db
 from publisher.errors import ValidationFailed
-from web.api import api_user, bp, json_body
+from publisher.ids import parse_id, parse_id_text
+from web.api import api_user, bp, json_body, page_number
 from web.api.serializers import iso, post_json
 
 
 def optional_unit_id(data: dict[str, Any]) -> int | None:
-    unit_id = data.pop("unit_id", None)
-    if unit_id is not None and not is_id(unit_id):
-        raise ValidationFailed({"unit_id": _("Wrong type of value.")})
-    return unit_id
+    return parse_id(data.pop("unit_id", None), "unit_id", message=_("Wrong type of value."))
 
 
 def _created(body: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -52,15 +51,14 @@ def list_posts():  # type: ignore[no-untyped-def]
         if state not in POST_STATES:
             raise ValidationFailed({"state": _("Choose one of: %(states)s.", states=", ".join(POST_STATES))})
         query = query.where(Post.state == state)
-    campaign_id = request.args.get("campaign_id", type=int)
-    if campaign_id is not None and not is_id(campaign_id):
-        raise ValidationFailed({"campaign_id": _("Wrong type of value.")})
+    campaign_id = parse_id_text(request.args.get("campaign_id"), "campaign_id")
     if campaign_id:
         query = query.where(Post.campaign_id == campaign_id)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Post.updated_at.desc(), Post.id.desc()).limit(50).offset((page - 1) * 50))
-    return jsonify({"posts": [post_json(p) for p in rows], "page": page, "total": total})
+    page = page_number()
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Post.id).subquery()))
+    rows = db.session.scalars(without_bodies(query).order_by(Post.updated_at.desc(), Post.id.desc()).limit(50)
+                              .offset((page - 1) * 50))
+    return jsonify({"posts": [post_json(p, full=False) for p in rows], "page": page, "total": total})
 
 
 @bp.get("/posts/<int:post_id>")

@@ -62,12 +62,14 @@ def media_json(item: MediaItem) -> dict[str, Any]:
     }
 
 
-def post_json(post: Post, deliveries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def post_json(post: Post, deliveries: list[dict[str, Any]] | None = None, *, full: bool = True) -> dict[str, Any]:
+    """A post as the API shows it; in a list (``full=False``) without its bodies (``body_html``, the website
+    variant's), which only ``GET /posts/ID`` carries."""
     if deliveries is None:
         from publisher.content.deliveries import deliveries_for_post
 
         deliveries = deliveries_for_post(post)
-    return {
+    body = {
         "id": post.id,
         "unit_id": post.unit_id,
         "state": post.state,
@@ -75,7 +77,7 @@ def post_json(post: Post, deliveries: list[dict[str, Any]] | None = None) -> dic
         "title": post.title,
         "slug": post.slug,
         "summary": post.summary,
-        "body_html": post.body_html,
+        "body_html": post.body_html if full else None,
         "byline": post.byline,
         "category": post.category,
         "locality": post.locality,
@@ -96,6 +98,11 @@ def post_json(post: Post, deliveries: list[dict[str, Any]] | None = None) -> dic
         "deliveries": deliveries,
         "adopted_from": adoption_json(post),
     }
+    if not full:
+        del body["body_html"]
+        for variant in body["variants"].values():
+            variant.pop("body_html", None)
+    return body
 
 
 def adoption_json(post: Post) -> dict[str, Any] | None:
