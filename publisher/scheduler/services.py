@@ -7,6 +7,7 @@ nothing. Functions flush and write the audit log; none commits. Enqueueing happe
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -310,6 +311,9 @@ def next_free_slot(channel: Channel, settings: Settings, after: datetime) -> dat
     raise ValidationFailed({"queue": _l("Every slot of channel %(name)s is taken for 90 days.", name=channel.name)})
 
 
+TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):[0-5]\d")  # "07:30", as the series form and the API take it
+
+
 def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settings: Settings) -> list[Delivery]:
     """Schedule a campaign's posts as a series: the first on ``start`` (a date) at ``time`` (local), then one
     every ``every_days`` days, each on ``channel_ids``. All or nothing: one refused post schedules none."""
@@ -320,7 +324,10 @@ def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settin
         start = None
         problems.setdefault("start", []).append(_l("Expected a date like 2026-05-01."))
     try:
-        at_time = time.fromisoformat(str(data.get("time", "")))
+        raw_time = data.get("time")
+        if not isinstance(raw_time, str) or not TIME_OF_DAY.fullmatch(raw_time.strip()):
+            raise ValueError(raw_time)
+        at_time = time.fromisoformat(raw_time.strip())
     except ValueError:
         at_time = None
         problems.setdefault("time", []).append(_l("Expected a time of day like 07:30."))

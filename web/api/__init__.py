@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -78,7 +78,10 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def _storable(value: Any) -> Any:
     """Text every database can store: NUL characters (meaningless, refused by PostgreSQL) are dropped, and lone
-    surrogates (``"\\ud800"`` is valid JSON but not valid Unicode text) become U+FFFD."""
+    surrogates (``"\\ud800"`` is valid JSON but not valid Unicode text) become U+FFFD. A whole number written with a
+    fraction (``500.0``) is the integer it is, as JSON Schema counts it."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
     if isinstance(value, str):
         if _UNSTORABLE.search(value):
             return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
@@ -159,7 +162,22 @@ def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
                 405: _("This method is not allowed here."), 413: _("The request is too large."),
                 415: _("This type of content is not accepted here.")}
     status = exc.code or 500
-    return problem(status, codes.get(status, "error"), messages.get(status, exc.description or exc.name))
+    valid_methods = getattr(exc, "valid_methods", None)
+    if status == 405 and valid_methods and not _path_exists(sorted(valid_methods)[0]):
+        # Werkzeug answers 405 when only a converter refused the path (an id over the id range): nothing is there.
+        status = 404
+    response = problem(status, codes.get(status, "error"), messages.get(status, exc.description or exc.name))
+    if status == 405 and valid_methods:  # RFC 9110: a 405 names the methods that are allowed
+        response.headers["Allow"] = ", ".join(sorted(valid_methods))
+    return response
+
+
+def _path_exists(method: str) -> bool:
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(method=method)
+    except HTTPException as exc:
+        return exc.code != 404
+    return True
 
 
 @bp.errorhandler(Exception)

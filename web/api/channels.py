@@ -11,7 +11,7 @@ from publisher.channels import services
 from publisher.channels.models import Channel
 from web import current_settings
 from web.api import api_user, bp, json_body
-from web.api.openapi import register
+from web.api.openapi import NAME_TEXT, register
 from web.api.posts import optional_unit_id
 from web.api.serializers import iso
 
@@ -92,15 +92,33 @@ CHANNEL = {"type": "object", "properties": {
     "updated_at": {"type": "string", "format": "date-time"}}}
 ID = [{"name": "channel_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
-register("/channels", "post", "Connect a channel (admins)", status="201", answer=CHANNEL, body={
-    "type": "object", "required": ["kind", "name"], "properties": {
-        "kind": {"type": "string", "enum": list(services.KINDS)}, "name": {"type": "string", "maxLength": 200},
-        "settings": CHANNEL_SETTINGS, "unit_id": {"type": "integer"}}})
+
+
+def _connect_body(kind: str) -> dict[str, Any]:
+    """The body connecting one kind of channel: its required settings (services.REQUIRED) must be there."""
+    required = list(services.REQUIRED.get(kind, ()))
+    settings: dict[str, Any] = {**CHANNEL_SETTINGS, "properties": {
+        key: ({**value, "minLength": 1} if key in required else value)
+        for key, value in CHANNEL_SETTINGS["properties"].items()}}
+    if required:
+        settings["required"] = required
+    body: dict[str, Any] = {"type": "object", "required": ["kind", "name"] + (["settings"] if required else []),
+                            "properties": {"kind": {"type": "string", "const": kind},
+                                           "name": {**NAME_TEXT, "maxLength": 200}, "settings": settings,
+                                           "unit_id": {"type": "integer"}}}
+    if not required:
+        body["properties"]["settings"] = {"type": ["object", "null"], **{k: v for k, v in settings.items()
+                                                                           if k != "type"}}
+    return body
+
+
+register("/channels", "post", "Connect a channel (admins; Facebook credentials are checked with Facebook first)",
+         status="201", answer=CHANNEL, body={"oneOf": [_connect_body(kind) for kind in services.KINDS]})
 register("/channels", "get", "Channels visible to the caller",
          answer={"type": "object", "properties": {"channels": {"type": "array", "items": CHANNEL}}})
 register("/channels/{channel_id}", "get", "One channel", answer=CHANNEL, params=ID)
 register("/channels/{channel_id}", "patch", "Change or reconnect a channel (settings merge; admins)", answer=CHANNEL,
-         params=ID, body={"type": "object", "properties": {"name": {"type": "string", "maxLength": 200},
+         params=ID, body={"type": "object", "properties": {"name": {**NAME_TEXT, "maxLength": 200},
                                                            "settings": CHANNEL_SETTINGS}})
 register("/channels/{channel_id}/test", "post", "Check the channel's credentials on the platform now (admins)",
          params=ID, answer={"type": "object", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"},

@@ -137,6 +137,8 @@ register("/campaigns/{campaign_id}/schedule-series", "post", "Schedule a campaig
          status="201", answer=_DELIVERIES, body={"type": "object", "required": ["channel_ids", "start", "time"],
                                                  "properties": {
              "channel_ids": {"type": "array", "items": {"type": "integer"}},
-             "post_ids": {"type": "array", "items": {"type": "integer"}},
-             "start": {"type": "string", "format": "date"}, "time": {"type": "string", "example": "07:30"},
-             "every_days": {"type": "integer", "minimum": 1}}})
+             "post_ids": {"type": "array", "minItems": 1, "items": {"type": "integer"},
+                          "description": "default: the campaign's approved posts"},
+             "start": {"type": "string", "format": "date"},
+             "time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "07:30"},
+             "every_days": {"type": "integer", "minimum": 1, "maximum": 365}}})

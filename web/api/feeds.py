@@ -18,6 +18,7 @@ from publisher.feeds.services import (
     update_source,
 )
 from web.api import api_user, bp, json_body
+from web.api.openapi import NAME_TEXT
 from web.api.posts import optional_unit_id
 from web.api.serializers import iso, post_json
 
@@ -104,7 +105,7 @@ def post_item_draft(item_id: int):  # type: ignore[no-untyped-def]
 # --- OpenAPI -------------------------------------------------------------------------------------------------
 
 SOURCE_IN = {"type": "object", "required": ["url", "name"], "properties": {
-    "url": {"type": "string", "format": "uri"}, "name": {"type": "string", "maxLength": 200},
+    "url": {"type": "string", "format": "uri"}, "name": {**NAME_TEXT, "maxLength": 200},
     "fetch_interval_minutes": {"type": "integer", "minimum": 5, "maximum": 10080, "default": 60},
     "auto_draft": {"type": "boolean", "default": False}, "allow_private_address": {"type": "boolean", "default": False},
     "active": {"type": "boolean", "default": True}, "unit_id": {"type": "integer"}}}

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import jsonify
+from flask_babel import gettext as _
 
 from publisher import __version__
+from publisher.db import MAX_ID
 from web.api import bp
+
+ID_RANGE = {"minimum": 1, "maximum": MAX_ID}  # what publisher.ids accepts; anything else is 422 (404 in a path)
+# A name or title: some text that is not only spaces (the server trims it and refuses it empty).
+NAME_TEXT = {"type": "string", "minLength": 1, "pattern": "\\S"}
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
@@ -30,7 +37,8 @@ VARIANTS = {"type": "object", "properties": {
 }}
 
 POST_IN = {"type": "object", "required": ["title"], "properties": {
-    "title": {"type": "string", "maxLength": 300}, "summary": {"type": "string"}, "body_html": {"type": "string"},
+    "title": {**NAME_TEXT, "maxLength": 300}, "summary": {"type": "string", "maxLength": 1000},
+    "body_html": {"type": "string", "description": "At most 2 MB of UTF-8 (413 above it)"},
     "slug": {"type": "string"}, "byline": {"type": "string"}, "category": {"type": "string"},
     "locality": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
     "campaign_id": {"type": ["integer", "null"]}, "cover_media_id": {"type": ["integer", "null"]},
@@ -53,7 +61,8 @@ POST_OUT = {"type": "object", "properties": {
                                     "suggested_at": {"type": ["string", "null"], "format": "date-time"}}}}}
 
 CAMPAIGN_IN = {"type": "object", "required": ["name"], "properties": {
-    "name": {"type": "string"}, "description": {"type": "string"}, "starts_on": {"type": "string", "format": "date"},
+    "name": {**NAME_TEXT, "maxLength": 200}, "description": {"type": "string", "maxLength": 5000},
+    "starts_on": {"type": "string", "format": "date"},
     "ends_on": {"type": "string", "format": "date"}, "hashtags": {"type": "array", "items": {"type": "string"}},
     "goal": {"type": "string"}, "unit_id": {"type": "integer"}}}
 
@@ -66,6 +75,25 @@ MEDIA = {"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"t
 PATHS: dict[str, dict[str, Any]] = {}
 
 
+def request_schema(schema: Any, name: str = "") -> Any:
+    """A request body's schema as the server checks it (a copy; answers keep the open shapes): objects take only
+    the fields they list (the server answers "Unknown field." for others) and ids are within the id range."""
+    if isinstance(schema, list):
+        return [request_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: request_schema(value) for key, value in schema.items() if key not in ("properties", "items")}
+    if "properties" in schema:
+        out["properties"] = {key: request_schema(value, key) for key, value in schema["properties"].items()}
+        out.setdefault("additionalProperties", False)
+    if "items" in schema:
+        out["items"] = request_schema(schema["items"], name[:-1] if name.endswith("_ids") else "")
+    kinds = schema.get("type")
+    if (name == "id" or name.endswith("_id")) and (kinds == "integer" or (isinstance(kinds, list) and "integer" in kinds)):
+        out.update(ID_RANGE)
+    return out
+
+
 def operation(path: str, method: str, summary: str, *, body: dict | None = None, answer: dict | None = None,
               public: bool = False, status: str = "200", multipart: bool = False, params: list | None = None) -> None:
     op: dict[str, Any] = {"summary": summary, "responses": {
@@ -75,10 +103,13 @@ def operation(path: str, method: str, summary: str, *, body: dict | None = None,
         op["security"] = []
     if body is not None:
         content_type = "multipart/form-data" if multipart else "application/json"
-        op["requestBody"] = {"required": True, "content": {content_type: {"schema": body}}}
+        op["requestBody"] = {"required": True, "content": {content_type: {"schema": request_schema(body)}}}
     parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
                   for p in ("post_id", "campaign_id", "media_id", "unit_id") if "{" + p + "}" in path]
-    parameters += params or []
+    parameters += copy.deepcopy(params or [])
+    for parameter in parameters:
+        if parameter["in"] == "path" or parameter["name"].endswith("_id"):
+            parameter["schema"] = {**parameter["schema"], **ID_RANGE}
     if parameters:
         op["parameters"] = parameters
     PATHS.setdefault(path, {})[method] = op
@@ -90,12 +121,12 @@ operation("/health", "get", "Database and queue reachability", public=True,
                                                    "queue": {"type": "string"}}})
 operation("/units", "get", "Organisation units visible to the caller")
 operation("/units", "post", "Create a unit below another", body={"type": "object", "required": ["name", "parent_id"],
-          "properties": {"name": {"type": "string"}, "parent_id": {"type": "integer"}}}, answer=UNIT, status="201")
+          "properties": {"name": {**NAME_TEXT, "maxLength": 200}, "parent_id": {"type": "integer"}}}, answer=UNIT, status="201")
 operation("/units/{unit_id}", "get", "One unit", answer=UNIT)
 operation("/campaigns", "get", "Campaigns")
 operation("/campaigns", "post", "Create a campaign", body=CAMPAIGN_IN, status="201")
 operation("/campaigns/{campaign_id}", "get", "One campaign")
-operation("/campaigns/{campaign_id}", "patch", "Change a campaign", body=CAMPAIGN_IN)
+operation("/campaigns/{campaign_id}", "patch", "Change a campaign", body={**CAMPAIGN_IN, "required": []})
 operation("/media", "post", "Upload an image or a video", multipart=True, status="201", answer=MEDIA,
           body={"type": "object", "required": ["file"], "properties": {
               "file": {"type": "string", "format": "binary"}, "caption": {"type": "string"},
@@ -105,7 +136,8 @@ operation("/media/{media_id}", "patch", "Caption and alt text", answer=MEDIA, bo
     "caption": {"type": "string"}, "alt_text": {"type": "string"}}})
 operation("/posts", "get", "Posts, newest first", params=[
     {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["draft", "in_review", "approved"]}},
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}])
+    {"name": "campaign_id", "in": "query", "schema": {"type": "integer"}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}])
 operation("/posts", "post", "Create a draft post", body=POST_IN, answer=POST_OUT, status="201")
 operation("/posts/{post_id}", "get", "One post with its deliveries", answer=POST_OUT)
 operation("/posts/{post_id}", "patch", "Edit a post (optimistic locking on version)", answer=POST_OUT,
@@ -120,6 +152,31 @@ operation("/posts/{post_id}/revisions", "get", "Saved revisions of a post")
 def register(path: str, method: str, summary: str, **kwargs: Any) -> None:
     """Other areas describe their endpoints here when they add them."""
     operation(path, method, summary, **kwargs)
+
+
+@bp.before_request
+def _known_query_parameters():  # type: ignore[no-untyped-def]
+    """A query parameter the description does not list for the operation is refused (422 naming it): a typo such
+    as ``?stat=draft`` would otherwise silently list everything."""
+    from flask import request
+
+    from web.api import problem
+
+    rule = request.url_rule
+    if rule is None or not request.args:
+        return None
+    path = rule.rule[len(bp.url_prefix or ""):]
+    for converter in ("int:", "path:", "string:"):
+        path = path.replace("<" + converter, "<")
+    op = PATHS.get(path.replace("<", "{").replace(">", "}"), {}).get(request.method.lower())
+    if op is None:
+        return None
+    known = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        return problem(422, "validation_failed", _("Some fields are not valid."),
+                       fields={name: [_("Unknown parameter.")] for name in unknown})
+    return None
 
 
 @bp.get("/openapi.json")
