@@ -64,6 +64,21 @@ def sign_in_session(client: FlaskClient, user: Any) -> None:
         session["_fresh"] = True
 
 
+def process_env(app_config: dict[str, Any]) -> dict[str, str]:
+    """The environment for a ``publisher`` process of this test's instance: the suite's database and Redis, its
+    secret key, instance folder and public URL, and this checkout on the import path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    env.update({
+        "PUBLISHER_DATABASE_URL": app_config["database_url"],
+        "PUBLISHER_REDIS_URL": REDIS_URL or "",
+        "PUBLISHER_SECRET_KEY": app_config["secret_key"],
+        "PUBLISHER_INSTANCE_PATH": str(app_config["instance_path"]),
+        "PUBLISHER_PUBLIC_URL": app_config["public_url"],
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    })
+    return env
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"loa: database={DATABASE_URL or 'sqlite (temporary file)'} redis={REDIS_URL or 'fakeredis (in-process)'}"
 

@@ -5,7 +5,6 @@ Skipped unless PUBLISHER_REDIS_URL is set (CI sets it)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, process_env
 
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs PUBLISHER_REDIS_URL")
 
@@ -24,16 +23,7 @@ LOCK = "rq:scheduler-lock:publish"
 
 
 def _env(app_config: dict) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update({
-        "PUBLISHER_DATABASE_URL": app_config["database_url"],
-        "PUBLISHER_REDIS_URL": REDIS_URL or "",
-        "PUBLISHER_SECRET_KEY": app_config["secret_key"],
-        "PUBLISHER_INSTANCE_PATH": str(app_config["instance_path"]),
-        "PUBLISHER_PUBLIC_URL": app_config["public_url"],
-        "PYTHONPATH": str(ROOT),
-    })
-    return env
+    return process_env(app_config)
 
 
 def _start_worker(app_config: dict) -> subprocess.Popen:

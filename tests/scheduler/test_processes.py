@@ -5,7 +5,6 @@ Skipped unless PUBLISHER_REDIS_URL and a PostgreSQL PUBLISHER_DATABASE_URL are s
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from publisher.db import db
 from publisher.scheduler import jobs, pipeline
-from tests.conftest import DATABASE_URL, REDIS_URL
+from tests.conftest import DATABASE_URL, REDIS_URL, process_env
 from tests.scheduler.conftest import fresh, soon
 
 pytestmark = pytest.mark.skipif(not (REDIS_URL and DATABASE_URL and DATABASE_URL.startswith("postgres")),
@@ -27,16 +26,7 @@ BOOT = "from tests.scheduler.testchannel import register_testchannel; register_t
 
 
 def _env(app_config: dict) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update({
-        "PUBLISHER_DATABASE_URL": app_config["database_url"],
-        "PUBLISHER_REDIS_URL": REDIS_URL or "",
-        "PUBLISHER_SECRET_KEY": app_config["secret_key"],
-        "PUBLISHER_INSTANCE_PATH": str(app_config["instance_path"]),
-        "PUBLISHER_PUBLIC_URL": app_config["public_url"],
-        "PYTHONPATH": str(ROOT),
-    })
-    return env
+    return process_env(app_config)
 
 
 def _worker(app_config: dict) -> subprocess.Popen:
