@@ -331,10 +331,6 @@ class AdapterPool:
             if len(idle) < self.per_channel:
                 idle.append(adapter)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._idle.clear()
-
 
 ADAPTERS = AdapterPool()
 
