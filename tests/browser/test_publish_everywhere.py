@@ -123,7 +123,7 @@ def test_connect_write_approve_schedule_and_publish_everywhere(browser_page, mak
     r.goto("/admin/review")
     r.page.click(f"text={TITLE}")
     r.page.click("#approve")
-    r.page.wait_for_url("**/admin/review")
+    r.page.wait_for_url(f"**/admin/posts/{post_id}/schedule")  # approving offers scheduling (issue #14)
     assert "Đã duyệt" in r.page.content()
 
     # --- the admin schedules it to all three channels, now --------------------------------------------------

@@ -32,7 +32,7 @@ def inbox(seeded):  # type: ignore[no-untyped-def]
 
 
 def test_signed_out_is_sent_to_sign_in(client, seeded):
-    for path in ("/admin/reports/", "/admin/reports/comments", "/admin/reports/export.csv"):
+    for path in ("/admin/reports/", "/admin/comments/", "/admin/reports/export.csv"):
         response = client.get(path)
         assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
 
@@ -94,17 +94,26 @@ def test_campaign_report_shows_each_post_on_every_channel(client, seeded, make_u
 @pytest.mark.parametrize("role", ROLES)
 def test_comments_inbox_newest_first_and_filtered(client, inbox, seeded, make_user, role):
     sign_in(client, make_user(role))
-    html = client.get("/admin/reports/comments").get_data(as_text=True)
+    html = client.get("/admin/comments/").get_data(as_text=True)
     assert html.index("Hoàng Văn Em") < html.index("Phạm Thị Dung")
     assert ("Send answer" in html or "Gửi trả lời" in html) == (role != "viewer")
-    only_a = client.get(f"/admin/reports/comments?channel_id={seeded['a'].id}").get_data(as_text=True)
+    only_a = client.get(f"/admin/comments/?channel={seeded['a'].id}").get_data(as_text=True)
     assert "Phạm Thị Dung" in only_a and "Hoàng Văn Em" not in only_a
-    by_campaign = client.get(f"/admin/reports/comments?campaign_id={seeded['campaign'].id}").get_data(as_text=True)
+    by_campaign = client.get(f"/admin/comments/?campaign_id={seeded['campaign'].id}").get_data(as_text=True)
     assert "Phạm Thị Dung" in by_campaign and "Hoàng Văn Em" in by_campaign
 
 
+def test_the_old_platform_inbox_address_leads_to_the_one_inbox(client, inbox, seeded, make_user):
+    sign_in(client, make_user("editor"))
+    response = client.get(f"/admin/reports/comments?channel_id={seeded['a'].id}")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith(f"/admin/comments/?channel={seeded['a'].id}")
+    only_a = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Phạm Thị Dung" in only_a and "Hoàng Văn Em" not in only_a
+
+
 def _csrf(client) -> str:  # type: ignore[no-untyped-def]
-    return csrf_of(client, "/admin/reports/comments")
+    return csrf_of(client, "/admin/comments/")
 
 
 def test_viewer_cannot_answer(client, inbox, make_user, metrics_server):
@@ -127,7 +136,7 @@ def test_editor_answers_on_the_platform(client, inbox, make_user, metrics_server
     reply = db.session.scalar(select(InboxComment).where(InboxComment.state == "reply"))
     assert reply.parent_id == inbox.id and reply.remote_id == "reply-1"
     assert db.session.get(InboxComment, inbox.id).state == "answered"
-    html = client.get("/admin/reports/comments").get_data(as_text=True)
+    html = client.get("/admin/comments/?state=all").get_data(as_text=True)
     assert "Dự kiến tháng 7 bạn nhé!" in html
 
 

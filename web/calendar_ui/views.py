@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from publisher.accounts.services import visible_filter
 from publisher.channels.models import Channel
@@ -23,6 +24,7 @@ from publisher.scheduler.services import (
     channel_slots,
     get_delivery,
     hold_delivery,
+    parse_time,
     reschedule_delivery,
     resume_delivery,
     retry_delivery,
@@ -32,6 +34,7 @@ from publisher.scheduler.services import (
 )
 from web import current_settings
 from web.calendar_ui import bp
+from web.channel_look import channel_look
 
 OVERDUE_MINUTES = 5
 
@@ -58,6 +61,9 @@ def _visible_channels() -> list[Channel]:
                                    .order_by(Channel.name)))
 
 
+bp.add_app_template_global(channel_look, "channel_look")
+
+
 @bp.app_template_global("delivery_state_label")
 def _state_label_global(state: str) -> str:
     return state_label(state)
@@ -69,6 +75,19 @@ def post_deliveries(post_id: int) -> list[Delivery]:
     return list(db.session.scalars(select(Delivery).where(Delivery.post_id == post_id,
                                                           visible_filter(current_user, Delivery.unit_id))
                                    .order_by(Delivery.scheduled_at, Delivery.id)))
+
+
+@bp.app_template_global("deliveries_of_posts")
+def deliveries_of_posts(post_ids: list[int]) -> dict[int, list[Delivery]]:
+    """The deliveries of several posts at once (the posts list's channel column), each post's in channel order."""
+    if not post_ids:
+        return {}
+    out: dict[int, list[Delivery]] = {}
+    query = (select(Delivery).where(Delivery.post_id.in_(post_ids), visible_filter(current_user, Delivery.unit_id))
+             .options(joinedload(Delivery.channel)).order_by(Delivery.post_id, Delivery.channel_id, Delivery.id))
+    for delivery in db.session.scalars(query).unique():
+        out.setdefault(delivery.post_id, []).append(delivery)
+    return out
 
 
 @bp.app_template_global("schedule_attention")
@@ -120,14 +139,17 @@ def schedule(post_id: int):  # type: ignore[no-untyped-def]
         elif request.form.get("mode") != "now" and when:
             data["at"] = when  # <input type="datetime-local">: the organisation's local time
         try:
-            schedule_post(post, current_user, data, current_settings())
+            created = schedule_post(post, current_user, data, current_settings())
         except DomainError as exc:
             db.session.rollback()
             flash(_error_message(exc), "error")
             return render_template("scheduler/schedule.html", post=post, channels=channels, form=request.form,
                                    slots=_slots_of(channels)), 422
         flash(_("Scheduled on %(n)s channel(s).", n=len(channel_ids)), "success")
-        return redirect(url_for("schedule_ui.calendar"))
+        # Then the calendar, at the day the first of them goes out.
+        zone = current_settings().zone
+        first = min((d.scheduled_at for d in created), default=utcnow())
+        return redirect(url_for("schedule_ui.calendar", date=first.astimezone(zone).date().isoformat()))
     return render_template("scheduler/schedule.html", post=post, channels=channels, form={},
                            slots=_slots_of(channels))
 
@@ -210,14 +232,17 @@ def _local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def calendar():  # type: ignore[no-untyped-def]
     zone = current_settings().zone
     view = request.args.get("view", "month")
-    if view not in ("month", "week"):
+    if view not in CALENDAR_VIEWS:
         view = "month"
     try:
         anchor = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         anchor = utcnow().astimezone(zone).date()
     channel_id = request.args.get("channel_id", type=int)
-    if view == "week":
+    if view == "day":
+        first = last = anchor
+        previous, following = anchor - timedelta(days=1), anchor + timedelta(days=1)
+    elif view == "week":
         first = anchor - timedelta(days=anchor.weekday())
         last = first + timedelta(days=6)
         previous, following = first - timedelta(days=7), first + timedelta(days=7)
@@ -248,7 +273,89 @@ def calendar():  # type: ignore[no-untyped-def]
     return render_template("scheduler/calendar.html", view=view, weeks=weeks, by_day=by_day, anchor=anchor,
                            previous=previous, following=following, channels=_visible_channels(),
                            channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date(),
-                           campaigns=campaigns)
+                           campaigns=campaigns, library_view=CALENDAR_VIEWS[view],
+                           utc_offset=_utc_offset(zone), can_move=current_user.has_role("editor"))
+
+
+def _utc_offset(zone: Any) -> str:
+    """The organisation's offset now, as the calendar library wants it ("+07:00")."""
+    offset = utcnow().astimezone(zone).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+MOVABLE_STATES = ("scheduled", "paused", "failed", "unconfirmed", "held")  # what a drag may move (not yet out)
+CALENDAR_VIEWS = {"month": "dayGridMonth", "week": "timeGridWeek", "day": "timeGridDay"}
+
+
+def _wall(moment: datetime) -> str:
+    """A time as the organisation's wall-clock time without offset: the calendar shows it as written."""
+    return moment.astimezone(current_settings().zone).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _event_of(delivery: Delivery, editable: bool) -> dict[str, Any]:
+    look = channel_look(delivery.channel.kind)
+    start = delivery.scheduled_at
+    return {
+        "id": str(delivery.id), "title": delivery.post.title, "start": _wall(start),
+        "end": _wall(start + timedelta(minutes=30)),
+        "backgroundColor": look.colour, "classNames": ["delivery", f"state-{delivery.state}", f"kind-{look.kind}"],
+        "startEditable": editable and delivery.state in MOVABLE_STATES, "durationEditable": False,
+        "extendedProps": {"at": _wall(start)[:16], "kind": look.kind, "icon": look.icon, "label": look.label,
+                          "channel": delivery.channel.name, "state": delivery.state,
+                          "stateLabel": state_label(delivery.state),
+                          "url": url_for("schedule_ui.delivery_detail", delivery_id=delivery.id),
+                          "moveUrl": url_for("schedule_ui.delivery_move", delivery_id=delivery.id)},
+    }
+
+
+def _problem(status: int, code: str, message: str, fields: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = {k: [str(m) for m in v] for k, v in fields.items()}
+    return jsonify(body), status
+
+
+@bp.get("/calendar/events")
+def calendar_events():  # type: ignore[no-untyped-def]
+    """The deliveries between ``start`` and ``end`` (ISO times; without offset, the organisation's) as calendar
+    events, for the drag-and-drop calendar (web/static/editorial/calendar.js)."""
+    settings = current_settings()
+    try:
+        start = parse_time(request.args.get("start", ""), settings, "start")
+        end = parse_time(request.args.get("end", ""), settings, "end")
+    except ValidationFailed as exc:
+        return _problem(422, "validation_failed", _error_message(exc), exc.fields)
+    if start is None or end is None or end <= start or end - start > timedelta(days=62):
+        return _problem(422, "validation_failed", _("Give a start and an end at most two months apart."))
+    query = select(Delivery).where(visible_filter(current_user, Delivery.unit_id), Delivery.scheduled_at >= start,
+                                   Delivery.scheduled_at < end).order_by(Delivery.scheduled_at)
+    channel_id = request.args.get("channel_id", type=int)
+    if channel_id:
+        query = query.where(Delivery.channel_id == channel_id)
+    editable = current_user.has_role("editor")
+    return jsonify([_event_of(d, editable) for d in db.session.scalars(query)])
+
+
+@bp.post("/deliveries/<int:delivery_id>/move")
+def delivery_move(delivery_id: int):  # type: ignore[no-untyped-def]
+    """A delivery dragged to another day or time on the calendar: the same reschedule as the delivery's form
+    (same checks), answered in JSON; a refusal carries the reason, and the calendar puts the delivery back."""
+    settings = current_settings()
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("at"), str) or len(data["at"]) > 40:
+        return _problem(400, "bad_request", _("Give the new time as {\"at\": \"2026-05-01T07:30\"}."))
+    try:
+        delivery = get_delivery(delivery_id, current_user)
+        at = parse_time(data["at"], settings)
+        if at is not None and at < utcnow() - timedelta(minutes=1):
+            raise ValidationFailed({"at": _("A delivery cannot be moved into the past.")})
+        reschedule_delivery(delivery, current_user, data["at"], settings)
+    except DomainError as exc:
+        db.session.rollback()
+        return _problem(exc.status, exc.code, _error_message(exc), getattr(exc, "fields", None))
+    return jsonify({"message": _("The delivery was moved."), "event": _event_of(delivery, True)})
 
 
 # --- one delivery ----------------------------------------------------------------------------------------

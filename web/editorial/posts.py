@@ -370,7 +370,9 @@ def post_approve(post_id: int):  # type: ignore[no-untyped-def]
     require("approver")
     content.approve_post(post, current_user)
     flash(_("Approved: “%(title)s”.", title=post.title), "info")
-    return redirect(url_for("editorial.review_queue"))
+    # The next step is choosing where and when it goes out: the approver is offered the post's schedule form.
+    flash(_("Choose the channels and the time to publish it, or come back to it later."), "info")
+    return redirect(url_for("schedule_ui.schedule", post_id=post.id))
 
 
 @bp.post("/posts/<int:post_id>/reject")

@@ -191,27 +191,20 @@ def campaign_report(campaign_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/comments")
 def comments():  # type: ignore[no-untyped-def]
-    args = request.args
-    try:
-        channel_id = parse_id(args.get("channel_id"), "channel_id")
-        post_id = parse_id(args.get("post_id"), "post_id")
-        campaign_id = parse_id(args.get("campaign_id"), "campaign_id")
-    except ValidationFailed:
-        channel_id = post_id = campaign_id = None
-    rows = inbox_comments(current_user, channel_id=channel_id, post_id=post_id, campaign_id=campaign_id)
-    channels = db.session.scalars(select(Channel).where(visible_filter(current_user, Channel.unit_id))
-                                  .order_by(Channel.name)).all()
-    return render_template("reports/comments.html", comments=rows, replies=replies_to([c.id for c in rows]),
-                           channels=channels, channel_names={c.id: c for c in channels},
-                           filters={"channel_id": channel_id, "post_id": post_id, "campaign_id": campaign_id},
-                           can_answer=current_user.has_role("editor"), **_choices())
+    """The platforms' comments moved into the one comments inbox (issue #14); old links land there."""
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("post_id", "campaign_id") and v}
+    if request.args.get("channel_id"):
+        args["channel"] = request.args["channel_id"]
+    if args.get("post_id") or args.get("campaign_id"):
+        args["state"] = "all"
+    return redirect(url_for("moderation.inbox", **args), code=301)
 
 
 @bp.post("/comments/<int:comment_id>/answer")
 def answer(comment_id: int):  # type: ignore[no-untyped-def]
     comment = get_comment(comment_id, current_user)
     back = request.form.get("back") or ""
-    target = back if back.startswith("/admin/reports/comments") else url_for("reports.comments")
+    target = back if back.startswith("/admin/comments/") else url_for("moderation.inbox")
     try:
         answer_comment(comment, current_user, request.form.get("message", ""), current_settings())
     except ValidationFailed as exc:
