@@ -10,11 +10,10 @@ from sqlalchemy import select
 
 from publisher.accounts.services import units_visible_to, visible_filter
 from publisher.channels.base import ChannelError
-from publisher.channels.models import Channel
 from publisher.content.models import Campaign
 from publisher.content.services import get_campaign
 from publisher.db import db, utcnow
-from publisher.engagement.services import answer_comment, get_comment, inbox_comments, replies_to
+from publisher.engagement.services import answer_comment, get_comment
 from publisher.errors import ValidationFailed
 from publisher.hierarchy.services import campaign_league
 from publisher.reports.services import (
