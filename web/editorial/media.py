@@ -11,10 +11,10 @@ from publisher.content.media import save_upload, update_media
 from publisher.content.services import get_media
 from publisher.errors import DomainError, ValidationFailed
 from web import current_settings
-from web.api.media import media_limits
 from web.api.serializers import media_json
 from web.editorial import bp
 from web.editorial.helpers import require
+from web.uploads import media_limits, upload_error_json
 
 
 @bp.get("/media")
@@ -32,19 +32,14 @@ def media_library_json():  # type: ignore[no-untyped-def]
 def media_upload():  # type: ignore[no-untyped-def]
     """One file per request (the page sends several in turn, each with its own progress bar)."""
     require("editor")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return jsonify({"error": {"code": "validation_failed", "message": _("Choose a file to upload."),
-                                  "fields": {"file": [_("Choose a file to upload.")]}}}), 422
     try:
+        upload = request.files.get("file")  # checked as it arrives: web/uploads.py
+        if upload is None or not upload.filename:
+            raise ValidationFailed({"file": _("Choose a file to upload.")})
         item = save_upload(upload.stream, upload.filename, current_user, current_settings().media_dir, media_limits(),
                            caption=request.form.get("caption", ""), alt_text=request.form.get("alt_text", ""))
     except DomainError as exc:
-        body = {"error": {"code": exc.code, "message": str(exc.message)}}
-        if isinstance(exc, ValidationFailed):
-            body["error"]["fields"] = {k: [str(m) for m in v] for k, v in exc.fields.items()}
-            body["error"]["message"] = "; ".join(m for v in body["error"]["fields"].values() for m in v)
-        return jsonify(body), exc.status
+        return upload_error_json(exc)
     return jsonify(media_json(item)), 201
 
 
