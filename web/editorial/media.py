@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from publisher.content import queries
-from publisher.content.media import save_upload, update_media
+from publisher.content.media import MAX_PIXELS, save_upload, update_media
 from publisher.content.services import get_media
 from publisher.errors import DomainError, ValidationFailed
 from web import current_settings
@@ -15,6 +15,24 @@ from web.api.serializers import media_json
 from web.editorial import bp
 from web.editorial.helpers import require
 from web.uploads import media_limits, upload_error_json
+
+
+@bp.app_template_global()
+def upload_limits() -> dict[str, object]:
+    """What the upload script checks before a byte is sent (the server checks the same again on the first bytes):
+    each kind's size limit, the pixel limit, and the messages it shows, in the user's language."""
+    limits = media_limits()
+    image_mb, video_mb = limits.max_image_bytes // (1024 * 1024), limits.max_video_bytes // (1024 * 1024)
+    return {"max_image_bytes": limits.max_image_bytes, "max_video_bytes": limits.max_video_bytes,
+            "max_pixels": MAX_PIXELS, "messages": {
+                "image_too_large": _("The image is larger than the %(mb)s MB allowed.", mb=image_mb),
+                "video_too_large": _("The video is larger than the %(mb)s MB allowed.", mb=video_mb),
+                "not_media": _("This file is not an image or video Loa can use: use JPEG, PNG, WebP or GIF pictures, "
+                               "or MP4, MOV, WebM, AVI or MPEG videos."),
+                "too_many_pixels": _("The image is {w}×{h} pixels; at most %(mp)s megapixels are allowed.",
+                                     mp=MAX_PIXELS // 1_000_000),
+                "not_sent": _("Not sent."),
+            }}
 
 
 @bp.get("/media")
