@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from flask import Request, jsonify
+from flask import Request, current_app, jsonify
 from flask.wrappers import Response
 from flask_babel import lazy_gettext as _l
 
@@ -24,9 +24,7 @@ GUARDED_ENDPOINTS = {"editorial.media_upload", "api.post_media"}
 
 
 def media_limits() -> MediaLimits:
-    from web import current_settings
-
-    settings = current_settings()
+    settings = current_app.extensions["publisher.settings"]
     return MediaLimits(max_image_bytes=settings.max_image_mb * 1024 * 1024,
                        max_video_bytes=settings.max_video_mb * 1024 * 1024)
 
