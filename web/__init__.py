@@ -21,6 +21,7 @@ from werkzeug.routing import IntegerConverter
 from publisher.db import MAX_ID, db
 from publisher.logs import configure_logging
 from publisher.settings import Settings, load_settings
+from web.uploads import LoaRequest
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     settings = settings or load_settings(overrides=config)
 
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.request_class = LoaRequest  # media uploads checked on their first bytes (web/uploads.py)
     app.url_map.converters["int"] = IdConverter  # before any route is added: /posts/99999999999 is a 404
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -8,7 +8,8 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from publisher.errors import DomainError
+from publisher.errors import DomainError, TooLarge
+from web.uploads import GUARDED_ENDPOINTS, upload_error_json
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ def init_app(app: Flask) -> None:
 
             return _http_error(exc)
         status = exc.code or 500
+        if status == 413 and request.endpoint in GUARDED_ENDPOINTS:  # the upload script reads a JSON body
+            return upload_error_json(TooLarge(_("The file is larger than allowed.")))
         if status in (404, 410) and not request.path.startswith(("/admin", "/api/")):
             from web.public.views import missing_page  # a reader's page: the site's look, no link to /admin/
 
@@ -43,6 +46,8 @@ def init_app(app: Flask) -> None:
             from web.api import _domain_error
 
             return _domain_error(exc)
+        if request.endpoint in GUARDED_ENDPOINTS:
+            return upload_error_json(exc)
         return render_template("errors/error.html", status=exc.status, title=_("Error"),
                                message=str(exc.message)), exc.status
 

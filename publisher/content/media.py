@@ -69,6 +69,44 @@ def sniff_video(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+def sniff_image(head: bytes) -> bool:
+    """Whether the first bytes are those of a JPEG, PNG, GIF or WebP file (the formats Loa keeps)."""
+    return (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
+            or head[:6] in (b"GIF87a", b"GIF89a") or (head.startswith(b"RIFF") and head[8:12] == b"WEBP"))
+
+
+HEAD_BYTES = 16  # enough for every magic number above
+MULTIPART_SLACK = 64 * 1024  # what a multipart request carries besides the file: boundaries, caption, alt text
+
+
+def _mb(limit: int) -> int:
+    return max(1, limit // (1024 * 1024))
+
+
+def check_declared_size(content_length: int | None, limits: MediaLimits) -> None:
+    """Refuse (413) a request whose declared length is over the largest upload allowed, before its body is read."""
+    largest = max(limits.max_image_bytes, limits.max_video_bytes)
+    if content_length is not None and content_length > largest + MULTIPART_SLACK:
+        raise TooLarge(_l("The file is larger than the %(mb)s MB allowed.", mb=_mb(largest)))
+
+
+def check_first_bytes(head: bytes, limits: MediaLimits, content_length: int | None = None) -> str:
+    """The kind (``image`` or ``video``) of an upload from its first bytes, before anything is stored: a file that is
+    neither is refused (422), and one whose request declares more than that kind's limit is refused (413)."""
+    if sniff_video(head) is not None:
+        kind, limit, message = "video", limits.max_video_bytes, _l("The video is larger than the %(mb)s MB allowed.",
+                                                                   mb=_mb(limits.max_video_bytes))
+    elif sniff_image(head):
+        kind, limit, message = "image", limits.max_image_bytes, _l("The image is larger than the %(mb)s MB allowed.",
+                                                                   mb=_mb(limits.max_image_bytes))
+    else:
+        raise ValidationFailed({"file": _l("This file is not an image or video Loa can use: use JPEG, PNG, WebP or "
+                                           "GIF pictures, or MP4, MOV, WebM, AVI or MPEG videos.")})
+    if content_length is not None and content_length > limit + MULTIPART_SLACK:
+        raise TooLarge(message)
+    return kind
+
+
 def _relative_dir(media_dir: Path) -> tuple[Path, str]:
     now = utcnow()
     rel = f"{now:%Y}/{now:%m}/{secrets.token_hex(8)}"
@@ -230,6 +268,7 @@ def save_upload(
     if not head:
         raise ValidationFailed({"file": _l("The file is empty.")})
     filename = os.path.basename(filename or "")[:200]
+    check_first_bytes(head, limits)  # nothing is read further, nor stored, for a file that is no picture or video
     video = sniff_video(head)
     folder, rel = _relative_dir(media_dir)
     try:

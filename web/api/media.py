@@ -3,23 +3,20 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from publisher.content.media import MediaLimits, save_upload, update_media
+from publisher.content.media import save_upload, update_media
 from publisher.content.services import get_media
 from publisher.errors import ValidationFailed
 from web import current_settings
 from web.api import api_user, bp, json_body
 from web.api.serializers import media_json
-
-
-def media_limits() -> MediaLimits:
-    settings = current_settings()
-    return MediaLimits(max_image_bytes=settings.max_image_mb * 1024 * 1024,
-                       max_video_bytes=settings.max_video_mb * 1024 * 1024)
+from web.uploads import media_limits
 
 
 @bp.post("/media")
 def post_media():  # type: ignore[no-untyped-def]
-    """Multipart upload, field ``file`` (+ optional ``caption``, ``alt_text``)."""
+    """Multipart upload, field ``file`` (+ optional ``caption``, ``alt_text``). Checked as it arrives
+    (web/uploads.py): a Content-Length over the largest limit is 413 before the body is read, a file that is no
+    picture or video 422 on its first bytes, a picture declared over the picture limit 413 on its first bytes."""
     if not request.mimetype.startswith("multipart/form-data"):
         raise ValidationFailed({"file": _("Send the file as multipart/form-data in the field 'file'.")})
     upload = request.files.get("file")

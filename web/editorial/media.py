@@ -7,14 +7,32 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from publisher.content import queries
-from publisher.content.media import save_upload, update_media
+from publisher.content.media import MAX_PIXELS, save_upload, update_media
 from publisher.content.services import get_media
 from publisher.errors import DomainError, ValidationFailed
 from web import current_settings
-from web.api.media import media_limits
 from web.api.serializers import media_json
 from web.editorial import bp
 from web.editorial.helpers import require
+from web.uploads import media_limits, upload_error_json
+
+
+@bp.app_template_global()
+def upload_limits() -> dict[str, object]:
+    """What the upload script checks before a byte is sent (the server checks the same again on the first bytes):
+    each kind's size limit, the pixel limit, and the messages it shows, in the user's language."""
+    limits = media_limits()
+    image_mb, video_mb = limits.max_image_bytes // (1024 * 1024), limits.max_video_bytes // (1024 * 1024)
+    return {"max_image_bytes": limits.max_image_bytes, "max_video_bytes": limits.max_video_bytes,
+            "max_pixels": MAX_PIXELS, "messages": {
+                "image_too_large": _("The image is larger than the %(mb)s MB allowed.", mb=image_mb),
+                "video_too_large": _("The video is larger than the %(mb)s MB allowed.", mb=video_mb),
+                "not_media": _("This file is not an image or video Loa can use: use JPEG, PNG, WebP or GIF pictures, "
+                               "or MP4, MOV, WebM, AVI or MPEG videos."),
+                "too_many_pixels": _("The image is {w}×{h} pixels; at most %(mp)s megapixels are allowed.",
+                                     mp=MAX_PIXELS // 1_000_000),
+                "not_sent": _("Not sent."),
+            }}
 
 
 @bp.get("/media")
@@ -32,19 +50,14 @@ def media_library_json():  # type: ignore[no-untyped-def]
 def media_upload():  # type: ignore[no-untyped-def]
     """One file per request (the page sends several in turn, each with its own progress bar)."""
     require("editor")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return jsonify({"error": {"code": "validation_failed", "message": _("Choose a file to upload."),
-                                  "fields": {"file": [_("Choose a file to upload.")]}}}), 422
     try:
+        upload = request.files.get("file")  # checked as it arrives: web/uploads.py
+        if upload is None or not upload.filename:
+            raise ValidationFailed({"file": _("Choose a file to upload.")})
         item = save_upload(upload.stream, upload.filename, current_user, current_settings().media_dir, media_limits(),
                            caption=request.form.get("caption", ""), alt_text=request.form.get("alt_text", ""))
     except DomainError as exc:
-        body = {"error": {"code": exc.code, "message": str(exc.message)}}
-        if isinstance(exc, ValidationFailed):
-            body["error"]["fields"] = {k: [str(m) for m in v] for k, v in exc.fields.items()}
-            body["error"]["message"] = "; ".join(m for v in body["error"]["fields"].values() for m in v)
-        return jsonify(body), exc.status
+        return upload_error_json(exc)
     return jsonify(media_json(item)), 201
 
 
