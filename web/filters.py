@@ -7,9 +7,27 @@ from datetime import date, datetime
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+from publisher import labels
+
+# The one mapping from codes to words (publisher.labels), for every template.
+LABEL_GLOBALS = ("post_state_label", "role_label", "kind_label", "action_label", "object_label", "field_label",
+                 "value_label", "audit_details", "attempt_action_label", "attempt_outcome_label", "rendition_label",
+                 "channel_state_label")
+
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "vi")
+    for name in LABEL_GLOBALS:
+        app.jinja_env.globals[name] = getattr(labels, name)
+
+    @app.template_global("zone_name")
+    def _zone_name() -> str:
+        """The organisation's time zone as people name it ("Giờ Đông Dương"), not its tz code."""
+        from babel.dates import get_timezone_name
+
+        from web import current_settings
+
+        return get_timezone_name(current_settings().zone, locale=str(get_locale() or "vi"))
 
     @app.template_filter("datetime")
     def _datetime(value: datetime | None, fmt: str = "short") -> str:
