@@ -119,9 +119,12 @@ ATTEMPT_OUTCOMES: Mapping[str, LazyString] = {
     "duplicate": _l("already there"), "unknown": _l("unknown"), "unpublished": _l("taken down"),
     "updated": _l("updated"), "failed": _l("failed"),
 }
+WEBHOOK_EVENTS: Mapping[str, LazyString] = {
+    "delivery.published": _l("a delivery was published"), "delivery.failed": _l("a delivery failed"),
+    "delivery.unconfirmed": _l("a delivery is unconfirmed")}
 RENDITIONS: Mapping[str, LazyString] = {
     "thumb": _l("thumbnail"), "youtube_thumb": _l("YouTube thumbnail"), "poster": _l("poster frame"),
-    "poster_w480": _l("small poster frame"), "og": _l("sharing picture"), "facebook": _l("for Facebook"),
+    "poster_w480": _l("small poster frame"), "social": _l("sharing picture"),
 }
 
 
@@ -189,7 +192,14 @@ def attempt_outcome_label(outcome: str | None) -> str:
 
 
 def rendition_label(name: str | None) -> str:
+    """A rendition by what it is for (``w480`` → "480 px wide")."""
+    if name and name[:1] == "w" and name[1:].isdigit():
+        return str(_l("%(width)s px wide", width=format_decimal(int(name[1:]))))
     return _label(RENDITIONS, name)
+
+
+def webhook_event_label(event: str | None) -> str:
+    return _label(WEBHOOK_EVENTS, event, _l("other event"))
 
 
 def value_label(value: Any, field: str | None = None) -> str:

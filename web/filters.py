@@ -12,13 +12,21 @@ from publisher import labels
 # The one mapping from codes to words (publisher.labels), for every template.
 LABEL_GLOBALS = ("post_state_label", "role_label", "kind_label", "action_label", "object_label", "field_label",
                  "value_label", "audit_details", "attempt_action_label", "attempt_outcome_label", "rendition_label",
-                 "channel_state_label")
+                 "channel_state_label", "webhook_event_label")
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "vi")
     for name in LABEL_GLOBALS:
-        app.jinja_env.globals[name] = getattr(labels, name)
+        app.jinja_env.globals[name] = app.jinja_env.filters[name] = getattr(labels, name)
+
+    @app.template_filter("facebook_permission")
+    def _facebook_permission(scope: str) -> str:
+        """A Facebook permission by what Loa uses it for (the adapter's list), not by its code."""
+        from publisher.channels.facebook_connect import PERMISSION_USES
+
+        use = PERMISSION_USES.get(scope)
+        return str(use) if use is not None else labels.field_label(scope)
 
     @app.template_global("zone_name")
     def _zone_name() -> str:

@@ -46,7 +46,7 @@ ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?|[+-]00:00\b")
 ACTION_CODE = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
 WORKER_ID = re.compile(r"\b\S+:\d+:\S*Thread\b")
 # What may look like a code but is content: e-mail addresses, URLs, file names.
-NOT_TEXT = re.compile(r"\S+@\S+|https?://\S+|\b[\w-]+\.(jpe?g|png|mp4|xml|json|csv|xlsx|pdf|docx|loa|test|org|vn)\b")
+NOT_TEXT = re.compile(r"\S+@\S+|https?://\S+|\b[\w-]+(\.[\w-]+)*\.(com|net|vn)\b|\bPUBLISHER_[A-Z_]+\b|\b[\w-]+\.(jpe?g|png|mp4|xml|json|csv|xlsx|pdf|docx|loa|test|org|vn)\b")
 WORD = re.compile(r"[^\W\d]+(?:_[^\W\d]+)*", re.UNICODE)
 
 
@@ -270,10 +270,16 @@ def test_every_admin_page_is_vietnamese(app, settings, sandboxes, client, catalo
             text = xlsx_text(response.get_data())
         else:
             text = ""
-        found = raw_codes_in(text, data["content"]) + [f"catalogue miss: {m!r}" for m in new_misses]
+        found = [_in_context(code, text) for code in raw_codes_in(text, data["content"])]
+        found += [f"catalogue miss: {m!r}" for m in new_misses]
         if found:
             problems[f"{path} ({endpoint})"] = found
     assert not problems, "\n".join(f"{page}: {found}" for page, found in problems.items())
+
+
+def _in_context(code: str, text: str) -> str:
+    at = text.find(code)
+    return f"{code!r} in …{text[max(at - 40, 0):at + len(code) + 40]!r}…" if at >= 0 else repr(code)
 
 
 def xlsx_text(body: bytes) -> str:
