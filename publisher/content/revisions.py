@@ -56,7 +56,10 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
         else:
             pieces.append((kind, text))
 
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    # Spaces never anchor a match on their own (a lone space in common would split "hội nghị" → "đối thoại" into
+    # word-space-word pieces); they still join the words around them into one piece.
+    matcher = difflib.SequenceMatcher(str.isspace, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             put("same", a[i1:i2])
         else:
