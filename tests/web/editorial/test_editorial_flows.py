@@ -261,7 +261,8 @@ def test_submit_reject_with_reason_then_approve(ui_as, make_post):
     db.session.expire_all()
     assert db.session.get(Post, post.id).state == "approved"
     audit = approver.get("/admin/audit").get_data(as_text=True)
-    assert "post.approve" in audit and "post.reject" in audit
+    assert "duyệt bài" in audit and "trả bài lại" in audit  # actions in words (publisher.labels), not codes
+    assert "post.approve" not in audit and "post.reject" not in audit
 
 
 def test_revisions_diff_and_restore(ui_as, make_post):

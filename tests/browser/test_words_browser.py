@@ -1,4 +1,5 @@
-"""History in the browser: a changed title shows only the words that changed, each Vietnamese word whole."""
+"""Wording in the browser: history shows only the words that changed, each Vietnamese word whole; counters count
+in Vietnamese ("1.000") whatever the browser's own locale."""
 
 from __future__ import annotations
 
@@ -32,3 +33,15 @@ def test_history_shows_the_changed_words_of_the_changed_field_only(browser_page,
         assert text == unicodedata.normalize("NFC", text) and not unicodedata.combining(text[0])
     assert "Công đoàn cơ sở tổ chức" in page.locator("dl.changes dd").inner_text()
     ui.screenshot("history-word-diff")
+
+
+def test_counters_use_vietnamese_numbers_in_an_english_browser(browser_page, make_user):  # type: ignore[no-untyped-def]
+    editor = make_user("editor")
+    ui = browser_page(locale="en-US")  # the browser's own locale would write 63,206
+    ui.sign_in(editor.email)
+    ui.goto("/admin/posts/new")
+    page = ui.page
+    page.fill("#summary", "Đoàn viên " * 120)  # 1.200 characters, over the 1.000 limit
+    counter = page.locator('output[for="summary"]')
+    counter.wait_for()
+    assert counter.inner_text() == "1.200 / 1.000"
