@@ -44,6 +44,9 @@ ENGLISH_WORDS = {
 }
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?|[+-]00:00\b")
 ACTION_CODE = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+# Numbers in English grouping ("1,000"); Vietnamese writes "1.000". (Long digit strings are often platform ids, so
+# ungrouped numbers are not flagged.)
+UNGROUPED_NUMBER = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
 WORKER_ID = re.compile(r"\b\S+:\d+:\S*Thread\b")
 # What may look like a code but is content: e-mail addresses, URLs, file names.
 NOT_TEXT = re.compile(r"\S+@\S+|https?://\S+|\b[\w-]+(\.[\w-]+)*\.(com|net|vn)\b|\bPUBLISHER_[A-Z_]+\b|\b[\w-]+\.(jpe?g|png|mp4|xml|json|csv|xlsx|pdf|docx|loa|test|org|vn)\b")
@@ -93,6 +96,7 @@ def raw_codes_in(text: str, content: set[str]) -> list[str]:
     found = [m.group(0) for m in ISO_TIME.finditer(text)]
     found += [m.group(0) for m in ACTION_CODE.finditer(text)]
     found += [m.group(0) for m in WORKER_ID.finditer(text)]
+    found += [m.group(0) for m in UNGROUPED_NUMBER.finditer(text)]
     found += [w for w in WORD.findall(text) if w in RAW_CODES or w in ENGLISH_WORDS or "_" in w]
     return sorted(set(found))
 
@@ -327,7 +331,7 @@ def test_the_walk_would_notice_a_miss_and_a_raw_code(app, catalogue_misses):  # 
         assert gettext("No catalogue has this sentence.") == "No catalogue has this sentence."
         render_template_string("{{ _('Nor this one, written in a template.') }}")
     assert catalogue_misses == {"No catalogue has this sentence.", "Nor this one, written in a template."}
-    text = visible_text('<p title="Please wait">Bài viết: post.submit, đã ở trạng thái published, 2026-12-02T08:00:00+00:00, '
+    text = visible_text('<p title="Please wait">63.206 · 1,000 · Bài viết: post.submit, đã ở trạng thái published, 2026-12-02T08:00:00+00:00, '
                         'allow_private_address: False</p><script>var draft = true;</script>')
-    assert raw_codes_in(text, set()) == sorted({"+00:00", "2026-12-02T08:00:00", "False", "Please", "allow_private_address",
+    assert raw_codes_in(text, set()) == sorted({"1,000", "+00:00", "2026-12-02T08:00:00", "False", "Please", "allow_private_address",
                                                "post.submit", "published", "submit"})
