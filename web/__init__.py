@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -127,6 +128,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "editorial.login"
+    # Flask-Login's own prompt, in the reader's language (str() translates the lazy string per request).
+    login_manager.login_message = _l("Please log in to access this page.")
+    login_manager.localize_callback = str
     login_manager.session_protection = "basic"
 
     from web.auth import load_user

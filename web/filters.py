@@ -22,9 +22,35 @@ def _decimal(value: int | float, locale: str) -> str:
 def _plain_date(value: date, fmt: str, locale: str) -> str:
     return babel_dates.format_date(value, fmt, locale=locale)
 
+from publisher import labels
+
+# The one mapping from codes to words (publisher.labels), for every template.
+LABEL_GLOBALS = ("post_state_label", "role_label", "kind_label", "action_label", "object_label", "field_label",
+                 "value_label", "audit_details", "attempt_action_label", "attempt_outcome_label", "rendition_label",
+                 "channel_state_label", "webhook_event_label")
+
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "vi")
+    for name in LABEL_GLOBALS:
+        app.jinja_env.globals[name] = app.jinja_env.filters[name] = getattr(labels, name)
+
+    @app.template_filter("facebook_permission")
+    def _facebook_permission(scope: str) -> str:
+        """A Facebook permission by what Loa uses it for (the adapter's list), not by its code."""
+        from publisher.channels.facebook_connect import PERMISSION_USES
+
+        use = PERMISSION_USES.get(scope)
+        return str(use) if use is not None else labels.field_label(scope)
+
+    @app.template_global("zone_name")
+    def _zone_name() -> str:
+        """The organisation's time zone as people name it ("Giờ Đông Dương"), not its tz code."""
+        from babel.dates import get_timezone_name
+
+        from web import current_settings
+
+        return get_timezone_name(current_settings().zone, locale=str(get_locale() or "vi"))
 
     @app.template_filter("datetime")
     def _datetime(value: datetime | None, fmt: str = "short") -> str:

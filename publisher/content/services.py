@@ -23,6 +23,7 @@ from publisher.content.slugs import MAX_SLUG_LENGTH, is_valid_slug, make_slug
 from publisher.content.variants import BODY_HTML_MAX_BYTES, dangerous_markup_message, normalise_variants
 from publisher.db import db, is_id, utcnow
 from publisher.errors import Conflict, FieldTooLarge, NotFound, ValidationFailed
+from publisher.labels import post_state_in_sentence
 
 TITLE_MAX = 300
 SUMMARY_MAX = 1000
@@ -59,12 +60,9 @@ def _post_event(event: str, post: Post) -> None:
         hook(event, post)
 
 
-STATE_LABELS = {"draft": _l("a draft"), "in_review": _l("in review"), "approved": _l("approved")}
-
-
 def state_label(state: str) -> str:
-    """A post state as people read it, in their language."""
-    return str(STATE_LABELS.get(state, state))
+    """A post state as people read it inside a sentence, in their language (``publisher.labels``)."""
+    return post_state_in_sentence(state)
 
 
 class StaleEdit(Conflict):

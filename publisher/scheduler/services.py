@@ -29,6 +29,7 @@ from publisher.content.services import POST_EVENT_HOOKS
 from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
 from publisher.ids import is_id, parse_id, parse_id_list
+from publisher.labels import delivery_state_in_sentence, post_state_in_sentence
 from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.settings import Settings
 
@@ -168,7 +169,8 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
     with its adapter first: if any channel would refuse the post, nothing is scheduled (422)."""
     require_role(user, "editor", post.unit)
     if post.state != "approved":
-        raise Conflict(_l("Only an approved post can be scheduled (this post is %(state)s).", state=post.state),
+        raise Conflict(_l("Only an approved post can be scheduled (this post is %(state)s).",
+                          state=post_state_in_sentence(post.state)),
                        code="invalid_state")
     targets = _parse_targets(data, settings)
     if len({cid for cid, _at in targets}) != len(targets):
@@ -191,7 +193,8 @@ def schedule_post(post: Post, user: User, data: dict[str, Any], settings: Settin
     for cid, _at in targets:
         if cid in taken:
             raise Conflict(_l("This post is already %(state)s on channel %(name)s; reschedule or cancel that "
-                              "delivery instead.", state=taken[cid].state, name=channels[cid].name),
+                              "delivery instead.", state=delivery_state_in_sentence(taken[cid].state),
+                              name=channels[cid].name),
                            code="already_scheduled", details={"delivery_id": taken[cid].id})
     for cid, _at in targets:
         channel = channels[cid]
@@ -367,7 +370,8 @@ def schedule_series(campaign: Campaign, user: User, data: dict[str, Any], settin
 def cancel_delivery(delivery: Delivery, user: User) -> Delivery:
     require_role(user, "editor", delivery.post.unit)
     if delivery.state not in ("scheduled", "paused", "failed", "unconfirmed", "held"):
-        raise Conflict(_l("A %(state)s delivery cannot be cancelled.", state=delivery.state), code="invalid_state")
+        raise Conflict(_l("A %(state)s delivery cannot be cancelled.", state=delivery_state_in_sentence(delivery.state)),
+                       code="invalid_state")
     delivery.state = "cancelled"
     _bump(delivery)
     record(user, "delivery.cancel", delivery, version=delivery.version)
@@ -377,7 +381,8 @@ def cancel_delivery(delivery: Delivery, user: User) -> Delivery:
 def reschedule_delivery(delivery: Delivery, user: User, at_value: Any, settings: Settings) -> Delivery:
     require_role(user, "editor", delivery.post.unit)
     if delivery.state not in NOT_YET_PUBLISHED:
-        raise Conflict(_l("A %(state)s delivery cannot be rescheduled.", state=delivery.state), code="invalid_state")
+        raise Conflict(_l("A %(state)s delivery cannot be rescheduled.", state=delivery_state_in_sentence(delivery.state)),
+                       code="invalid_state")
     if at_value in (None, ""):
         raise ValidationFailed({"at": _l("A time is required.")})
     at = parse_time(at_value, settings)
@@ -402,7 +407,8 @@ def hold_delivery(delivery: Delivery, user: User) -> Delivery:
     if delivery.state == "held":
         return delivery
     if delivery.state not in HOLDABLE_STATES:
-        raise Conflict(_l("A %(state)s delivery cannot be paused.", state=delivery.state), code="invalid_state")
+        raise Conflict(_l("A %(state)s delivery cannot be paused.", state=delivery_state_in_sentence(delivery.state)),
+                       code="invalid_state")
     if delivery.state == "unconfirmed":
         delivery.needs_lookup = True  # it may be out there already: look before publishing after the resume
     previous = delivery.state
@@ -418,7 +424,8 @@ def resume_delivery(delivery: Delivery, user: User, settings: Settings) -> Deliv
     while its channel needs reconnecting."""
     require_role(user, "editor", delivery.post.unit)
     if delivery.state != "held":
-        raise Conflict(_l("Only a paused delivery can be resumed (this one is %(state)s).", state=delivery.state),
+        raise Conflict(_l("Only a paused delivery can be resumed (this one is %(state)s).",
+                          state=delivery_state_in_sentence(delivery.state)),
                        code="invalid_state")
     delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"
     delivery.scheduled_at = max(delivery.scheduled_at, utcnow())
@@ -435,7 +442,7 @@ def retry_delivery(delivery: Delivery, user: User, settings: Settings) -> Delive
     require_role(user, "editor", delivery.post.unit)
     if delivery.state not in ("failed", "unconfirmed"):
         raise Conflict(_l("Only a failed or unconfirmed delivery can be retried (this one is %(state)s).",
-                          state=delivery.state), code="invalid_state")
+                          state=delivery_state_in_sentence(delivery.state)), code="invalid_state")
     if delivery.state == "unconfirmed":
         delivery.needs_lookup = True
     delivery.state = "paused" if delivery.channel.state in PAUSING_STATES else "scheduled"

@@ -59,7 +59,7 @@ def browser_page(chromium, live_server) -> Iterator[Callable[..., Watched]]:  # 
     opened: list[Watched] = []
 
     def make(**context_options: Any) -> Watched:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", **context_options)
+        context = chromium.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "vi-VN", **context_options})
         watched = Watched(context, live_server)
         opened.append(watched)
         return watched

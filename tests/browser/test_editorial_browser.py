@@ -196,5 +196,5 @@ def test_media_library_drag_and_drop_with_progress(browser_page, make_user):
     w.page.wait_for_selector(".flash-info")
     assert w.page.locator(".media-item input[name=caption]").first.input_value() == "Đoàn viên tham gia hội thao"
     w.page.locator(".media-item details summary").first.click()
-    assert "w480" in w.page.locator(".renditions").first.inner_text()
+    assert "rộng 480 px" in w.page.locator(".renditions").first.inner_text()  # renditions in words, not codes
     w.screenshot("media-library")

@@ -18,6 +18,7 @@ from publisher.channels.services import get_channel
 from publisher.content.services import get_campaign, get_post
 from publisher.db import db, utcnow
 from publisher.errors import DomainError, PermissionDenied, ValidationFailed
+from publisher.labels import delivery_state_label
 from publisher.scheduler.models import Delivery
 from publisher.scheduler.services import (
     cancel_delivery,
@@ -40,13 +41,7 @@ OVERDUE_MINUTES = 5
 
 
 def state_label(state: str) -> str:
-    labels = {
-        "scheduled": _("Scheduled"), "publishing": _("Publishing"), "published": _("Published"),
-        "failed": _("Failed"), "paused": _("Paused (channel needs reconnecting)"),
-        "unconfirmed": _("Unconfirmed (a person must decide)"), "cancelled": _("Cancelled"),
-        "unpublished": _("Unpublished"), "held": _("Paused by a person"),
-    }
-    return labels.get(state, state)
+    return delivery_state_label(state)
 
 
 def _error_message(exc: DomainError) -> str:

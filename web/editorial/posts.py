@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -17,6 +16,7 @@ from publisher.audit import AuditEntry
 from publisher.content import queries
 from publisher.content import services as content
 from publisher.content.models import MediaItem, Post, PostRevision
+from publisher.content.revisions import revision_changes
 from publisher.content.variants import LIMITS, YOUTUBE_PRIVACY, channel_media
 from publisher.db import db
 from publisher.errors import ValidationFailed
@@ -401,29 +401,6 @@ def review_queue():  # type: ignore[no-untyped-def]
 # --- revisions ---------------------------------------------------------------------------------------------
 
 
-def _diff_lines(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
-    """A line diff (difflib) of two snapshots: each line tagged add, del or same."""
-    def lines(snap: dict[str, Any]) -> list[str]:
-        out = []
-        for key in ("title", "slug", "summary", "category", "locality", "tags", "campaign_id", "cover_media_id"):
-            value = snap.get(key)
-            out.append(f"{key}: {', '.join(value) if isinstance(value, list) else value or ''}")
-        body = re.sub(r"</(p|h2|h3|li|figure|blockquote)>", "\n", snap.get("body_html") or "")
-        out += [f"body: {line.strip()}" for line in _TAGS.sub("", body).splitlines() if line.strip()]
-        for kind, data in sorted((snap.get("variants") or {}).items()):
-            for name, value in sorted((data or {}).items()):
-                out.append(f"{kind}.{name}: {', '.join(value) if isinstance(value, list) else value}")
-        return out
-
-    result = []
-    for line in difflib.ndiff(lines(old), lines(new)):
-        tag = line[:2]
-        if tag == "? ":
-            continue
-        result.append(({"+ ": "add", "- ": "del"}.get(tag, "same"), line[2:]))
-    return result
-
-
 @bp.get("/posts/<int:post_id>/revisions")
 def post_revisions(post_id: int):  # type: ignore[no-untyped-def]
     post = _load(post_id)
@@ -436,7 +413,7 @@ def post_revisions(post_id: int):  # type: ignore[no-untyped-def]
     old_v = int_or_none(request.args.get("a")) or max(new_v - 1, 1)
     diff = None
     if old_v in by_version and new_v in by_version:
-        diff = _diff_lines(by_version[old_v].snapshot, by_version[new_v].snapshot)
+        diff = revision_changes(by_version[old_v].snapshot, by_version[new_v].snapshot)
     return render_template("editorial/posts/revisions.html", post=post, revisions=revs, diff=diff, old_v=old_v,
                            new_v=new_v, can_edit=content.can_edit(current_user, post))
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from publisher.labels import kind_label
 from publisher.reports.services import Period
 
 MEASURES = ("views", "reactions", "comments", "shares")
@@ -28,7 +29,7 @@ def _detail_header() -> list[str]:
 
 
 def _detail_values(period: Period, row: dict[str, Any]) -> list[Any]:
-    return [period.start.isoformat(), period.end.isoformat(), row["unit"], row["channel"], row["kind"],
+    return [period.start.isoformat(), period.end.isoformat(), row["unit"], row["channel"], kind_label(row["kind"]),
             row["post_id"], row["title"], row["campaign"], *[row[m] for m in MEASURES]]
 
 
@@ -69,7 +70,8 @@ def export_xlsx(period: Period, report: dict[str, Any], rows: list[dict[str, Any
 
     measures_header = [labels[m] for m in MEASURES]
     sheet(_("By channel"), [_("Channel id"), _("Channel"), _("Channel kind"), *measures_header],
-          [[c["channel_id"], c["name"], c["kind"], *[c["totals"][m] for m in MEASURES]] for c in report["by_channel"]])
+          [[c["channel_id"], c["name"], kind_label(c["kind"]), *[c["totals"][m] for m in MEASURES]]
+           for c in report["by_channel"]])
     sheet(_("By post"), [_("Post id"), _("Post"), *measures_header],
           [[p["post_id"], p["title"], *[p["totals"][m] for m in MEASURES]] for p in report["by_post"]])
     if "by_unit" in report:

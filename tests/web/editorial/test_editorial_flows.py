@@ -261,7 +261,8 @@ def test_submit_reject_with_reason_then_approve(ui_as, make_post):
     db.session.expire_all()
     assert db.session.get(Post, post.id).state == "approved"
     audit = approver.get("/admin/audit").get_data(as_text=True)
-    assert "post.approve" in audit and "post.reject" in audit
+    assert "duyệt bài" in audit and "trả bài lại" in audit  # actions in words (publisher.labels), not codes
+    assert "post.approve" not in audit and "post.reject" not in audit
 
 
 def test_revisions_diff_and_restore(ui_as, make_post):
@@ -269,7 +270,8 @@ def test_revisions_diff_and_restore(ui_as, make_post):
     post = make_post(author=ui.user, title="Phiên bản một")
     ui.post(f"/admin/posts/{post.id}/edit", compose_form(title="Phiên bản hai", version="1"))
     html = ui.get(f"/admin/posts/{post.id}/revisions").get_data(as_text=True)
-    assert 'class="diff-del"' in html and "Phiên bản một" in html and "Phiên bản hai" in html
+    # word by word: only the word that changed is marked (publisher/content/revisions.py)
+    assert '<span class="diff-same">Phiên bản </span><del class="diff-del">một</del><ins class="diff-add">hai</ins>' in html
     assert ui.post(f"/admin/posts/{post.id}/revisions/1/restore", {"version": "2"}).status_code == 302
     db.session.expire_all()
     restored = db.session.get(Post, post.id)

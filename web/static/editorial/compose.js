@@ -109,6 +109,9 @@
       var how = input.dataset.count;
       return how === "bytes" ? bytes(input.value) : how === "tags" ? tagsLength(input.value) : chars(input.value);
     }
+    /* Numbers in the page's language ("1.000" in Vietnamese), whatever the browser's own locale is. */
+    var pageLang = document.documentElement.lang || "vi";
+    var counterNumber = new Intl.NumberFormat(pageLang === "vi" ? "vi-VN" : pageLang);
     function field(name) { return form.elements.namedItem(name); }
     function coverSrc() { var img = $("#cover-preview"); return img && !img.hidden ? img.src : ""; }
     function refresh() {
@@ -117,7 +120,7 @@
         var n = count(input), max = parseInt(input.dataset.limit, 10);
         var out = form.querySelector('output[for="' + input.id + '"]');
         if (out) {
-          out.textContent = n.toLocaleString() + " / " + max.toLocaleString();
+          out.textContent = counterNumber.format(n) + " / " + counterNumber.format(max);
           out.classList.toggle("over", n > max);
         }
         var kind = (input.name.match(/^variants\.(\w+)\./) || [])[1];
