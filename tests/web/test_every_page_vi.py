@@ -237,6 +237,7 @@ NOT_PAGES = {
     "editorial.login": "signed in already; checked signed out below",
     "feeds_ui.draft_made": "the page after a feed item became a draft (404 for other posts)",
     "channels_ui.facebook_pages": "the Pages of a Facebook Login under way (400 without one)",
+    "schedule_ui.calendar_events": "JSON for the calendar (needs its date range)",
 }
 
 
