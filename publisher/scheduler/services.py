@@ -29,6 +29,7 @@ from publisher.content.services import POST_EVENT_HOOKS
 from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
 from publisher.ids import is_id, parse_id, parse_id_list
+from publisher.scheduler.enqueue import enqueue_deliveries, enqueue_job
 from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.settings import Settings
 
@@ -121,8 +122,6 @@ def _enqueue_after_commit(settings: Settings, deliveries: list[Delivery]) -> Non
         return
 
     def enqueue() -> None:
-        from publisher.scheduler.jobs import enqueue_deliveries
-
         try:
             enqueue_deliveries(settings, due)
         except Exception:  # noqa: BLE001 - Redis away: the scheduler re-enqueues from the database
@@ -494,8 +493,6 @@ def unpublish_post(post: Post, user: User, channel_ids: Any, settings: Settings)
     pairs = [(d.id, d.version) for d in changed]
 
     def enqueue() -> None:
-        from publisher.scheduler.jobs import enqueue_job
-
         for delivery_id, version in pairs:
             enqueue_job(settings, "publisher.scheduler.jobs.unpublish_delivery", delivery_id, version,
                         job_id=f"unpublish-{delivery_id}-v{version}", queue="publish", retries=5)
@@ -525,8 +522,6 @@ def _on_post_event(event: str, post: Post) -> None:
         pairs = [(d.id, post.version) for d in stale]
 
         def enqueue() -> None:
-            from publisher.scheduler.jobs import enqueue_job
-
             for delivery_id, post_version in pairs:
                 enqueue_job(settings, "publisher.scheduler.jobs.update_delivery", delivery_id, post_version,
                             job_id=f"update-{delivery_id}-p{post_version}", queue="publish", retries=5)
