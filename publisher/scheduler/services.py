@@ -22,7 +22,6 @@ from publisher.audit import record
 from publisher.channels import services as channel_services
 from publisher.channels.base import ChannelError, PublishRequest, adapter_class
 from publisher.channels.models import PAUSING_STATES, Channel
-from publisher.channels.requests import publish_request_for
 from publisher.content.deliveries import register_lookup
 from publisher.content.models import Campaign, Post
 from publisher.content.services import POST_EVENT_HOOKS
@@ -31,6 +30,7 @@ from publisher.errors import Conflict, NotFound, ValidationFailed
 from publisher.ids import is_id, parse_id, parse_id_list
 from publisher.scheduler.enqueue import enqueue_deliveries, enqueue_job
 from publisher.scheduler.models import Delivery, DeliveryAttempt
+from publisher.scheduler.requests import publish_request_for
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
