@@ -51,10 +51,10 @@ def prepare(instance: Path) -> dict[str, str]:
 
     from publisher.accounts.services import create_user, get_root_unit
     from publisher.channels.base import adapter_class
-    from publisher.channels.requests import publish_request_for
     from publisher.content.media import MediaLimits, save_upload
     from publisher.content.services import approve_post, create_post, submit_post
     from publisher.db import db
+    from publisher.scheduler.requests import publish_request_for
     from web import MIGRATIONS_DIR, create_app
 
     app = create_app()

@@ -120,6 +120,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     app.extensions["publisher.settings"] = settings
     settings.media_dir.mkdir(parents=True, exist_ok=True)
 
+    import publisher.hierarchy.services  # noqa: F401  (registers the kits' visibility rule as a content hook)
     import publisher.models  # noqa: F401  (the whole schema, for Alembic and relationships)
 
     db.init_app(app)

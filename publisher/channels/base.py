@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, ClassVar
 
+from publisher.publish_request import MediaFile, PublishRequest  # noqa: F401  (the adapters' request, re-exported)
 from publisher.settings import Settings
 
 # Environment variables through which an operator routes or trusts outbound HTTPS (a proxy, a private CA).
@@ -70,41 +69,6 @@ class ChannelError(Exception):
         if self.code or self.platform_message:
             parts.append(f"[{self.code or '-'}{'/' + self.subcode if self.subcode else ''}] {self.platform_message or ''}")
         return " ".join(p.strip() for p in parts if p)
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    """A media item as an adapter needs it: where its file and renditions are on disk."""
-
-    media_id: int
-    kind: str  # image | video
-    path: Path
-    content_type: str
-    size_bytes: int
-    caption: str = ""
-    alt_text: str = ""
-    renditions: dict[str, Path] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PublishRequest:
-    """Everything an adapter needs to publish one post on one channel (one dataclass in)."""
-
-    post_id: int
-    idempotency_key: str  # travels with the publish so that a retry can ask the platform whether it exists
-    title: str
-    summary: str
-    body_html: str
-    slug: str
-    variant: dict[str, Any]
-    media: tuple[MediaFile, ...] = ()
-    cover: MediaFile | None = None
-    hashtags: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    public_url: str = ""  # the article's address on the public website, for link posts
-    campaign_id: int | None = None
-    campaign_name: str = ""
-    progress: Callable[[int, int], None] | None = None  # (bytes sent, total) during long uploads
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Finding posts again: lists with filters, a search that ignores diacritics and case, dashboard lists.
+"""Finding posts again: lists with filters, a search that ignores diacritics and case, dashboard lists
+(the scheduler's own, such as approved posts not yet scheduled, are in :mod:`publisher.scheduler.queries`).
 
 ``Post.search_text`` holds the post's words without tone marks and in lower case; a ``before_flush`` listener keeps
 it up to date whoever changes the post (the UI, the API, a job), so a search is one indexed-free LIKE on one column.
@@ -105,7 +106,8 @@ class Page:
         return self.page < self.pages
 
 
-def _visible_posts(user: User):  # type: ignore[no-untyped-def]
+def visible_posts(user: User):  # type: ignore[no-untyped-def]
+    """A select of the posts in the user's scope."""
     return select(Post).where(visible_filter(user, Post.unit_id))
 
 
@@ -114,13 +116,14 @@ def without_bodies(query):  # type: ignore[no-untyped-def]
     return query.options(defer(Post.body_html), defer(Post.search_text))
 
 
-def _with_relations(query):  # type: ignore[no-untyped-def]
+def with_relations(query):  # type: ignore[no-untyped-def]
+    """A list's query: no bodies, with the author, unit and campaign each list shows."""
     return without_bodies(query).options(joinedload(Post.author), joinedload(Post.unit), joinedload(Post.campaign))
 
 
 def list_posts(user: User, filters: PostFilters, tz: ZoneInfo, per_page: int = PAGE_SIZE) -> Page:
     """The posts the user may see, narrowed by ``filters``, newest change first, one page of them."""
-    query = _visible_posts(user)
+    query = visible_posts(user)
     if filters.q:
         for word in unaccent(filters.q).split(" "):
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -143,14 +146,14 @@ def list_posts(user: User, filters: PostFilters, tz: ZoneInfo, per_page: int = P
     per_page = max(per_page, 1)
     page = min(filters.page, max((total + per_page - 1) // per_page, 1))
     items = db.session.scalars(
-        _with_relations(query).order_by(Post.updated_at.desc(), Post.id.desc()).limit(per_page)
+        with_relations(query).order_by(Post.updated_at.desc(), Post.id.desc()).limit(per_page)
         .offset((page - 1) * per_page)
     ).unique().all()
     return Page(items=list(items), total=total, page=page, per_page=per_page)
 
 
 def my_drafts(user: User, limit: int = 20) -> list[Post]:
-    query = _with_relations(select(Post).where(Post.author_id == user.id, Post.state == "draft"))
+    query = with_relations(select(Post).where(Post.author_id == user.id, Post.state == "draft"))
     return list(db.session.scalars(query.order_by(Post.updated_at.desc()).limit(limit)).unique())
 
 
@@ -158,22 +161,14 @@ def review_queue(user: User, limit: int | None = None) -> list[Post]:
     """Posts waiting for review in the units the user may approve in (empty below the approver role)."""
     if not user.has_role("approver"):
         return []
-    query = _with_relations(_visible_posts(user).where(Post.state == "in_review")).order_by(Post.submitted_at)
+    query = with_relations(visible_posts(user).where(Post.state == "in_review")).order_by(Post.submitted_at)
     if limit:
         query = query.limit(limit)
     return list(db.session.scalars(query).unique())
 
 
-def approved_unscheduled(user: User, limit: int = 20) -> list[Post]:
-    from publisher.scheduler.models import Delivery
-
-    has_delivery = select(Delivery.id).where(Delivery.post_id == Post.id).exists()
-    query = _with_relations(_visible_posts(user).where(Post.state == "approved", ~has_delivery))
-    return list(db.session.scalars(query.order_by(Post.approved_at.desc()).limit(limit)).unique())
-
-
 def recently_changed(user: User, limit: int = 10) -> list[Post]:
-    query = _with_relations(_visible_posts(user)).order_by(Post.updated_at.desc()).limit(limit)
+    query = with_relations(visible_posts(user)).order_by(Post.updated_at.desc()).limit(limit)
     return list(db.session.scalars(query).unique())
 
 
@@ -188,7 +183,7 @@ def visible_authors(user: User) -> list[User]:
 
 
 def campaign_posts(campaign: Campaign, user: User) -> list[Post]:
-    query = _with_relations(_visible_posts(user).where(Post.campaign_id == campaign.id))
+    query = with_relations(visible_posts(user).where(Post.campaign_id == campaign.id))
     return list(db.session.scalars(query.order_by(Post.updated_at.desc())).unique())
 
 

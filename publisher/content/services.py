@@ -50,6 +50,12 @@ EDITABLE_FIELDS = ("title", "slug", "summary", "body_html", "byline", "category"
                    "campaign_id", "cover_media_id", "media_ids", "variants")
 
 
+# Other areas widen who may read a post or campaign (the hierarchy: a kit sent down makes its campaign and original
+# posts readable, read-only, by the receiving units): callables (user, post, campaign) -> bool, one of post and
+# campaign given. The hierarchy registers its rule when it is imported (create_app imports it), so content does
+# not import the tree.
+VISIBILITY_HOOKS: list[Callable[[User, Post | None, Campaign | None], bool]] = []
+
 # Other areas react to post changes (the scheduler: queued jobs go stale on edit, published copies are updated
 # once the edit is approved): callables (event, post) with event "updated" or "approved", run before the flush ends.
 POST_EVENT_HOOKS: list[Callable[[str, Post], None]] = []
@@ -96,12 +102,9 @@ def get_campaign(campaign_id: int, user: User) -> Campaign:
 
 
 def _shared_from_above(user: User, *, post: Post | None = None, campaign: Campaign | None = None) -> bool:
-    """Kits sent down make their campaign and original posts visible to the receiving units (read-only)."""
-    from publisher.hierarchy.services import campaign_shared_with, original_shared_with
-
-    if post is not None:
-        return original_shared_with(user, post)
-    return campaign is not None and campaign_shared_with(user, campaign)
+    """Whether another area's rule (:data:`VISIBILITY_HOOKS`) lets the user read this post or campaign from outside
+    their scope."""
+    return any(hook(user, post, campaign) for hook in VISIBILITY_HOOKS)
 
 
 def get_media(media_id: int, user: User) -> MediaItem:
@@ -114,7 +117,8 @@ def get_media(media_id: int, user: User) -> MediaItem:
 # --- posts -----------------------------------------------------------------------------------------------
 
 
-def _unique_slug(base: str, exclude_post_id: int | None = None) -> str:
+def unique_slug(base: str, exclude_post_id: int | None = None) -> str:
+    """``base`` cut to the slug length, or with ``-2``, ``-3``… added until no other post has it."""
     base = base[:MAX_SLUG_LENGTH].strip("-") or "bai-viet"
     candidate, n = base, 1
     while True:
@@ -293,7 +297,8 @@ def snapshot(post: Post) -> dict[str, Any]:
     }
 
 
-def _save_revision(post: Post, user: User | None) -> None:
+def save_revision(post: Post, user: User | None) -> None:
+    """Keep the post as it stands now as the revision of its current version (its *History*)."""
     db.session.add(PostRevision(post_id=post.id, version=post.version, saved_by_id=user.id if user else None,
                                 snapshot=snapshot(post)))
 
@@ -304,12 +309,12 @@ def create_post(user: User, data: dict[str, Any], unit_id: int | None = None) ->
     require_role(user, "editor", unit)
     fields = _clean_fields(data, user, None)
     post = Post(unit_id=unit.id, unit=unit, author_id=user.id, author=user, state="draft", version=1,
-                title=fields["title"], slug=fields.get("slug") or _unique_slug(make_slug(fields["title"])),
+                title=fields["title"], slug=fields.get("slug") or unique_slug(make_slug(fields["title"])),
                 byline=fields.get("byline") or user.display_name, tags=[], summary="", body_html="")
     db.session.add(post)
     _apply(post, {k: v for k, v in fields.items() if k not in ("title", "slug", "byline")})
     db.session.flush()
-    _save_revision(post, user)
+    save_revision(post, user)
     record(user, "post.create", post, title=post.title)
     return post
 
@@ -332,7 +337,7 @@ def update_post(post: Post, user: User, data: dict[str, Any], version: Any) -> P
         post.approved_by_id = None
         post.submitted_at = utcnow()
     db.session.flush()
-    _save_revision(post, user)
+    save_revision(post, user)
     record(user, "post.update", post, version=post.version, fields=sorted(fields), state=[previous_state, post.state])
     _post_event("updated", post)
     return post

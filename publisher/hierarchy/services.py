@@ -13,14 +13,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from publisher.accounts.models import Unit, User
-from publisher.accounts.services import can_see_unit, require_role
+from publisher.accounts.services import can_see_unit, require_role, visible_filter
 from publisher.audit import record
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, Variant
-from publisher.content.services import _save_revision, _unique_slug
+from publisher.content.services import VISIBILITY_HOOKS, save_revision, unique_slug
 from publisher.db import db, utcnow
+from publisher.engagement.models import EngagementTotals
 from publisher.errors import NotFound, ValidationFailed
 from publisher.hierarchy.models import AdoptedPost, Kit, KitPost, KitRecipient
 from publisher.ids import is_id
+from publisher.scheduler.models import Delivery
+from publisher.scheduler.services import parse_time
 from publisher.settings import Settings
 
 KIT_STATES = ("pending", "adopted", "adapted", "published")
@@ -54,6 +57,18 @@ def original_shared_with(user: User, post: Post) -> bool:
         KitPost.post_id == post.id, KitPost.kit_id.in_(_kits_received_in_scope(user))))))
 
 
+def shared_from_above(user: User, post: Post | None, campaign: Campaign | None) -> bool:
+    """Content's visibility hook: kits sent down make their campaign and original posts visible to the receiving
+    units (read-only)."""
+    if post is not None:
+        return original_shared_with(user, post)
+    return campaign is not None and campaign_shared_with(user, campaign)
+
+
+if shared_from_above not in VISIBILITY_HOOKS:
+    VISIBILITY_HOOKS.append(shared_from_above)
+
+
 def get_kit(kit_id: int, user: User) -> Kit:
     kit = db.session.get(Kit, kit_id)
     if kit is None or not kit_visible(user, kit):
@@ -80,8 +95,6 @@ def _parse_schedule(value: Any, post_ids: list[int], settings: Settings,
                     problems: dict[str, list[Any]]) -> dict[int, datetime]:
     """``[{"post_id", "at"}]`` -> suggested UTC time per post of the kit. A naive time is in the organisation's
     zone; an item without a time suggests nothing. Problems are keyed ``schedule.N.post_id`` / ``schedule.N.at``."""
-    from publisher.scheduler.services import parse_time
-
     if value in (None, []):
         return {}
     if not isinstance(value, list):
@@ -226,7 +239,7 @@ def adopt_kit(kit: Kit, user: User) -> list[Post]:
         if original is None:
             continue
         copy = Post(unit_id=user.unit_id, unit=user.unit, author_id=user.id, author=user, state="draft", version=1,
-                    title=original.title, slug=_unique_slug(original.slug), summary=original.summary,
+                    title=original.title, slug=unique_slug(original.slug), summary=original.summary,
                     body_html=original.body_html, byline=user.unit.name, category=original.category,
                     locality=original.locality, tags=list(original.tags or []), campaign_id=kit.campaign_id)
         if original.cover is not None:
@@ -236,7 +249,7 @@ def adopt_kit(kit: Kit, user: User) -> list[Post]:
         copy.variants = [Variant(channel_kind=v.channel_kind, data=dict(v.data or {})) for v in original.variants]
         db.session.add(copy)
         db.session.flush()
-        _save_revision(copy, user)
+        save_revision(copy, user)
         db.session.add(AdoptedPost(post_id=copy.id, kit_id=kit.id, unit_id=user.unit_id,
                                    original_post_id=original.id))
         record(user, "post.adopt", copy, kit_id=kit.id, original_post_id=original.id)
@@ -266,8 +279,6 @@ def kit_progress(kit: Kit, user: User, today: date) -> list[dict[str, Any]]:
     """For the sender: per receiving unit, pending / adopted / adapted / published, with the copies' ids."""
     if not can_see_unit(user, kit.sender_unit.path):
         raise NotFound(_l("No such kit."))
-    from publisher.scheduler.models import Delivery
-
     copies = list(db.session.scalars(select(AdoptedPost).where(AdoptedPost.kit_id == kit.id)))
     copy_ids = [c.post_id for c in copies]
     posts = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(copy_ids)))} if copy_ids else {}
@@ -300,10 +311,6 @@ def campaign_league(campaign: Campaign, user: User) -> list[dict[str, Any]]:
     """The campaign's league table: every unit in the user's scope that received the campaign (or runs it), with
     its published posts of the campaign and their latest figures summed, most views first."""
     from sqlalchemy import func
-
-    from publisher.accounts.services import visible_filter
-    from publisher.engagement.models import EngagementTotals
-    from publisher.scheduler.models import Delivery
 
     measures = ("views", "reactions", "comments", "shares")
     figures = {row[0]: row for row in db.session.execute(

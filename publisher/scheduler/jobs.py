@@ -1,12 +1,12 @@
 """RQ jobs of the publishing pipeline: small functions taking ids, reloading rows, safe to run twice.
 
-``enqueue_job`` is the one place that binds queue names, time-outs and failure TTLs. Job ids derive from
-(delivery id, version), so a job queued twice for the same version does its work once (the claim is atomic).
+Queueing them is :mod:`publisher.scheduler.enqueue` (the one place that binds queue names, time-outs and failure
+TTLs). Job ids derive from (delivery id, version), so a job queued twice for the same version does its work once
+(the claim is atomic).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -19,7 +19,8 @@ from flask import current_app
 from publisher.channels.base import ChannelError
 from publisher.channels.services import adapter_for
 from publisher.db import db, utcnow
-from publisher.scheduler import pipeline
+from publisher.scheduler import notify, pipeline
+from publisher.scheduler.enqueue import ENQUEUED_MARKER_SECONDS, enqueue_deliveries
 from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.scheduler.services import build_request
 from publisher.settings import Settings
@@ -27,60 +28,6 @@ from publisher.settings import Settings
 log = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "loa:heartbeat"
-ENQUEUED_MARKER_SECONDS = 300
-
-
-def job_options(settings: Settings, queue: str) -> dict[str, Any]:
-    """Time-out and TTLs per queue. A publish job may upload a video: it gets most of the delivery lease."""
-    if queue == "publish":
-        timeout = int(max(60, settings.delivery_lease_seconds - 30))
-    else:
-        timeout = 300
-    return {"job_timeout": timeout, "result_ttl": 600, "failure_ttl": 7 * 86400, "ttl": 86400}
-
-
-def enqueue_job(settings: Settings, func: str, *args: Any, queue: str = "default", job_id: str | None = None,
-                retries: int = 0, **kwargs: Any) -> Any:
-    """Queue ``func`` (a dotted path) with the queue's time-out and TTLs; ``retries`` re-runs a failed job with
-    growing pauses (RQ's scheduler, which every Loa worker runs)."""
-    from rq import Retry
-
-    from publisher.queue import get_queue
-
-    retry = Retry(max=retries, interval=[min(3600, 30 * 2**i) for i in range(retries)]) if retries else None
-    return get_queue(settings, queue).enqueue(func, args=args, kwargs=kwargs, job_id=job_id, retry=retry,
-                                              **job_options(settings, queue))
-
-
-def _batch_job_id(pairs: list[tuple[int, int]]) -> str:
-    if len(pairs) == 1:
-        return f"delivery-{pairs[0][0]}-v{pairs[0][1]}"
-    digest = hashlib.sha1(json.dumps(sorted(pairs)).encode()).hexdigest()[:16]
-    return f"deliveries-{pairs[0][0]}-v{pairs[0][1]}-{digest}"
-
-
-def enqueue_deliveries(settings: Settings, pairs: list[tuple[int, int]]) -> int:
-    """Queue publish jobs for (id, version) pairs not queued already, in batches; returns how many were new.
-
-    A marker per (id, version) in Redis keeps the scheduler from queueing the same version every tick; if Redis
-    is emptied the markers go with the jobs, and the next tick queues them again from the database."""
-    from publisher.queue import redis_connection
-
-    if not pairs:
-        return 0
-    conn = redis_connection(settings)
-    pipe = conn.pipeline(transaction=False)
-    for delivery_id, version in pairs:
-        pipe.set(f"loa:enqueued:{delivery_id}:{version}", 1, nx=True, ex=ENQUEUED_MARKER_SECONDS)
-    fresh = [pair for pair, is_new in zip(pairs, pipe.execute(), strict=True) if is_new]
-    size = max(1, settings.publish_batch_size)
-    for start in range(0, len(fresh), size):
-        batch = [list(p) for p in fresh[start:start + size]]
-        enqueue_job(settings, "publisher.scheduler.jobs.publish_deliveries", batch, queue="publish",
-                    job_id=_batch_job_id([tuple(p) for p in batch]))
-    return len(fresh)
-
-
 # --- jobs ------------------------------------------------------------------------------------------------
 
 
@@ -227,24 +174,18 @@ def update_delivery(delivery_id: int, post_version: int) -> str:
 
 
 def mail_admins(unit_id: int | None, subject: str, body: str) -> None:
-    from publisher.scheduler.notify import send_admin_mail
-
-    send_admin_mail(_settings(), unit_id, subject, body)
+    notify.send_admin_mail(_settings(), unit_id, subject, body)
 
 
 def send_webhook(row_id: int) -> str:
-    from publisher.scheduler.notify import send_webhook_event
-
-    outcome = send_webhook_event(row_id, _settings())
+    outcome = notify.send_webhook_event(row_id, _settings())
     db.session.commit()
     return outcome
 
 
 def resend_webhooks() -> int:
     """Periodic: send webhook events whose next try is due."""
-    from publisher.scheduler.notify import due_webhook_events
-
-    ids = due_webhook_events()
+    ids = notify.due_webhook_events()
     for row_id in ids:
         send_webhook(row_id)
     return len(ids)

@@ -20,7 +20,11 @@ import requests
 from sqlalchemy import select
 
 from publisher.accounts.models import Unit, User
+from publisher.accounts.services import can_see_unit, require_role
+from publisher.audit import record
+from publisher.channels.models import Channel
 from publisher.db import after_commit, db, utcnow
+from publisher.scheduler.enqueue import enqueue_job
 from publisher.scheduler.models import Delivery, Webhook, WebhookEvent
 from publisher.settings import Settings
 
@@ -64,8 +68,6 @@ def send_admin_mail(settings: Settings, unit_id: int | None, subject: str, body:
 
 def _mail_after_commit(settings: Settings, unit_id: int | None, subject: str, body: str) -> None:
     def send() -> None:
-        from publisher.scheduler.jobs import enqueue_job
-
         try:
             enqueue_job(settings, "publisher.scheduler.jobs.mail_admins", unit_id, subject, body, queue="default")
         except Exception:  # noqa: BLE001 - Redis away: at least the log has it
@@ -75,16 +77,12 @@ def _mail_after_commit(settings: Settings, unit_id: int | None, subject: str, bo
 
 
 def channel_needs_reconnect(settings: Settings, channel_id: int, name: str, reason: str) -> None:
-    from publisher.channels.models import Channel
-
     channel = db.session.get(Channel, channel_id)
     subject = f"[Loa] Kênh «{name}» cần kết nối lại / Channel needs reconnecting"
     body = (f"Quyền truy cập kênh «{name}» (#{channel_id}) đã hết hạn. Các bài đã lên lịch được tạm dừng và sẽ "
             f"tự động đăng lại sau khi kết nối lại kênh.\n\nThe channel's authorisation expired: {reason}\n"
             f"Its scheduled deliveries are paused and resume on their own once it is reconnected.\n")
     try:
-        from publisher.scheduler.jobs import enqueue_job
-
         enqueue_job(settings, "publisher.scheduler.jobs.mail_admins", channel.unit_id if channel else None,
                     subject, body, queue="default")
     except Exception:  # noqa: BLE001
@@ -142,8 +140,6 @@ def delivery_event(delivery_id: int, event: str) -> None:
         event_ids.append(row.id)
     if event_ids:
         def send() -> None:
-            from publisher.scheduler.jobs import enqueue_job
-
             for row_id in event_ids:
                 try:
                     enqueue_job(settings, "publisher.scheduler.jobs.send_webhook", row_id,
@@ -214,9 +210,6 @@ def create_webhook(unit_id: int, url: str, events: list[str] | None = None, secr
 
 
 def delete_webhook(webhook_id: int, user: User) -> None:
-    from publisher.accounts.services import can_see_unit, require_role
-    from publisher.audit import record
-
     hook = db.session.get(Webhook, webhook_id)
     if hook is None:
         return

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from publisher.db import db
+from publisher.scheduler.enqueue import enqueue_job
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,6 @@ def run_periodic_job(app: Flask, job: PeriodicJob) -> None:
             finally:
                 db.session.remove()
         return
-    from publisher.scheduler.jobs import enqueue_job
-
     interval = job.interval(settings)
     slot = int(time.time() // max(interval, 1.0))
     kwargs = {"sent_at": time.time()} if job.name == "workers.heartbeat" else {}

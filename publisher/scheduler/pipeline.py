@@ -62,6 +62,7 @@ from publisher.channels.models import PAUSING_STATES, Channel
 from publisher.channels.services import adapter_for, keep_refreshed_secrets
 from publisher.content.models import Post
 from publisher.db import after_commit, db, utcnow
+from publisher.scheduler import notify
 from publisher.scheduler.models import Delivery, DeliveryAttempt, Webhook
 from publisher.scheduler.services import build_request
 from publisher.settings import Settings
@@ -817,8 +818,6 @@ def pause_channel(channel_id: int, reason: str) -> None:
         .execution_options(synchronize_session=False)
     )
     if not already:
-        from publisher.scheduler import notify
-
         settings = current_settings()
         name, cid = channel.name, channel.id
         after_commit(lambda: notify.channel_needs_reconnect(settings, cid, name, reason))
@@ -826,8 +825,6 @@ def pause_channel(channel_id: int, reason: str) -> None:
 
 
 def _notify(delivery_id: int, event: str) -> None:
-    from publisher.scheduler import notify
-
     notify.delivery_event(delivery_id, event)
 
 

@@ -22,7 +22,6 @@ from publisher.audit import record
 from publisher.channels import services as channel_services
 from publisher.channels.base import ChannelError, PublishRequest, adapter_class
 from publisher.channels.models import PAUSING_STATES, Channel
-from publisher.channels.requests import publish_request_for
 from publisher.content.deliveries import register_lookup
 from publisher.content.models import Campaign, Post
 from publisher.content.services import POST_EVENT_HOOKS
@@ -30,7 +29,9 @@ from publisher.db import after_commit, db, utcnow
 from publisher.errors import Conflict, NotFound, ValidationFailed
 from publisher.ids import is_id, parse_id, parse_id_list
 from publisher.labels import delivery_state_in_sentence, post_state_in_sentence
+from publisher.scheduler.enqueue import enqueue_deliveries, enqueue_job
 from publisher.scheduler.models import Delivery, DeliveryAttempt
+from publisher.scheduler.requests import publish_request_for
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,6 @@ def _enqueue_after_commit(settings: Settings, deliveries: list[Delivery]) -> Non
         return
 
     def enqueue() -> None:
-        from publisher.scheduler.jobs import enqueue_deliveries
-
         try:
             enqueue_deliveries(settings, due)
         except Exception:  # noqa: BLE001 - Redis away: the scheduler re-enqueues from the database
@@ -501,8 +500,6 @@ def unpublish_post(post: Post, user: User, channel_ids: Any, settings: Settings)
     pairs = [(d.id, d.version) for d in changed]
 
     def enqueue() -> None:
-        from publisher.scheduler.jobs import enqueue_job
-
         for delivery_id, version in pairs:
             enqueue_job(settings, "publisher.scheduler.jobs.unpublish_delivery", delivery_id, version,
                         job_id=f"unpublish-{delivery_id}-v{version}", queue="publish", retries=5)
@@ -532,8 +529,6 @@ def _on_post_event(event: str, post: Post) -> None:
         pairs = [(d.id, post.version) for d in stale]
 
         def enqueue() -> None:
-            from publisher.scheduler.jobs import enqueue_job
-
             for delivery_id, post_version in pairs:
                 enqueue_job(settings, "publisher.scheduler.jobs.update_delivery", delivery_id, post_version,
                             job_id=f"update-{delivery_id}-p{post_version}", queue="publish", retries=5)

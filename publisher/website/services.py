@@ -27,13 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import ROOT_UNIT_NAME, can_see_unit, get_unit, has_role_in, visible_filter
 from publisher.audit import record
-from publisher.channels.base import MediaFile, PublishRequest
 from publisher.content.media import media_path
 from publisher.content.models import MediaItem, Post
 from publisher.content.sanitize import clean_html, clean_text, find_dangerous_markup
 from publisher.content.slugs import is_valid_slug
 from publisher.db import db, utcnow
 from publisher.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from publisher.publish_request import MediaFile, PublishRequest
 from publisher.settings import Settings
 from publisher.website.models import Article, ArticleViewDay, ReaderComment
 

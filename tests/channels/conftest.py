@@ -4,7 +4,7 @@
 - ``adapter(channel)`` -> its adapter, built the way the pipeline builds it (``adapter_for``);
 - ``make_media(kind="image", caption=..., alt_text=...)`` -> an uploaded MediaItem with real renditions;
 - ``publish_request(post, kind="website", key=None, **overrides)`` -> the PublishRequest the pipeline would send
-  (``publisher.channels.requests.publish_request_for``), with dataclass fields overridden;
+  (``publisher.scheduler.requests.publish_request_for``), with dataclass fields overridden;
 - ``assert_channel_error(kind, fn, *args)`` -> the ChannelError raised, checked for its ErrorKind.
 """
 
@@ -69,7 +69,7 @@ def make_media(app, make_user, settings) -> Callable[..., Any]:  # type: ignore[
 
 @pytest.fixture
 def publish_request(settings) -> Callable[..., PublishRequest]:  # type: ignore[no-untyped-def]
-    from publisher.channels.requests import publish_request_for
+    from publisher.scheduler.requests import publish_request_for
 
     def make(post: Any, kind: str = "website", key: str | None = None, **overrides: Any) -> PublishRequest:
         request = publish_request_for(post, kind, key or uuid.uuid4().hex, settings)

@@ -8,10 +8,10 @@ import io
 from PIL import Image
 
 from publisher.channels.facebook import FacebookAdapter
-from publisher.channels.requests import publish_request_for
 from publisher.content.media import MediaLimits, save_upload
 from publisher.content.services import update_post
 from publisher.db import db
+from publisher.scheduler.requests import publish_request_for
 from tests.conftest import image_bytes
 from tests.media_files import tiny_mp4
 

@@ -11,6 +11,7 @@ from publisher.accounts.throttle import clear_failures, is_throttled, record_fai
 from publisher.content import queries
 from publisher.db import db
 from publisher.errors import ValidationFailed
+from publisher.scheduler import queries as scheduler_queries
 from web.editorial import bp, login_exempt
 from web.editorial.forms import LoginForm, PasswordForm, ProfileForm
 from web.editorial.helpers import add_field_errors
@@ -76,7 +77,7 @@ def dashboard():  # type: ignore[no-untyped-def]
         "editorial/dashboard.html",
         drafts=queries.my_drafts(current_user),
         queue=queries.review_queue(current_user, limit=20),
-        approved=queries.approved_unscheduled(current_user),
+        approved=scheduler_queries.approved_unscheduled(current_user),
         recent=queries.recently_changed(current_user),
     )
 

@@ -16,7 +16,7 @@ from tests.conftest import sign_in as sign_in_with_form
 def publish(app, settings, make_post) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
     """``publish(**post_fields)`` -> (post, article): an approved post put on the website through its adapter."""
     from publisher.channels.base import adapter_class
-    from publisher.channels.requests import publish_request_for
+    from publisher.scheduler.requests import publish_request_for
     from publisher.website.models import Article
 
     def make(post: Any = None, **fields: Any) -> tuple[Any, Any]:

@@ -1,4 +1,5 @@
-"""Building the one dataclass every adapter takes from a post as it stands now."""
+"""Building the one dataclass every adapter takes from a post as it stands now (the scheduler builds it: adapters
+never read posts)."""
 
 from __future__ import annotations
 

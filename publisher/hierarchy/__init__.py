@@ -1,0 +1,1 @@
+"""Kits sent down the tree and roll-ups up it."""
