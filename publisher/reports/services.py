@@ -14,7 +14,22 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Date, Integer, String, case, cast, func, literal, select, text, tuple_, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit
@@ -164,9 +179,9 @@ def resolve_scope(user: User, unit_id: int | None = None, include_sub_units: boo
     if unit is None or not can_see_unit(user, unit.path):
         raise NotFound(_l("No such organisation unit."))
     if include_sub_units:
-        units = tuple(UnitRow(*row) for row in db.session.execute(
+        units = tuple(map(UnitRow._make, db.session.connection().execute(
             select(Unit.id, Unit.name, Unit.parent_id, Unit.path)
-            .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(Unit.path)))
+            .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(Unit.path)).all()))
     else:
         units = (UnitRow(unit.id, unit.name, unit.parent_id, unit.path),)
     campaign = get_campaign(campaign_id, user) if campaign_id is not None else None
@@ -240,9 +255,9 @@ def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = 
     return union_all(*parts).subquery("gains")
 
 
-def _sums(source: Any) -> list[Any]:
+def _sums(source: Any, measures: tuple[str, ...] = REPORTED_MEASURES) -> list[Any]:
     # cast: PostgreSQL's sum(bigint) is numeric, which would arrive as Decimal
-    return [cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name) for name in REPORTED_MEASURES]
+    return [cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name) for name in measures]
 
 
 def gained_rows(scope: Scope, period: Period) -> list[Any]:
@@ -301,7 +316,8 @@ _POST_ROW, _PREVIOUS_ROW = -2, -1  # the "mask" of the rows that are not groupin
 
 
 def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None,
-                   top_posts: int | None = None) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
+                   top_posts: int | None = None, watch_time: bool = False
+                   ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
     """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per channel, per unit,
     per campaign, in total, and (``days``) per day of the gains source (whole months appear as their first day);
     per post with the posts' titles (every post, or only the ``top_posts`` first in the order of
@@ -310,8 +326,11 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
     Every breakdown but the posts' reads the per-channel roll-up (a few rows per channel, campaign and month), the
     posts the per-post one. On PostgreSQL the statement is a UNION ALL of independent branches (the grouping sets,
     the posts, the previous period); elsewhere (SQLite) every breakdown is its own part of a UNION ALL.
-    Returns (breakdown, key, post title, (views, reactions, comments, shares)).
+    Returns (breakdown, key, post title, (views, reactions, comments, shares)); with ``watch_time`` each figures
+    tuple ends with the minutes watched too (0 on the posts' rows), so the page's watch time needs no statement of
+    its own.
     """
+    measures = (*REPORTED_MEASURES, "watch_time") if watch_time else REPORTED_MEASURES
     if top_posts is not None and top_posts < 0:
         raise ValueError("top_posts must not be negative")
     out: list[tuple[str, Any, str | None, tuple[int, ...]]] = []
@@ -323,12 +342,12 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         # are few; when the period has edge days, their per-delivery rows are first hashed once into
         # (channel, unit, campaign[, day]), so the grouping sets hash that small result instead.
         names = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
-        gains = gains_source(period, scope=scope, grain="channel")
+        gains = gains_source(period, scope=scope, grain="channel", measures=measures)
         if _whole_months(period) == (period.start, period.end):
             coarse = gains
         else:
-            coarse = select(*[gains.c[n] for n in names], *_sums(gains)).group_by(*[gains.c[n] for n in names]) \
-                .subquery("coarse")
+            coarse = select(*[gains.c[n] for n in names], *_sums(gains, measures)) \
+                .group_by(*[gains.c[n] for n in names]).subquery("coarse")
         grouped = [coarse.c[n] for n in names]
         # GROUPING(a, b, …) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
         full = (1 << len(grouped)) - 1
@@ -338,7 +357,7 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         branches = [
             select(func.grouping(*grouped).label("mask"), none_int.label("post_id"), coarse.c.channel_id,
                    coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
-                   none_text.label("title"), *_sums(coarse))
+                   none_text.label("title"), *_sums(coarse, measures))
             .group_by(func.grouping_sets(*[tuple_(c) for c in grouped], tuple_()))]
         if top_posts != 0:
             posts_source = gains_source(period, scope=scope, grain="post")
@@ -354,11 +373,13 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
             agg = per_post.subquery("per_post")
             # The titles join the (small) aggregate, not the roll-up rows.
             branches.append(select(literal(_POST_ROW, Integer), agg.c.post_id, none_int, none_int, none_int,
-                                   none_date, Post.title, *[agg.c[name] for name in REPORTED_MEASURES])
+                                   none_date, Post.title, *[agg.c[name] for name in REPORTED_MEASURES],
+                                   *([literal(0, BigInteger)] if watch_time else []))
                             .outerjoin(Post, Post.id == agg.c.post_id))
         if previous is not None:
             branches.append(select(literal(_PREVIOUS_ROW, Integer), none_int, none_int, none_int, none_int, none_date,
-                                   none_text, *_sums(gains_source(previous, scope=scope, grain="channel"))))
+                                   none_text, *_sums(gains_source(previous, scope=scope, grain="channel",
+                                                                  measures=measures), measures)))
         stmt = union_all(*branches) if len(branches) > 1 else branches[0]
         # Plain tuples and positions; one fetch, not a round of fetchone calls.
         for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in \
@@ -368,8 +389,8 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
                    "day": day_value}.get(kind)
             out.append((kind, key, (title or "") if kind == "post" else None, tuple(values)))
         return out
-    source = gains_source(period, scope=scope, grain="channel")
-    posts_source = gains_source(period, scope=scope, grain="post")
+    source = gains_source(period, scope=scope, grain="channel", measures=measures)
+    posts_source = gains_source(period, scope=scope, grain="post", measures=measures)
     parts = []
     groups: list[tuple[str, Any, Any]] = [("post", posts_source.c.post_id, posts_source)] if top_posts != 0 else []
     groups += [("channel", source.c.channel_id, source), ("unit", source.c.unit_id, source),
@@ -380,19 +401,21 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         key = column if column is not None else literal(None, Integer)
         if kind == "day":
             key = func.cast(column, String)
-        part = select(literal(kind).label("kind"), key.label("key"), *_sums(origin))
+        part = select(literal(kind).label("kind"), key.label("key"), *_sums(origin, measures))
         parts.append(part.group_by(column) if column is not None else part)
     if previous is not None:
         parts.append(select(literal("previous").label("kind"), literal(None, Integer).label("key"),
-                            *_sums(gains_source(previous, scope=scope, grain="channel"))))
+                            *_sums(gains_source(previous, scope=scope, grain="channel", measures=measures),
+                                   measures)))
     for row in db.session.execute(union_all(*parts)):
         key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
         if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
             key = int(key)
-        out.append((row.kind, key, None, tuple(int(v or 0) for v in row[-4:])))
+        values = tuple(int(v or 0) for v in row[-len(measures):])
+        out.append((row.kind, key, None, values[:4] + (0,) if watch_time and row.kind == "post" else values))
     if top_posts:
         ranked = sorted((row for row in out if row[0] == "post"),
-                        key=lambda row: _post_order(dict(zip(REPORTED_MEASURES, row[3], strict=True)), row[1]))
+                        key=lambda row: _post_order(dict(zip(REPORTED_MEASURES, row[3][:4], strict=True)), row[1]))
         out = [row for row in out if row[0] != "post"] + ranked[:top_posts]
     titles = _titles([key for kind, key, _title, _values in out if kind == "post"])
     return [(kind, key, titles.get(key, "") if kind == "post" else None, values) for kind, key, _t, values in out]
@@ -429,11 +452,17 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
                       with_previous: bool = True, trend_bucket: str | None = None,
                       top_posts: int | None = None) -> dict[str, Any]:
     """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period; with
-    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement).
+    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement), and
+    the watch time (a monthly trend's minutes come out of that statement too).
 
     ``by_post`` lists every post that gained anything (so that it sums to the totals), or with ``top_posts`` only
-    that many, the top ones (what a page shows; PostgreSQL then returns only those)."""
+    that many, the top ones (what a page shows; PostgreSQL then returns only those).
+
+    The report is assembled from the statement's rows: one pass over them, then one over the channels' and units'
+    plain rows (a province's roll-up lists 4,600 channels and 1,500 units), with no query or lookup per row."""
     bucket = resolve_bucket(period, trend_bucket) if trend_bucket else None
+    # A monthly trend with the previous period: the watch time rides in the breakdown statement
+    folded_watch = bucket == "month" and with_previous
     totals = _zero()
     day_rows: list[tuple[date, tuple[int, ...]]] = []
     by_channel: dict[int, dict[str, int]] = {}
@@ -441,39 +470,74 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     by_campaign: dict[int | None, dict[str, int]] = {}
     post_list: list[dict[str, Any]] = []
     previous_totals = _zero()
+    watch_by_channel: dict[int, int] = {}
+    watch_days: list[tuple[date, tuple[int, ...]]] = []
+    watch_total = watch_previous = 0
     rows = breakdown_rows(scope, period, days=bucket == "month", previous=period.previous() if with_previous else None,
-                          top_posts=top_posts)
+                          top_posts=top_posts, watch_time=folded_watch)
+    measures = REPORTED_MEASURES
     for kind, key, title, values in rows:
-        figures = dict(zip(REPORTED_MEASURES, values, strict=True))
+        figures = dict(zip(measures, values[:4], strict=True))
         if kind == "previous":
             previous_totals = figures
+            if folded_watch:
+                watch_previous = values[4]
         elif kind == "day":
-            day_rows.append((key, values))
+            day_rows.append((key, values[:4]))
+            if folded_watch:
+                watch_days.append((key, (values[4],)))
         elif kind == "post":
             post_list.append({"post_id": key, "title": title or "", "totals": figures})
         elif kind == "channel":
             by_channel[key] = figures
+            if folded_watch:
+                watch_by_channel[key] = values[4]
         elif kind == "unit":
             by_unit[key] = figures
         elif kind == "campaign":
             by_campaign[key] = figures
         else:
             totals = figures
+            if folded_watch:
+                watch_total = values[4]
     post_list.sort(key=lambda p: _post_order(p["totals"], p["post_id"]))
 
+    watch: dict[str, Any] | None = None
+    series: list[dict[str, Any]] | None = None
+    used_bucket = bucket
+    if bucket == "month":
+        series = _series(period, bucket, day_rows)
+    elif bucket:
+        used_bucket, series = trend(scope, period, bucket)
+    if bucket:
+        if folded_watch:
+            watch = {"total": watch_total, "previous": watch_previous, "by_channel": watch_by_channel,
+                     "series": _series(period, "month", watch_days, ("watch_time",))}
+        else:
+            watch = watch_time_report(scope, period, used_bucket)  # type: ignore[arg-type]
+
     config = engagement_config(settings)
-    # Plain columns (a province has thousands of channels: no ORM objects, no secrets decoded)
+    # Plain columns through the connection (a province has thousands of channels: no ORM objects or row
+    # processing, no secrets decoded)
     channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id).order_by(Channel.id)
     if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
         channel_stmt = channel_stmt.where(
             (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
     states: dict[str, dict[str, str]] = {}
+    watch_states: dict[str, str] = {}
     channel_list = []
-    for channel_id, kind, name, unit_id in db.session.execute(channel_stmt).all():
+    watch_minutes = watch["by_channel"] if watch is not None else None
+    for channel_id, kind, name, unit_id in db.session.connection().execute(channel_stmt).all():
         if kind not in states:
-            states[kind] = {m: config.mapping(kind).state(m) for m in REPORTED_MEASURES}
-        channel_list.append({"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
-                             "totals": dict(by_channel.get(channel_id, _zero())), "measure_states": dict(states[kind])})
+            mapping = config.mapping(kind)
+            states[kind] = {m: mapping.state(m) for m in REPORTED_MEASURES}
+            watch_states[kind] = mapping.state("watch_time")
+        entry = {"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
+                 "totals": by_channel.get(channel_id) or _zero(), "measure_states": dict(states[kind])}
+        if watch_minutes is not None:
+            entry["watch_time"] = watch_minutes.get(channel_id, 0)
+            entry["watch_time_state"] = watch_states[kind]
+        channel_list.append(entry)
     channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
 
     names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
@@ -500,22 +564,14 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     }
     if scope.include_sub_units:
         report["by_unit"] = [{"unit_id": u.id, "name": u.name, "parent_id": u.parent_id,
-                              "totals": dict(by_unit.get(u.id, _zero()))} for u in scope.units]
-    if bucket == "month":
-        report["trend"] = {"bucket": bucket, "series": _series(period, bucket, day_rows)}
-    elif bucket:
-        used, series = trend(scope, period, bucket)
-        report["trend"] = {"bucket": used, "series": series}
-    if bucket:  # the page and the documents (the API's shape stays as it is)
-        watch = watch_time_report(scope, period, report["trend"]["bucket"])
-        for point, minutes in zip(report["trend"]["series"], watch.pop("series"), strict=True):
+                              "totals": by_unit.get(u.id) or _zero()} for u in scope.units]
+    if bucket and series is not None and watch is not None:
+        report["trend"] = {"bucket": used_bucket, "series": series}
+        # The page and the documents (the API's shape stays as it is)
+        for point, minutes in zip(series, watch.pop("series"), strict=True):
             point["watch_time"] = minutes["watch_time"]
-        for channel in channel_list:
-            channel["watch_time"] = watch["by_channel"].get(channel["channel_id"], 0)
-            channel["watch_time_state"] = config.mapping(channel["kind"]).state("watch_time")
         # Shown where a channel's platform gives watch time (YouTube), or wherever some was collected
-        watch["available"] = bool(watch["total"] or watch["previous"]) or any(
-            config.mapping(kind).state("watch_time") == "ok" for kind in {c["kind"] for c in channel_list})
+        watch["available"] = bool(watch["total"] or watch["previous"]) or "ok" in watch_states.values()
         report["watch_time"] = watch
     if with_previous:
         previous = period.previous()
@@ -567,13 +623,17 @@ def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
     """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed. Reads the
     totals' own copies of channel and unit (no join)."""
     t = EngagementTotals
-    stmt = (select(t.channel_id, func.min(t.collected_at), func.max(t.collected_at), func.count(t.last_error),
-                   func.sum(case((t.removed, 1), else_=0)))
+    oldest, newest = func.min(t.collected_at), func.max(t.collected_at)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # psycopg already reads timestamptz as aware datetimes: skip UTCDateTime's per-row conversion (a province
+        # has 4,600 channels); SQLite's naive values still go through it.
+        oldest, newest = type_coerce(oldest, DateTime(timezone=True)), type_coerce(newest, DateTime(timezone=True))
+    stmt = (select(t.channel_id, oldest, newest, func.count(t.last_error), func.sum(case((t.removed, 1), else_=0)))
             .group_by(t.channel_id))
     if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every unit
         stmt = stmt.where(t.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
-            for cid, oldest, newest, failing, removed in db.session.execute(stmt)}
+            for cid, oldest, newest, failing, removed in db.session.connection().execute(stmt).all()}
 
 
 def campaign_posts_report(scope: Scope) -> list[dict[str, Any]]:
