@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Date,
     DateTime,
@@ -312,12 +313,44 @@ def _post_order(totals: dict[str, int], post_id: int) -> tuple[int, int, int]:
     return (-totals["views"], -sum(totals.values()), post_id)
 
 
-_POST_ROW, _PREVIOUS_ROW = -2, -1  # the "mask" of the rows that are not grouping sets
+_POST_ROW, _PREVIOUS_ROW, _CHANNEL_ROW = -2, -1, -4  # the "mask" of the rows that are not grouping sets
+
+
+def _channel_branch(scope: Scope, gains: Any, measures: int) -> Any:
+    """The statement's branch listing the scope's channels: plain columns, and for the whole tree each one's
+    freshness (as ``channel_freshness`` gives it): by index probes per channel when the tree is small (a few
+    channels), else from one pass over the totals joined to the channels."""
+    t, c = EngagementTotals, Channel
+    pad = [literal(0, BigInteger)] * (measures - 3)
+    as_time = DateTime(timezone=True)  # psycopg reads timestamptz as aware datetimes: no per-row conversion
+    if not (scope.include_sub_units and scope.unit.parent_id is None):
+        # Channels of the scope's units and any other channel that gained within it; freshness apart
+        return (select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
+                       literal(None, Date), c.name, c.kind, literal(None, as_time), literal(None, as_time),
+                       literal(None, BigInteger), literal(None, BigInteger), literal(None, BigInteger), *pad)
+                .where(c.unit_id.in_(scope.unit_ids) | c.id.in_(select(gains.c.channel_id))))
+    if len(scope.units) * 3 <= FRESHNESS_PROBE_CHANNELS:  # about three channels a unit
+        mine = t.channel_id == c.id
+        return select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
+                      literal(None, Date), c.name, c.kind,
+                      type_coerce(select(func.min(t.collected_at)).where(mine).scalar_subquery(), as_time),
+                      type_coerce(select(func.max(t.collected_at)).where(mine).scalar_subquery(), as_time),
+                      select(func.count()).where(mine, t.last_error.is_not(None)).scalar_subquery(),
+                      select(func.count()).where(mine, t.removed).scalar_subquery(),
+                      case((select(t.delivery_id).where(mine).exists(), 1), else_=0), *pad)
+    fresh = (select(t.channel_id, func.min(t.collected_at).label("oldest"), func.max(t.collected_at).label("newest"),
+                    func.count(t.last_error).label("failing"),
+                    func.count().filter(t.removed).label("removed")).group_by(t.channel_id).subquery("fresh"))
+    return (select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
+                   literal(None, Date), c.name, c.kind, type_coerce(fresh.c.oldest, as_time),
+                   type_coerce(fresh.c.newest, as_time), func.coalesce(fresh.c.failing, 0),
+                   func.coalesce(fresh.c.removed, 0), case((fresh.c.channel_id.is_(None), 0), else_=1), *pad)
+            .outerjoin(fresh, fresh.c.channel_id == c.id))
 
 
 def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None,
-                   top_posts: int | None = None, watch_time: bool = False
-                   ) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
+                   top_posts: int | None = None, watch_time: bool = False, names: bool = False
+                   ) -> list[tuple[str, Any, str | None, tuple[Any, ...]]]:
     """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per channel, per unit,
     per campaign, in total, and (``days``) per day of the gains source (whole months appear as their first day);
     per post with the posts' titles (every post, or only the ``top_posts`` first in the order of
@@ -329,6 +362,12 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
     Returns (breakdown, key, post title, (views, reactions, comments, shares)); with ``watch_time`` each figures
     tuple ends with the minutes watched too (0 on the posts' rows), so the page's watch time needs no statement of
     its own.
+
+    ``names`` (PostgreSQL; elsewhere the caller reads them itself): the campaigns' rows carry the campaign's name
+    (None once it was deleted), and "channel_row" rows list the channels of the scope (key: the channel's id,
+    title: its name, figures: (unit id, kind, oldest, newest, failing, removed, has totals)); for the whole tree
+    with the channels' freshness too ("has totals" 1 or 0; None when the freshness is not in the statement), so a
+    dashboard is ONE statement.
     """
     measures = (*REPORTED_MEASURES, "watch_time") if watch_time else REPORTED_MEASURES
     if top_posts is not None and top_posts < 0:
@@ -338,26 +377,35 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         # The posts' hash holds every post of the period: room in memory, or PostgreSQL sorts on disk.
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
         none_int, none_date, none_text = literal(None, Integer), literal(None, Date), literal(None, String)
+        none_time = literal(None, DateTime(timezone=True))
         # The grouping sets (channel, unit, campaign[, day] and the total) over the per-channel monthly rows, which
         # are few; when the period has edge days, their per-delivery rows are first hashed once into
         # (channel, unit, campaign[, day]), so the grouping sets hash that small result instead.
-        names = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
+        keys = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
         gains = gains_source(period, scope=scope, grain="channel", measures=measures)
         if _whole_months(period) == (period.start, period.end):
             coarse = gains
         else:
-            coarse = select(*[gains.c[n] for n in names], *_sums(gains, measures)) \
-                .group_by(*[gains.c[n] for n in names]).subquery("coarse")
-        grouped = [coarse.c[n] for n in names]
+            coarse = select(*[gains.c[n] for n in keys], *_sums(gains, measures)) \
+                .group_by(*[gains.c[n] for n in keys]).subquery("coarse")
+        grouped = [coarse.c[n] for n in keys]
         # GROUPING(a, b, …) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
         full = (1 << len(grouped)) - 1
-        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous", full: "total"}
-        for i, name in enumerate(names):
+        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous", _CHANNEL_ROW: "channel_row",
+                                        full: "total"}
+        for i, name in enumerate(keys):
             kind_by_mask[full & ~(1 << (len(grouped) - 1 - i))] = name.removesuffix("_id")
+        campaign_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "campaign")
+        mask = func.grouping(*grouped)
+        title: Any = none_text
+        if names:  # the campaign's name on the campaign rows only (a few dozen lookups, not one per row)
+            title = case((mask == campaign_mask, select(Campaign.name).where(Campaign.id == coarse.c.campaign_id)
+                          .scalar_subquery()), else_=None)
         branches = [
-            select(func.grouping(*grouped).label("mask"), none_int.label("post_id"), coarse.c.channel_id,
+            select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
                    coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
-                   none_text.label("title"), *_sums(coarse, measures))
+                   title.label("title"), none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
+                   *_sums(coarse, measures))
             .group_by(func.grouping_sets(*[tuple_(c) for c in grouped], tuple_()))]
         if top_posts != 0:
             posts_source = gains_source(period, scope=scope, grain="post")
@@ -373,21 +421,29 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
             agg = per_post.subquery("per_post")
             # The titles join the (small) aggregate, not the roll-up rows.
             branches.append(select(literal(_POST_ROW, Integer), agg.c.post_id, none_int, none_int, none_int,
-                                   none_date, Post.title, *[agg.c[name] for name in REPORTED_MEASURES],
+                                   none_date, Post.title, none_text, none_time, none_time,
+                                   *[agg.c[name] for name in REPORTED_MEASURES],
                                    *([literal(0, BigInteger)] if watch_time else []))
                             .outerjoin(Post, Post.id == agg.c.post_id))
         if previous is not None:
             branches.append(select(literal(_PREVIOUS_ROW, Integer), none_int, none_int, none_int, none_int, none_date,
-                                   none_text, *_sums(gains_source(previous, scope=scope, grain="channel",
-                                                                  measures=measures), measures)))
+                                   none_text, none_text, none_time, none_time,
+                                   *_sums(gains_source(previous, scope=scope, grain="channel",
+                                                      measures=measures), measures)))
+        if names:
+            branches.append(_channel_branch(scope, gains, len(measures)))
         stmt = union_all(*branches) if len(branches) > 1 else branches[0]
         # Plain tuples and positions; one fetch, not a round of fetchone calls.
-        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in \
+        for row_mask, post_id, channel_id, unit_id, campaign_id, day_value, row_title, label, t1, t2, *values in \
                 db.session.connection().execute(stmt).all():
-            kind = kind_by_mask[mask]
+            kind = kind_by_mask[row_mask]
+            if kind == "channel_row":
+                out.append((kind, channel_id, row_title, (unit_id, label, t1, t2, *values[:3])))
+                continue
             key = {"post": post_id, "channel": channel_id, "unit": unit_id, "campaign": campaign_id,
                    "day": day_value}.get(kind)
-            out.append((kind, key, (title or "") if kind == "post" else None, tuple(values)))
+            out.append((kind, key, (row_title or "") if kind == "post" else row_title if kind == "campaign" else None,
+                        tuple(values)))
         return out
     source = gains_source(period, scope=scope, grain="channel", measures=measures)
     posts_source = gains_source(period, scope=scope, grain="post", measures=measures)
@@ -451,6 +507,13 @@ def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]
 def engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
                       with_previous: bool = True, trend_bucket: str | None = None,
                       top_posts: int | None = None) -> dict[str, Any]:
+    return _engagement_report(scope, period, settings, with_previous=with_previous, trend_bucket=trend_bucket,
+                              top_posts=top_posts)[0]
+
+
+def _engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
+                       with_previous: bool = True, trend_bucket: str | None = None,
+                       top_posts: int | None = None) -> tuple[dict[str, Any], dict[int, dict[str, Any]] | None]:
     """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period; with
     ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement), and
     the watch time (a monthly trend's minutes come out of that statement too).
@@ -473,10 +536,16 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     watch_by_channel: dict[int, int] = {}
     watch_days: list[tuple[date, tuple[int, ...]]] = []
     watch_total = watch_previous = 0
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     rows = breakdown_rows(scope, period, days=bucket == "month", previous=period.previous() if with_previous else None,
-                          top_posts=top_posts, watch_time=folded_watch)
+                          top_posts=top_posts, watch_time=folded_watch, names=postgresql)
     measures = REPORTED_MEASURES
+    channel_rows: list[tuple[int, str, tuple[Any, ...]]] = []
+    names: dict[int, str] = {}
     for kind, key, title, values in rows:
+        if kind == "channel_row":
+            channel_rows.append((key, title or "", values))
+            continue
         figures = dict(zip(measures, values[:4], strict=True))
         if kind == "previous":
             previous_totals = figures
@@ -496,6 +565,8 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
             by_unit[key] = figures
         elif kind == "campaign":
             by_campaign[key] = figures
+            if title is not None:
+                names[key] = title
         else:
             totals = figures
             if folded_watch:
@@ -519,15 +590,27 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     config = engagement_config(settings)
     # Plain columns through the connection (a province has thousands of channels: no ORM objects or row
     # processing, no secrets decoded)
-    channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id).order_by(Channel.id)
-    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
-        channel_stmt = channel_stmt.where(
-            (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
+    freshness: dict[int, dict[str, Any]] | None = None
+    if postgresql:  # the channels came with the statement (and, for the whole tree, their freshness)
+        channels = [(channel_id, values[1], name, values[0]) for channel_id, name, values in channel_rows]
+        if channel_rows and channel_rows[0][2][6] is not None:
+            freshness = {channel_id: {"oldest": values[2], "newest": values[3], "failing": int(values[4] or 0),
+                                      "removed": int(values[5] or 0)}
+                         for channel_id, _name, values in channel_rows if values[6]}
+        elif scope.include_sub_units and scope.unit.parent_id is None:
+            freshness = {}  # the whole tree without any channel
+    else:
+        channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id)
+        if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
+            channel_stmt = channel_stmt.where(
+                (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
+        channels = list(db.session.connection().execute(channel_stmt).all())
+    channels.sort(key=lambda row: row[0])
     states: dict[str, dict[str, str]] = {}
     watch_states: dict[str, str] = {}
     channel_list = []
     watch_minutes = watch["by_channel"] if watch is not None else None
-    for channel_id, kind, name, unit_id in db.session.connection().execute(channel_stmt).all():
+    for channel_id, kind, name, unit_id in channels:
         if kind not in states:
             mapping = config.mapping(kind)
             states[kind] = {m: mapping.state(m) for m in REPORTED_MEASURES}
@@ -540,8 +623,9 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
         channel_list.append(entry)
     channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
 
-    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
-        Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
+    if not postgresql:
+        names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
+            Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
     for cid in [c for c in by_campaign if c is not None and c not in names]:
         # a deleted campaign's posts are outside any campaign now (the per-channel roll-up keeps its old key)
         gone = by_campaign.pop(cid)
@@ -577,7 +661,7 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
         previous = period.previous()
         report["previous"] = {"from": previous.start.isoformat(), "to": previous.end.isoformat(),
                               "totals": previous_totals, "change": change(totals, previous_totals)}
-    return report
+    return report, freshness
 
 
 def watch_time_report(scope: Scope, period: Period, bucket: str) -> dict[str, Any]:
@@ -615,23 +699,53 @@ def dashboard_report(scope: Scope, period: Period, settings: Settings | None = N
                      ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """Everything the leadership dashboard asks the database for: the report with its top posts and trend, and
     the channels' freshness."""
-    return (engagement_report(scope, period, settings, trend_bucket=bucket, top_posts=DASHBOARD_TOP_POSTS),
-            channel_freshness(scope))
+    report, freshness = _engagement_report(scope, period, settings, trend_bucket=bucket,
+                                           top_posts=DASHBOARD_TOP_POSTS)
+    if freshness is None:  # not in the report's statement (SQLite, or a part of the tree)
+        freshness = channel_freshness(scope, channel_ids=[c["channel_id"] for c in report["by_channel"]])
+    return report, freshness
 
 
-def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
+# Up to this many channels, the whole tree's freshness is read by index probes per channel (a handful of index
+# pages each) rather than by aggregating every delivery's totals (tens of thousands of rows for a few channels).
+FRESHNESS_PROBE_CHANNELS = 64
+
+
+def channel_freshness(scope: Scope, channel_ids: list[int] | None = None) -> dict[int, dict[str, Any]]:
     """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed. Reads the
-    totals' own copies of channel and unit (no join)."""
+    totals' own copies of channel and unit (no join).
+
+    ``channel_ids``: every channel of the scope, when the caller has them (the report's channel list); for the
+    whole tree with few channels, PostgreSQL then answers from the indexes alone."""
     t = EngagementTotals
-    oldest, newest = func.min(t.collected_at), func.max(t.collected_at)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # psycopg already reads timestamptz as aware datetimes: skip UTCDateTime's per-row conversion (a province
-        # has 4,600 channels); SQLite's naive values still go through it.
-        oldest, newest = type_coerce(oldest, DateTime(timezone=True)), type_coerce(newest, DateTime(timezone=True))
-    stmt = (select(t.channel_id, oldest, newest, func.count(t.last_error), func.sum(case((t.removed, 1), else_=0)))
-            .group_by(t.channel_id))
-    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every unit
-        stmt = stmt.where(t.unit_id.in_(scope.unit_ids))
+    whole_tree = scope.include_sub_units and scope.unit.parent_id is None
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql and whole_tree and channel_ids is not None and len(channel_ids) <= FRESHNESS_PROBE_CHANNELS:
+        # The whole tree's report lists every channel, so these are all the channels any totals row can name.
+        ids = func.unnest(literal(sorted(set(channel_ids)), ARRAY(Integer))).table_valued("id").render_derived(name="c")
+        mine = t.channel_id == ids.c.id
+
+        def each(column: Any) -> Any:
+            return select(column).where(mine).scalar_subquery()
+
+        stmt = (select(ids.c.id,
+                       type_coerce(each(func.min(t.collected_at)), DateTime(timezone=True)),
+                       type_coerce(each(func.max(t.collected_at)), DateTime(timezone=True)),
+                       select(func.count()).where(mine, t.last_error.is_not(None)).scalar_subquery(),
+                       select(func.count()).where(mine, t.removed).scalar_subquery())
+                .where(select(t.delivery_id).where(mine).exists()))
+    else:
+        oldest, newest = func.min(t.collected_at), func.max(t.collected_at)
+        if postgresql:
+            # psycopg already reads timestamptz as aware datetimes: skip UTCDateTime's per-row conversion (a
+            # province has 4,600 channels); SQLite's naive values still go through it.
+            oldest = type_coerce(oldest, DateTime(timezone=True))
+            newest = type_coerce(newest, DateTime(timezone=True))
+        stmt = (select(t.channel_id, oldest, newest, func.count(t.last_error),
+                       func.sum(case((t.removed, 1), else_=0)))
+                .group_by(t.channel_id))
+        if not whole_tree:
+            stmt = stmt.where(t.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
             for cid, oldest, newest, failing, removed in db.session.connection().execute(stmt).all()}
 
