@@ -433,17 +433,19 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         if names:
             branches.append(_channel_branch(scope, gains, len(measures)))
         stmt = union_all(*branches) if len(branches) > 1 else branches[0]
-        # Plain tuples and positions; one fetch, not a round of fetchone calls.
-        for row_mask, post_id, channel_id, unit_id, campaign_id, day_value, row_title, label, t1, t2, *values in \
-                db.session.connection().execute(stmt).all():
-            kind = kind_by_mask[row_mask]
+        # Plain tuples and positions; one fetch, not a round of fetchone calls, and per row only what formats it.
+        key_at = {"post": 1, "channel": 2, "unit": 3, "campaign": 4, "day": 5}
+        columns = {mask: (kind, key_at.get(kind)) for mask, kind in kind_by_mask.items()}
+        append = out.append
+        for row in db.session.connection().execute(stmt).all():
+            kind, at = columns[row[0]]
             if kind == "channel_row":
-                out.append((kind, channel_id, row_title, (unit_id, label, t1, t2, *values[:3])))
-                continue
-            key = {"post": post_id, "channel": channel_id, "unit": unit_id, "campaign": campaign_id,
-                   "day": day_value}.get(kind)
-            out.append((kind, key, (row_title or "") if kind == "post" else row_title if kind == "campaign" else None,
-                        tuple(values)))
+                append((kind, row[2], row[6], (row[3], row[7], row[8], row[9], row[10], row[11], row[12])))
+            elif kind == "post":
+                append((kind, row[1], row[6] or "", tuple(row[10:])))
+            else:
+                append((kind, None if at is None else row[at], row[6] if kind == "campaign" else None,
+                        tuple(row[10:])))
         return out
     source = gains_source(period, scope=scope, grain="channel", measures=measures)
     posts_source = gains_source(period, scope=scope, grain="post", measures=measures)
