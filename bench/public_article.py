@@ -34,9 +34,10 @@ import brotli
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Spread, load_average, load_one  # noqa: E402
+from bench.common import Spread, load_average, load_one, wait_until  # noqa: E402
 
 USER_AGENT = "Mozilla/5.0 (Linux; Android 14; bench) Chrome/130 Mobile"
+START_TIMEOUT = 300  # seconds for gunicorn to boot and answer on a busy machine (an article page once took over 10 s)
 
 
 def prepare(instance: Path) -> dict[str, str]:
@@ -109,7 +110,7 @@ def start_gunicorn(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", "127.0.0.1:0",
          "--access-logfile", "-", "--access-logformat", "-", "--log-level", "info", "web:create_app()"],
         cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.time() + 60
+    deadline = time.time() + START_TIMEOUT
     while time.time() < deadline:
         text = Path(log.name).read_text(errors="replace")
         found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", text)
@@ -123,7 +124,7 @@ def start_gunicorn(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[
             raise SystemExit("gunicorn stopped:\n" + text)
         time.sleep(0.1)
     process.kill()
-    raise SystemExit("gunicorn did not start listening in 60 s")
+    raise SystemExit(f"gunicorn did not start listening in {START_TIMEOUT} s")
 
 
 def fetch(port: int, path: str, encoding: str = "identity") -> tuple[int, bytes]:
@@ -202,6 +203,9 @@ def main() -> None:
         env = prepare(Path(tmp))
         process, port = start_gunicorn(env, args.workers)
         try:
+            # The article's first rendering (a cold worker, on a busy machine) may take longer than one request's
+            # time-out: ask until it answers, then read it
+            wait_until(lambda: fetch(port, env["ARTICLE_PATH"])[0] == 200, "the article page", timeout=START_TIMEOUT)
             status, article = fetch(port, env["ARTICLE_PATH"])
             if status != 200:
                 raise SystemExit(f"article page answered {status}")
