@@ -1,7 +1,7 @@
 """p95 of the leadership's report pages on the demo data (SQLite): the dashboard, the campaign report, the PDF
 and the DOCX report (target: each ≤ 500 ms), with the machine's load printed beside them.
 
-    python bench/reports_pages.py [--runs 30] [--screenshots docs/screenshots]
+    python bench/reports_pages.py [--rounds 3] [--runs 10] [--screenshots docs/screenshots]
 
 Builds a throw-away instance (SQLite, embedded Redis stand-in) with what `publisher run --demo` creates (users,
 the website, the sandbox Facebook Page and YouTube channel, the campaign and its posts), publishes the demo posts
@@ -17,17 +17,17 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import interleaved, load_average  # noqa: E402
 
 PAGES = {
     "dashboard (six months)": "/admin/reports/?period=half",
@@ -105,27 +105,21 @@ def prepare(instance: Path):  # type: ignore[no-untyped-def]
         return app, campaign.id, sandboxes
 
 
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
-
-
-def measure(app, campaign_id: int, runs: int) -> list[tuple[str, float, float]]:  # type: ignore[no-untyped-def]
+def measure(app, campaign_id: int, runs: int, rounds: int):  # type: ignore[no-untyped-def]
+    """The pages take turns request by request (``runs`` each per round, ``rounds`` rounds): a change in the
+    machine's load touches every page alike."""
     client = app.test_client()
     response = client.post("/admin/login", data={"email": "admin@demo.loa", "password": "loa-demo-2026"})
     assert response.status_code == 302, "sign-in failed"
-    results = []
-    for name, path in PAGES.items():
-        url = path.format(campaign_id=campaign_id)
-        assert client.get(url).status_code == 200, url  # warm-up
-        samples = []
-        for _ in range(runs):
-            started = time.perf_counter()
+
+    def page(url: str):  # type: ignore[no-untyped-def]
+        def get() -> None:
             status = client.get(url).status_code
-            samples.append((time.perf_counter() - started) * 1000)
             assert status == 200, (url, status)
-        results.append((name, statistics.median(samples), p95(samples)))
-    return results
+        return get
+
+    return interleaved({name: page(path.format(campaign_id=campaign_id)) for name, path in PAGES.items()},
+                       rounds=rounds, runs=runs)
 
 
 def screenshots(app, out: Path) -> None:  # type: ignore[no-untyped-def]
@@ -164,20 +158,22 @@ def screenshots(app, out: Path) -> None:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=10, help="requests per page per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (each gives a p50 and a p95 per page)")
     parser.add_argument("--screenshots", type=Path, help="also save the dashboard and a PDF page here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loa-bench-reports-") as folder:
         app, campaign_id, sandboxes = prepare(Path(folder))
         try:
-            load_before = os.getloadavg()
-            results = measure(app, campaign_id, args.runs)
-            load_after = os.getloadavg()
-            print(f"machine: {os.cpu_count()} cores, load average before {load_before[0]:.2f} / after "
-                  f"{load_after[0]:.2f} (1 min), {args.runs} runs per page, SQLite, in-process")
-            print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8}  target ≤ 500 ms p95")
-            for name, median, high in results:
-                print(f"{name:<28} {median:8.0f} {high:8.0f}  {'met' if high <= 500 else 'NOT met'}")
+            print(f"before: {load_average()}; {args.rounds} rounds of {args.runs} requests per page, the pages "
+                  "taking turns, SQLite, in-process; median (min–max) over the rounds")
+            result = measure(app, campaign_id, args.runs, args.rounds)
+            print(f"{'page':<28} {'p50 ms':>18} {'p95 ms':>18}  target ≤ 500 ms p95")
+            for name in PAGES:
+                p50, p95 = result.p50(name), result.p95(name)
+                print(f"{name:<28} {p50.format('{:.0f}'):>18} {p95.format('{:.0f}'):>18}  "
+                      f"{'met' if p95.median <= 500 else 'NOT met'}")
+            print(f"1-minute load during the rounds: {result.load().format('{:.1f}')}; after: {load_average()}")
             if args.screenshots:
                 screenshots(app, args.screenshots)
         finally:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import resource
+import socket
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import load_average, wait_until  # noqa: E402
 from publisher.channels.base import MediaFile, PublishRequest  # noqa: E402
 from publisher.channels.sandbox.youtube import CLIENT_ID, CLIENT_SECRET  # noqa: E402
 from publisher.channels.sandbox.youtube import start as start_sandbox  # noqa: E402
@@ -37,6 +40,11 @@ def main() -> None:
     args = parser.parse_args()
 
     sandbox = start_sandbox()
+    where = urlsplit(sandbox.url)
+    # The sandbox answers before anything is timed
+    wait_until(lambda: socket.create_connection((where.hostname, where.port), timeout=1).close() or True,
+               "the YouTube sandbox")
+    print(f"before: {load_average()}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.mp4"
         with open(path, "wb") as fh:  # sparse: no disk blocks, reads as zeros
@@ -80,6 +88,7 @@ def main() -> None:
     print(f"time {elapsed:.1f} s, throughput {size / 2**20 / elapsed:.0f} MiB/s")
     print(f"RSS baseline {baseline:.1f} MiB, peak {peak[0]:.1f} MiB, growth {peak[0] - baseline:.1f} MiB "
           f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB)")
+    print(f"after: {load_average()}")
 
 
 if __name__ == "__main__":

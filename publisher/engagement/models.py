@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -180,6 +181,14 @@ class EngagementTotals(db.Model):
         # The dashboards' freshness per channel reads this index alone (no join to the deliveries).
         Index("ix_engagement_totals_channel", "channel_id",
               postgresql_include=["unit_id", "collected_at", "removed", "next_due_at"]),
+        # A dashboard over a few channels reads each one's freshness by index probes instead of a scan of every
+        # delivery's totals: the oldest and newest figures (ordered by channel, then time), and the rare
+        # deliveries whose last read failed or whose remote post was removed (partial indexes, nearly empty).
+        Index("ix_engagement_totals_channel_collected", "channel_id", "collected_at", postgresql_include=["unit_id"]),
+        Index("ix_engagement_totals_channel_failing", "channel_id", "unit_id",
+              postgresql_where=text("last_error IS NOT NULL"), sqlite_where=text("last_error IS NOT NULL")),
+        Index("ix_engagement_totals_channel_removed", "channel_id", "unit_id",
+              postgresql_where=text("removed"), sqlite_where=text("removed")),
     )
 
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)

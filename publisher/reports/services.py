@@ -14,7 +14,23 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Date, Integer, String, case, cast, func, literal, select, text, tuple_, union_all
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit
@@ -164,9 +180,9 @@ def resolve_scope(user: User, unit_id: int | None = None, include_sub_units: boo
     if unit is None or not can_see_unit(user, unit.path):
         raise NotFound(_l("No such organisation unit."))
     if include_sub_units:
-        units = tuple(UnitRow(*row) for row in db.session.execute(
+        units = tuple(map(UnitRow._make, db.session.connection().execute(
             select(Unit.id, Unit.name, Unit.parent_id, Unit.path)
-            .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(Unit.path)))
+            .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(Unit.path)).all()))
     else:
         units = (UnitRow(unit.id, unit.name, unit.parent_id, unit.path),)
     campaign = get_campaign(campaign_id, user) if campaign_id is not None else None
@@ -240,9 +256,9 @@ def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = 
     return union_all(*parts).subquery("gains")
 
 
-def _sums(source: Any) -> list[Any]:
+def _sums(source: Any, measures: tuple[str, ...] = REPORTED_MEASURES) -> list[Any]:
     # cast: PostgreSQL's sum(bigint) is numeric, which would arrive as Decimal
-    return [cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name) for name in REPORTED_MEASURES]
+    return [cast(func.coalesce(func.sum(source.c[name]), 0), BigInteger).label(name) for name in measures]
 
 
 def gained_rows(scope: Scope, period: Period) -> list[Any]:
@@ -297,11 +313,44 @@ def _post_order(totals: dict[str, int], post_id: int) -> tuple[int, int, int]:
     return (-totals["views"], -sum(totals.values()), post_id)
 
 
-_POST_ROW, _PREVIOUS_ROW = -2, -1  # the "mask" of the rows that are not grouping sets
+_POST_ROW, _PREVIOUS_ROW, _CHANNEL_ROW = -2, -1, -4  # the "mask" of the rows that are not grouping sets
+
+
+def _channel_branch(scope: Scope, gains: Any, measures: int) -> Any:
+    """The statement's branch listing the scope's channels: plain columns, and for the whole tree each one's
+    freshness (as ``channel_freshness`` gives it): by index probes per channel when the tree is small (a few
+    channels), else from one pass over the totals joined to the channels."""
+    t, c = EngagementTotals, Channel
+    pad = [literal(0, BigInteger)] * (measures - 3)
+    as_time = DateTime(timezone=True)  # psycopg reads timestamptz as aware datetimes: no per-row conversion
+    if not (scope.include_sub_units and scope.unit.parent_id is None):
+        # Channels of the scope's units and any other channel that gained within it; freshness apart
+        return (select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
+                       literal(None, Date), c.name, c.kind, literal(None, as_time), literal(None, as_time),
+                       literal(None, BigInteger), literal(None, BigInteger), literal(None, BigInteger), *pad)
+                .where(c.unit_id.in_(scope.unit_ids) | c.id.in_(select(gains.c.channel_id))))
+    if len(scope.units) * 3 <= FRESHNESS_PROBE_CHANNELS:  # about three channels a unit
+        mine = t.channel_id == c.id
+        return select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
+                      literal(None, Date), c.name, c.kind,
+                      type_coerce(select(func.min(t.collected_at)).where(mine).scalar_subquery(), as_time),
+                      type_coerce(select(func.max(t.collected_at)).where(mine).scalar_subquery(), as_time),
+                      select(func.count()).where(mine, t.last_error.is_not(None)).scalar_subquery(),
+                      select(func.count()).where(mine, t.removed).scalar_subquery(),
+                      case((select(t.delivery_id).where(mine).exists(), 1), else_=0), *pad)
+    fresh = (select(t.channel_id, func.min(t.collected_at).label("oldest"), func.max(t.collected_at).label("newest"),
+                    func.count(t.last_error).label("failing"),
+                    func.count().filter(t.removed).label("removed")).group_by(t.channel_id).subquery("fresh"))
+    return (select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
+                   literal(None, Date), c.name, c.kind, type_coerce(fresh.c.oldest, as_time),
+                   type_coerce(fresh.c.newest, as_time), func.coalesce(fresh.c.failing, 0),
+                   func.coalesce(fresh.c.removed, 0), case((fresh.c.channel_id.is_(None), 0), else_=1), *pad)
+            .outerjoin(fresh, fresh.c.channel_id == c.id))
 
 
 def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None,
-                   top_posts: int | None = None) -> list[tuple[str, Any, str | None, tuple[int, ...]]]:
+                   top_posts: int | None = None, watch_time: bool = False, names: bool = False
+                   ) -> list[tuple[str, Any, str | None, tuple[Any, ...]]]:
     """ONE statement over the roll-ups alone (no joins before grouping): the period's gains per channel, per unit,
     per campaign, in total, and (``days``) per day of the gains source (whole months appear as their first day);
     per post with the posts' titles (every post, or only the ``top_posts`` first in the order of
@@ -310,8 +359,17 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
     Every breakdown but the posts' reads the per-channel roll-up (a few rows per channel, campaign and month), the
     posts the per-post one. On PostgreSQL the statement is a UNION ALL of independent branches (the grouping sets,
     the posts, the previous period); elsewhere (SQLite) every breakdown is its own part of a UNION ALL.
-    Returns (breakdown, key, post title, (views, reactions, comments, shares)).
+    Returns (breakdown, key, post title, (views, reactions, comments, shares)); with ``watch_time`` each figures
+    tuple ends with the minutes watched too (0 on the posts' rows), so the page's watch time needs no statement of
+    its own.
+
+    ``names`` (PostgreSQL; elsewhere the caller reads them itself): the campaigns' rows carry the campaign's name
+    (None once it was deleted), and "channel_row" rows list the channels of the scope (key: the channel's id,
+    title: its name, figures: (unit id, kind, oldest, newest, failing, removed, has totals)); for the whole tree
+    with the channels' freshness too ("has totals" 1 or 0; None when the freshness is not in the statement), so a
+    dashboard is ONE statement.
     """
+    measures = (*REPORTED_MEASURES, "watch_time") if watch_time else REPORTED_MEASURES
     if top_posts is not None and top_posts < 0:
         raise ValueError("top_posts must not be negative")
     out: list[tuple[str, Any, str | None, tuple[int, ...]]] = []
@@ -319,26 +377,35 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         # The posts' hash holds every post of the period: room in memory, or PostgreSQL sorts on disk.
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
         none_int, none_date, none_text = literal(None, Integer), literal(None, Date), literal(None, String)
+        none_time = literal(None, DateTime(timezone=True))
         # The grouping sets (channel, unit, campaign[, day] and the total) over the per-channel monthly rows, which
         # are few; when the period has edge days, their per-delivery rows are first hashed once into
         # (channel, unit, campaign[, day]), so the grouping sets hash that small result instead.
-        names = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
-        gains = gains_source(period, scope=scope, grain="channel")
+        keys = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
+        gains = gains_source(period, scope=scope, grain="channel", measures=measures)
         if _whole_months(period) == (period.start, period.end):
             coarse = gains
         else:
-            coarse = select(*[gains.c[n] for n in names], *_sums(gains)).group_by(*[gains.c[n] for n in names]) \
-                .subquery("coarse")
-        grouped = [coarse.c[n] for n in names]
+            coarse = select(*[gains.c[n] for n in keys], *_sums(gains, measures)) \
+                .group_by(*[gains.c[n] for n in keys]).subquery("coarse")
+        grouped = [coarse.c[n] for n in keys]
         # GROUPING(a, b, …) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
         full = (1 << len(grouped)) - 1
-        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous", full: "total"}
-        for i, name in enumerate(names):
+        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous", _CHANNEL_ROW: "channel_row",
+                                        full: "total"}
+        for i, name in enumerate(keys):
             kind_by_mask[full & ~(1 << (len(grouped) - 1 - i))] = name.removesuffix("_id")
+        campaign_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "campaign")
+        mask = func.grouping(*grouped)
+        title: Any = none_text
+        if names:  # the campaign's name on the campaign rows only (a few dozen lookups, not one per row)
+            title = case((mask == campaign_mask, select(Campaign.name).where(Campaign.id == coarse.c.campaign_id)
+                          .scalar_subquery()), else_=None)
         branches = [
-            select(func.grouping(*grouped).label("mask"), none_int.label("post_id"), coarse.c.channel_id,
+            select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
                    coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
-                   none_text.label("title"), *_sums(coarse))
+                   title.label("title"), none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
+                   *_sums(coarse, measures))
             .group_by(func.grouping_sets(*[tuple_(c) for c in grouped], tuple_()))]
         if top_posts != 0:
             posts_source = gains_source(period, scope=scope, grain="post")
@@ -354,22 +421,34 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
             agg = per_post.subquery("per_post")
             # The titles join the (small) aggregate, not the roll-up rows.
             branches.append(select(literal(_POST_ROW, Integer), agg.c.post_id, none_int, none_int, none_int,
-                                   none_date, Post.title, *[agg.c[name] for name in REPORTED_MEASURES])
+                                   none_date, Post.title, none_text, none_time, none_time,
+                                   *[agg.c[name] for name in REPORTED_MEASURES],
+                                   *([literal(0, BigInteger)] if watch_time else []))
                             .outerjoin(Post, Post.id == agg.c.post_id))
         if previous is not None:
             branches.append(select(literal(_PREVIOUS_ROW, Integer), none_int, none_int, none_int, none_int, none_date,
-                                   none_text, *_sums(gains_source(previous, scope=scope, grain="channel"))))
+                                   none_text, none_text, none_time, none_time,
+                                   *_sums(gains_source(previous, scope=scope, grain="channel",
+                                                      measures=measures), measures)))
+        if names:
+            branches.append(_channel_branch(scope, gains, len(measures)))
         stmt = union_all(*branches) if len(branches) > 1 else branches[0]
-        # Plain tuples and positions; one fetch, not a round of fetchone calls.
-        for mask, post_id, channel_id, unit_id, campaign_id, day_value, title, *values in \
-                db.session.connection().execute(stmt).all():
-            kind = kind_by_mask[mask]
-            key = {"post": post_id, "channel": channel_id, "unit": unit_id, "campaign": campaign_id,
-                   "day": day_value}.get(kind)
-            out.append((kind, key, (title or "") if kind == "post" else None, tuple(values)))
+        # Plain tuples and positions; one fetch, not a round of fetchone calls, and per row only what formats it.
+        key_at = {"post": 1, "channel": 2, "unit": 3, "campaign": 4, "day": 5}
+        columns = {mask: (kind, key_at.get(kind)) for mask, kind in kind_by_mask.items()}
+        append = out.append
+        for row in db.session.connection().execute(stmt).all():
+            kind, at = columns[row[0]]
+            if kind == "channel_row":
+                append((kind, row[2], row[6], (row[3], row[7], row[8], row[9], row[10], row[11], row[12])))
+            elif kind == "post":
+                append((kind, row[1], row[6] or "", tuple(row[10:])))
+            else:
+                append((kind, None if at is None else row[at], row[6] if kind == "campaign" else None,
+                        tuple(row[10:])))
         return out
-    source = gains_source(period, scope=scope, grain="channel")
-    posts_source = gains_source(period, scope=scope, grain="post")
+    source = gains_source(period, scope=scope, grain="channel", measures=measures)
+    posts_source = gains_source(period, scope=scope, grain="post", measures=measures)
     parts = []
     groups: list[tuple[str, Any, Any]] = [("post", posts_source.c.post_id, posts_source)] if top_posts != 0 else []
     groups += [("channel", source.c.channel_id, source), ("unit", source.c.unit_id, source),
@@ -380,19 +459,21 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         key = column if column is not None else literal(None, Integer)
         if kind == "day":
             key = func.cast(column, String)
-        part = select(literal(kind).label("kind"), key.label("key"), *_sums(origin))
+        part = select(literal(kind).label("kind"), key.label("key"), *_sums(origin, measures))
         parts.append(part.group_by(column) if column is not None else part)
     if previous is not None:
         parts.append(select(literal("previous").label("kind"), literal(None, Integer).label("key"),
-                            *_sums(gains_source(previous, scope=scope, grain="channel"))))
+                            *_sums(gains_source(previous, scope=scope, grain="channel", measures=measures),
+                                   measures)))
     for row in db.session.execute(union_all(*parts)):
         key = date.fromisoformat(str(row.key)[:10]) if row.kind == "day" else row.key
         if row.kind in ("post", "channel", "unit", "campaign") and key is not None:
             key = int(key)
-        out.append((row.kind, key, None, tuple(int(v or 0) for v in row[-4:])))
+        values = tuple(int(v or 0) for v in row[-len(measures):])
+        out.append((row.kind, key, None, values[:4] + (0,) if watch_time and row.kind == "post" else values))
     if top_posts:
         ranked = sorted((row for row in out if row[0] == "post"),
-                        key=lambda row: _post_order(dict(zip(REPORTED_MEASURES, row[3], strict=True)), row[1]))
+                        key=lambda row: _post_order(dict(zip(REPORTED_MEASURES, row[3][:4], strict=True)), row[1]))
         out = [row for row in out if row[0] != "post"] + ranked[:top_posts]
     titles = _titles([key for kind, key, _title, _values in out if kind == "post"])
     return [(kind, key, titles.get(key, "") if kind == "post" else None, values) for kind, key, _t, values in out]
@@ -428,12 +509,25 @@ def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]
 def engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
                       with_previous: bool = True, trend_bucket: str | None = None,
                       top_posts: int | None = None) -> dict[str, Any]:
+    return _engagement_report(scope, period, settings, with_previous=with_previous, trend_bucket=trend_bucket,
+                              top_posts=top_posts)[0]
+
+
+def _engagement_report(scope: Scope, period: Period, settings: Settings | None = None, *,
+                       with_previous: bool = True, trend_bucket: str | None = None,
+                       top_posts: int | None = None) -> tuple[dict[str, Any], dict[int, dict[str, Any]] | None]:
     """Totals, by channel, by post, by campaign and (with sub-units) by unit, plus the previous period; with
-    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement).
+    ``trend_bucket`` also the trend series under "trend" (a monthly trend comes out of the same statement), and
+    the watch time (a monthly trend's minutes come out of that statement too).
 
     ``by_post`` lists every post that gained anything (so that it sums to the totals), or with ``top_posts`` only
-    that many, the top ones (what a page shows; PostgreSQL then returns only those)."""
+    that many, the top ones (what a page shows; PostgreSQL then returns only those).
+
+    The report is assembled from the statement's rows: one pass over them, then one over the channels' and units'
+    plain rows (a province's roll-up lists 4,600 channels and 1,500 units), with no query or lookup per row."""
     bucket = resolve_bucket(period, trend_bucket) if trend_bucket else None
+    # A monthly trend with the previous period: the watch time rides in the breakdown statement
+    folded_watch = bucket == "month" and with_previous
     totals = _zero()
     day_rows: list[tuple[date, tuple[int, ...]]] = []
     by_channel: dict[int, dict[str, int]] = {}
@@ -441,43 +535,99 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     by_campaign: dict[int | None, dict[str, int]] = {}
     post_list: list[dict[str, Any]] = []
     previous_totals = _zero()
+    watch_by_channel: dict[int, int] = {}
+    watch_days: list[tuple[date, tuple[int, ...]]] = []
+    watch_total = watch_previous = 0
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     rows = breakdown_rows(scope, period, days=bucket == "month", previous=period.previous() if with_previous else None,
-                          top_posts=top_posts)
+                          top_posts=top_posts, watch_time=folded_watch, names=postgresql)
+    measures = REPORTED_MEASURES
+    channel_rows: list[tuple[int, str, tuple[Any, ...]]] = []
+    names: dict[int, str] = {}
     for kind, key, title, values in rows:
-        figures = dict(zip(REPORTED_MEASURES, values, strict=True))
+        if kind == "channel_row":
+            channel_rows.append((key, title or "", values))
+            continue
+        figures = dict(zip(measures, values[:4], strict=True))
         if kind == "previous":
             previous_totals = figures
+            if folded_watch:
+                watch_previous = values[4]
         elif kind == "day":
-            day_rows.append((key, values))
+            day_rows.append((key, values[:4]))
+            if folded_watch:
+                watch_days.append((key, (values[4],)))
         elif kind == "post":
             post_list.append({"post_id": key, "title": title or "", "totals": figures})
         elif kind == "channel":
             by_channel[key] = figures
+            if folded_watch:
+                watch_by_channel[key] = values[4]
         elif kind == "unit":
             by_unit[key] = figures
         elif kind == "campaign":
             by_campaign[key] = figures
+            if title is not None:
+                names[key] = title
         else:
             totals = figures
+            if folded_watch:
+                watch_total = values[4]
     post_list.sort(key=lambda p: _post_order(p["totals"], p["post_id"]))
 
+    watch: dict[str, Any] | None = None
+    series: list[dict[str, Any]] | None = None
+    used_bucket = bucket
+    if bucket == "month":
+        series = _series(period, bucket, day_rows)
+    elif bucket:
+        used_bucket, series = trend(scope, period, bucket)
+    if bucket:
+        if folded_watch:
+            watch = {"total": watch_total, "previous": watch_previous, "by_channel": watch_by_channel,
+                     "series": _series(period, "month", watch_days, ("watch_time",))}
+        else:
+            watch = watch_time_report(scope, period, used_bucket)  # type: ignore[arg-type]
+
     config = engagement_config(settings)
-    # Plain columns (a province has thousands of channels: no ORM objects, no secrets decoded)
-    channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id).order_by(Channel.id)
-    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
-        channel_stmt = channel_stmt.where(
-            (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
+    # Plain columns through the connection (a province has thousands of channels: no ORM objects or row
+    # processing, no secrets decoded)
+    freshness: dict[int, dict[str, Any]] | None = None
+    if postgresql:  # the channels came with the statement (and, for the whole tree, their freshness)
+        channels = [(channel_id, values[1], name, values[0]) for channel_id, name, values in channel_rows]
+        if channel_rows and channel_rows[0][2][6] is not None:
+            freshness = {channel_id: {"oldest": values[2], "newest": values[3], "failing": int(values[4] or 0),
+                                      "removed": int(values[5] or 0)}
+                         for channel_id, _name, values in channel_rows if values[6]}
+        elif scope.include_sub_units and scope.unit.parent_id is None:
+            freshness = {}  # the whole tree without any channel
+    else:
+        channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id)
+        if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
+            channel_stmt = channel_stmt.where(
+                (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
+        channels = list(db.session.connection().execute(channel_stmt).all())
+    channels.sort(key=lambda row: row[0])
     states: dict[str, dict[str, str]] = {}
+    watch_states: dict[str, str] = {}
     channel_list = []
-    for channel_id, kind, name, unit_id in db.session.execute(channel_stmt).all():
+    watch_minutes = watch["by_channel"] if watch is not None else None
+    for channel_id, kind, name, unit_id in channels:
         if kind not in states:
-            states[kind] = {m: config.mapping(kind).state(m) for m in REPORTED_MEASURES}
-        channel_list.append({"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
-                             "totals": dict(by_channel.get(channel_id, _zero())), "measure_states": dict(states[kind])})
+            mapping = config.mapping(kind)
+            states[kind] = {m: mapping.state(m) for m in REPORTED_MEASURES}
+            watch_states[kind] = mapping.state("watch_time")
+        entry = {"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
+                 "totals": by_channel.get(channel_id) or _zero(), "measure_states": dict(states[kind])}
+        if watch_minutes is not None:
+            entry["watch_time"] = watch_minutes.get(channel_id, 0)
+            entry["watch_time_state"] = watch_states[kind]
+        channel_list.append(entry)
     channel_list.sort(key=lambda c: (-c["totals"]["views"], c["channel_id"]))
 
-    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
-        Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
+    if not postgresql:
+        names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
+            Campaign.id.in_([c for c in by_campaign if c is not None] or [0]))).all())
     for cid in [c for c in by_campaign if c is not None and c not in names]:
         # a deleted campaign's posts are outside any campaign now (the per-channel roll-up keeps its old key)
         gone = by_campaign.pop(cid)
@@ -500,28 +650,20 @@ def engagement_report(scope: Scope, period: Period, settings: Settings | None = 
     }
     if scope.include_sub_units:
         report["by_unit"] = [{"unit_id": u.id, "name": u.name, "parent_id": u.parent_id,
-                              "totals": dict(by_unit.get(u.id, _zero()))} for u in scope.units]
-    if bucket == "month":
-        report["trend"] = {"bucket": bucket, "series": _series(period, bucket, day_rows)}
-    elif bucket:
-        used, series = trend(scope, period, bucket)
-        report["trend"] = {"bucket": used, "series": series}
-    if bucket:  # the page and the documents (the API's shape stays as it is)
-        watch = watch_time_report(scope, period, report["trend"]["bucket"])
-        for point, minutes in zip(report["trend"]["series"], watch.pop("series"), strict=True):
+                              "totals": by_unit.get(u.id) or _zero()} for u in scope.units]
+    if bucket and series is not None and watch is not None:
+        report["trend"] = {"bucket": used_bucket, "series": series}
+        # The page and the documents (the API's shape stays as it is)
+        for point, minutes in zip(series, watch.pop("series"), strict=True):
             point["watch_time"] = minutes["watch_time"]
-        for channel in channel_list:
-            channel["watch_time"] = watch["by_channel"].get(channel["channel_id"], 0)
-            channel["watch_time_state"] = config.mapping(channel["kind"]).state("watch_time")
         # Shown where a channel's platform gives watch time (YouTube), or wherever some was collected
-        watch["available"] = bool(watch["total"] or watch["previous"]) or any(
-            config.mapping(kind).state("watch_time") == "ok" for kind in {c["kind"] for c in channel_list})
+        watch["available"] = bool(watch["total"] or watch["previous"]) or "ok" in watch_states.values()
         report["watch_time"] = watch
     if with_previous:
         previous = period.previous()
         report["previous"] = {"from": previous.start.isoformat(), "to": previous.end.isoformat(),
                               "totals": previous_totals, "change": change(totals, previous_totals)}
-    return report
+    return report, freshness
 
 
 def watch_time_report(scope: Scope, period: Period, bucket: str) -> dict[str, Any]:
@@ -559,21 +701,55 @@ def dashboard_report(scope: Scope, period: Period, settings: Settings | None = N
                      ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """Everything the leadership dashboard asks the database for: the report with its top posts and trend, and
     the channels' freshness."""
-    return (engagement_report(scope, period, settings, trend_bucket=bucket, top_posts=DASHBOARD_TOP_POSTS),
-            channel_freshness(scope))
+    report, freshness = _engagement_report(scope, period, settings, trend_bucket=bucket,
+                                           top_posts=DASHBOARD_TOP_POSTS)
+    if freshness is None:  # not in the report's statement (SQLite, or a part of the tree)
+        freshness = channel_freshness(scope, channel_ids=[c["channel_id"] for c in report["by_channel"]])
+    return report, freshness
 
 
-def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
+# Up to this many channels, the whole tree's freshness is read by index probes per channel (a handful of index
+# pages each) rather than by aggregating every delivery's totals (tens of thousands of rows for a few channels).
+FRESHNESS_PROBE_CHANNELS = 64
+
+
+def channel_freshness(scope: Scope, channel_ids: list[int] | None = None) -> dict[int, dict[str, Any]]:
     """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed. Reads the
-    totals' own copies of channel and unit (no join)."""
+    totals' own copies of channel and unit (no join).
+
+    ``channel_ids``: every channel of the scope, when the caller has them (the report's channel list); for the
+    whole tree with few channels, PostgreSQL then answers from the indexes alone."""
     t = EngagementTotals
-    stmt = (select(t.channel_id, func.min(t.collected_at), func.max(t.collected_at), func.count(t.last_error),
-                   func.sum(case((t.removed, 1), else_=0)))
-            .group_by(t.channel_id))
-    if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every unit
-        stmt = stmt.where(t.unit_id.in_(scope.unit_ids))
+    whole_tree = scope.include_sub_units and scope.unit.parent_id is None
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql and whole_tree and channel_ids is not None and len(channel_ids) <= FRESHNESS_PROBE_CHANNELS:
+        # The whole tree's report lists every channel, so these are all the channels any totals row can name.
+        ids = func.unnest(literal(sorted(set(channel_ids)), ARRAY(Integer))).table_valued("id").render_derived(name="c")
+        mine = t.channel_id == ids.c.id
+
+        def each(column: Any) -> Any:
+            return select(column).where(mine).scalar_subquery()
+
+        stmt = (select(ids.c.id,
+                       type_coerce(each(func.min(t.collected_at)), DateTime(timezone=True)),
+                       type_coerce(each(func.max(t.collected_at)), DateTime(timezone=True)),
+                       select(func.count()).where(mine, t.last_error.is_not(None)).scalar_subquery(),
+                       select(func.count()).where(mine, t.removed).scalar_subquery())
+                .where(select(t.delivery_id).where(mine).exists()))
+    else:
+        oldest, newest = func.min(t.collected_at), func.max(t.collected_at)
+        if postgresql:
+            # psycopg already reads timestamptz as aware datetimes: skip UTCDateTime's per-row conversion (a
+            # province has 4,600 channels); SQLite's naive values still go through it.
+            oldest = type_coerce(oldest, DateTime(timezone=True))
+            newest = type_coerce(newest, DateTime(timezone=True))
+        stmt = (select(t.channel_id, oldest, newest, func.count(t.last_error),
+                       func.sum(case((t.removed, 1), else_=0)))
+                .group_by(t.channel_id))
+        if not whole_tree:
+            stmt = stmt.where(t.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
-            for cid, oldest, newest, failing, removed in db.session.execute(stmt)}
+            for cid, oldest, newest, failing, removed in db.session.connection().execute(stmt).all()}
 
 
 def campaign_posts_report(scope: Scope) -> list[dict[str, Any]]:
