@@ -35,12 +35,14 @@ from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
-KINDS = ("website", "facebook", "youtube")
+KINDS = ("website", "facebook", "youtube", "zalo")
 NAME_MAX = 200
 SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "password"}
 REQUIRED: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id", "access_token"),
-                                        "youtube": ("channel_id", "access_token")}
-CONNECTION_KEYS: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id",), "youtube": ("channel_id",)}
+                                        "youtube": ("channel_id", "access_token"),
+                                        "zalo": ("oa_id", "access_token", "refresh_token")}
+CONNECTION_KEYS: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id",), "youtube": ("channel_id",),
+                                              "zalo": ("oa_id",)}
 # Kinds whose credentials are checked against the platform before they are saved.
 CHECK_AT_CONNECT: set[str] = {"facebook"}
 
