@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("website", "facebook", "youtube", "zalo")
 NAME_MAX = 200
-SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "password"}
+SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "password", "expires_at"}
 REQUIRED: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id", "access_token"),
                                         "youtube": ("channel_id", "access_token"),
                                         "zalo": ("oa_id", "access_token", "refresh_token")}
@@ -301,6 +301,36 @@ def check_channel(channel: Channel, settings: Settings, actor: User | None = Non
     db.session.flush()
     record(actor, "channel.test", channel, ok=status.ok, message=status.message)
     return status
+
+
+def oauth_adapter(kind: str) -> type[ChannelAdapter] | None:
+    """The adapter class of ``kind`` when it offers a platform sign-in (``authorization_url`` and
+    ``exchange_code``), else ``None``."""
+    try:
+        cls = adapter_class(kind)
+    except KeyError:
+        return None
+    return cls if hasattr(cls, "authorization_url") and hasattr(cls, "exchange_code") else None
+
+
+def connect_with_oauth(actor: User, kind: str, connected: dict[str, Any], settings: Settings, unit: Unit,
+                       channel: Channel | None = None) -> Channel:
+    """Connect what a platform sign-in gave (``{"name", "settings", "secrets"}`` from the adapter's
+    ``exchange_code``): reconnect ``channel``, or the unit's channel of that kind for the same account, or a new
+    one. Callers commit."""
+    values = {**connected.get("settings", {}), **connected.get("secrets", {})}
+    keys = CONNECTION_KEYS.get(kind, ())
+    if channel is None:
+        channel = next((c for c in db.session.scalars(select(Channel).where(Channel.unit_id == unit.id,
+                                                                              Channel.kind == kind))
+                        if keys and all((c.settings or {}).get(k) == values.get(k) for k in keys)), None)
+    if channel is not None:
+        if channel.kind != kind:
+            raise ValidationFailed({"kind": [_l("The kind of a channel cannot change; connect a new channel "
+                                                "instead.")]})
+        return update_channel(channel, actor, {"settings": values}, settings)
+    return create_channel(actor, {"kind": kind, "name": connected.get("name") or kind, "settings": values},
+                          settings, unit_id=unit.id)
 
 
 def mark_needs_reconnect(channel: Channel, reason: str) -> Channel:

@@ -537,7 +537,8 @@ class ZaloAdapter(ChannelAdapter):
             raise ValidationFailed({"code": [str(exc)]}, message=exc.message) from exc
         oa = info.get("data") or {}
         oa_id = str(oa.get("oa_id") or args.get("oa_id") or "")
-        return {"name": str(oa.get("name") or f"Zalo OA {oa_id}"), "settings": {"oa_id": oa_id},
+        return {"name": str(oa.get("name") or f"Zalo OA {oa_id}"),
+                "settings": {"oa_id": oa_id, "oa_name": str(oa.get("name") or "")},
                 "secrets": adapter.tokens.secrets}
 
     # --- plumbing ------------------------------------------------------------------------------------------------
@@ -597,7 +598,8 @@ class ZaloAdapter(ChannelAdapter):
     def _fields(self, request: PublishRequest) -> dict[str, str]:
         variant = request.variant or {}
         return {"title": str(variant.get("title") or request.title or "").strip(),
-                "author": str(variant.get("author") or self.channel_settings.get("author") or "").strip(),
+                "author": str(variant.get("author") or self.channel_settings.get("author")
+                              or self.channel_settings.get("oa_name", "")[:AUTHOR_MAX] or "").strip(),
                 "description": str(variant.get("description") or request.summary or "").strip()}
 
     def _public_media_url(self, path: Path) -> str:

@@ -25,7 +25,9 @@ WEBSITE_SUMMARY_MAX = 1000
 BODY_HTML_MAX_BYTES = 2 * 1024 * 1024  # the contract (interface.md): a post's body_html is at most 2 MB (413)
 # Loa's own bounds on the other variant fields (no platform limit is meant here: a sane size for what they hold).
 OTHER_FIELDS_MAX = {"facebook.link": 2000, "youtube.category_id": 50, "youtube.playlist_id": 100,
-                    "youtube.publish_at": 40, "youtube.privacy": 20}
+                    "youtube.publish_at": 40, "youtube.privacy": 20,
+                    # Zalo's article limits, until the channel registry reads them from ZaloAdapter (issue #17)
+                    "zalo.title": 150, "zalo.author": 50, "zalo.description": 300}
 YOUTUBE_TAG_COUNT_MAX = 500  # with the 500-character total, more tags than this cannot fit anyway
 
 # ``media_ids`` in a variant: which of the post's attached media that channel gets, in order (Facebook: the photos
@@ -36,6 +38,7 @@ VARIANT_FIELDS: dict[str, dict[str, type]] = {
     "youtube": {"title": str, "description": str, "tags": list, "privacy": str, "category_id": str,
                 "playlist_id": str, "publish_at": str, "made_for_kids": bool, "media_ids": list},
     "website": {"title": str, "summary": str, "body_html": str, "media_ids": list},
+    "zalo": {"title": str, "author": str, "description": str, "media_ids": list},
 }
 
 LIMITS = {

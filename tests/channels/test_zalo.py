@@ -240,7 +240,7 @@ def test_oauth_v4_with_pkce_and_single_use_state(zalo, settings) -> None:  # typ
     with pytest.raises(ValidationFailed):
         ZaloAdapter.exchange_code(settings, {**back, "state": "forged"}, kept)
     connected = ZaloAdapter.exchange_code(settings, back, kept)
-    assert connected["settings"] == {"oa_id": OA_ID}
+    assert connected["settings"]["oa_id"] == OA_ID
     assert connected["secrets"]["refresh_token"] in zalo.tokens.refresh
     with pytest.raises(ValidationFailed):  # the code is spent
         ZaloAdapter.exchange_code(settings, back, kept)
@@ -249,3 +249,57 @@ def test_oauth_v4_with_pkce_and_single_use_state(zalo, settings) -> None:  # typ
         back2 = {k: v[0] for k, v in parse_qs(urlsplit(
             requests.get(url2, allow_redirects=False, timeout=5).headers["Location"]).query).items()}
         ZaloAdapter.exchange_code(settings, back2, {**kept2, "code_verifier": "x" * 43})
+
+
+def test_connect_view_signs_in_with_zalo_and_connects_the_oa(client, make_user, zalo, settings) -> None:  # type: ignore[no-untyped-def]
+    from publisher.channels.models import Channel
+    from tests.conftest import sign_in_session
+
+    admin = make_user("admin")
+    sign_in_session(client, admin)
+    listing = client.get("/admin/channels/").get_data(as_text=True)
+    assert "/admin/channels/zalo/connect" in listing
+    start = client.get("/admin/channels/zalo/connect")
+    assert start.status_code == 302
+    to_zalo = start.headers["Location"]
+    assert to_zalo.startswith(settings.zalo_oauth_url + "/v4/oa/permission?")
+    back = requests.get(to_zalo, allow_redirects=False, timeout=5).headers["Location"]
+    query = urlsplit(back).query
+    done = client.get(f"/admin/channels/zalo/callback?{query}")
+    assert done.status_code == 302, done.get_data(as_text=True)
+    channel = db.session.query(Channel).filter_by(kind="zalo").one()
+    assert channel.settings["oa_id"] == OA_ID and channel.state == "connected"
+    assert channel_secrets(channel, settings)["refresh_token"] in zalo.tokens.refresh
+    replay = client.get(f"/admin/channels/zalo/callback?{query}")  # the state was single-use
+    assert replay.status_code == 400
+    assert 'lang="vi"' in replay.get_data(as_text=True)
+    # reconnecting the same OA updates that channel instead of adding one
+    again = client.get(f"/admin/channels/zalo/connect?channel_id={channel.id}")
+    back = requests.get(again.headers["Location"], allow_redirects=False, timeout=5).headers["Location"]
+    assert client.get(f"/admin/channels/zalo/callback?{urlsplit(back).query}").status_code == 302
+    assert db.session.query(Channel).filter_by(kind="zalo").count() == 1
+
+
+def test_connect_view_without_a_zalo_app_says_so(client, make_user, app) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import sign_in_session
+
+    app.extensions["publisher.settings"] = type(app.extensions["publisher.settings"])(
+        **{**app.extensions["publisher.settings"].__dict__, "zalo_app_id": None})
+    sign_in_session(client, make_user("admin"))
+    assert client.get("/admin/channels/zalo/connect").status_code == 409
+    assert client.get("/admin/channels/nothing/connect").status_code == 404
+
+
+def test_demo_connects_an_oa_and_publishes_a_demo_post(app, running, settings, publish_request) -> None:  # type: ignore[no-untyped-def]
+    from publisher.channels.models import Channel
+    from publisher.content.models import Post
+    from publisher.demo import set_up_demo
+
+    lines = set_up_demo(settings, running.demo_channels())
+    db.session.commit()
+    assert any("zalo" in line and "(connected)" in line for line in lines), lines
+    channel = db.session.query(Channel).filter_by(kind="zalo").one()
+    post = db.session.query(Post).filter(Post.cover_media_id.is_not(None)).first()
+    client = _fast(adapter_for(channel, settings))
+    assert client.validate(publish_request(post, kind="zalo")) == []
+    assert client.publish(publish_request(post, kind="zalo")).remote_id

@@ -81,7 +81,8 @@ CHANNEL_SETTINGS = {"type": "object", "additionalProperties": {"type": ["string"
                                    "refresh_token": {"type": "string", "writeOnly": True},
                                    "client_id": {"type": "string"},
                                    "client_secret": {"type": "string", "writeOnly": True},
-                                   "channel_id": {"type": "string"}}}
+                                   "channel_id": {"type": "string"}, "oa_id": {"type": "string"},
+                                   "broadcast": {"type": "boolean"}, "broadcast_monthly_limit": {"type": ["string", "integer"]}}}
 CHANNEL = {"type": "object", "properties": {
     "id": {"type": "integer"}, "unit_id": {"type": "integer"},
     "kind": {"type": "string", "enum": list(services.KINDS)}, "name": {"type": "string"},

@@ -34,6 +34,10 @@ VARIANTS = {"type": "object", "properties": {
                                                  "media_ids": CHANNEL_MEDIA}},
     "website": {"type": "object", "properties": {"title": {"type": "string"}, "summary": {"type": "string"},
                                                  "body_html": {"type": "string"}, "media_ids": CHANNEL_MEDIA}},
+    "zalo": {"type": "object", "properties": {"title": {"type": "string", "maxLength": 150},
+                                              "author": {"type": "string", "maxLength": 50},
+                                              "description": {"type": "string", "maxLength": 300},
+                                              "media_ids": CHANNEL_MEDIA}},
 }}
 
 POST_IN = {"type": "object", "required": ["title"], "properties": {

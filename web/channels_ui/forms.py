@@ -31,7 +31,17 @@ class YoutubeForm(FlaskForm):
     client_secret = PasswordField(_l("OAuth client secret (optional)"), validators=[Optional(), Length(max=300)])
 
 
-FORMS = {"website": WebsiteForm, "facebook": FacebookForm, "youtube": YoutubeForm}
+class ZaloForm(FlaskForm):
+    name = StringField(_l("Name"), validators=NAME)
+    oa_id = StringField(_l("Zalo Official Account id"), validators=[DataRequired(_l("The OA id is required.")),
+                                                                     Length(max=100)])
+    access_token = PasswordField(_l("Access token"), validators=[DataRequired(_l("An access token is required.")),
+                                                                 Length(max=4000)])
+    refresh_token = PasswordField(_l("Refresh token"), validators=[DataRequired(_l("A refresh token is required.")),
+                                                                   Length(max=4000)])
+
+
+FORMS = {"website": WebsiteForm, "facebook": FacebookForm, "youtube": YoutubeForm, "zalo": ZaloForm}
 SECRET_FIELDS = {"access_token", "refresh_token", "client_secret"}
 
 
@@ -46,4 +56,11 @@ class ReconnectYoutubeForm(FlaskForm):
     refresh_token = PasswordField(_l("New refresh token (optional)"), validators=[Optional(), Length(max=4000)])
 
 
-RECONNECT_FORMS = {"facebook": ReconnectFacebookForm, "youtube": ReconnectYoutubeForm}
+class ReconnectZaloForm(FlaskForm):
+    access_token = PasswordField(_l("New access token"), validators=[
+        DataRequired(_l("An access token is required.")), Length(max=4000)])
+    refresh_token = PasswordField(_l("New refresh token"), validators=[
+        DataRequired(_l("A refresh token is required.")), Length(max=4000)])
+
+
+RECONNECT_FORMS = {"facebook": ReconnectFacebookForm, "youtube": ReconnectYoutubeForm, "zalo": ReconnectZaloForm}

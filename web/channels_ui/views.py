@@ -14,7 +14,7 @@ from web import current_settings
 from web.channels_ui import bp
 from web.channels_ui.forms import FORMS, RECONNECT_FORMS
 
-KIND_LABELS = {"website": "Website", "facebook": "Facebook Page", "youtube": "YouTube"}
+KIND_LABELS = {"website": "Website", "facebook": "Facebook Page", "youtube": "YouTube", "zalo": "Zalo OA"}
 
 
 def _form_data(form: Any) -> dict[str, Any]:
@@ -45,6 +45,7 @@ def index():  # type: ignore[no-untyped-def]
                            is_admin=has_role_in(current_user, "admin", current_user.unit),
                            google_ready=bool(settings.google_client_id and settings.google_client_secret),
                            facebook_ready=facebook_connect_service.login_configured(settings),
+                           oauth_kinds=_oauth_kinds(settings),
                            warn_days=facebook_connect_service.WARN_DAYS)
 
 
@@ -210,3 +211,63 @@ def facebook_token_warnings() -> list[Any]:
     if not current_user.is_authenticated or not has_role_in(current_user, "admin", current_user.unit):
         return []
     return facebook_connect_service.expiring_channels(current_user)
+
+
+# --- platform sign-in for any kind whose adapter offers it (authorization_url / exchange_code): Zalo OAs -----------
+
+OAUTH_KEY = "channel_oauth"  # the sign-in's state (and PKCE verifier), bound to this session, used once
+
+
+def _oauth_kinds(settings: Any) -> list[str]:
+    return [kind for kind in services.KINDS if kind != "facebook" and (cls := services.oauth_adapter(kind)) is not None
+            and cls.oauth_configured(settings)]
+
+
+def _oauth_problem(kind: str, message: Any, status: int = 400):  # type: ignore[no-untyped-def]
+    return render_template("channels/oauth_problem.html", kind=kind, label=KIND_LABELS.get(kind, kind),
+                           message=message), status
+
+
+@bp.get("/<kind>/connect")
+def oauth_connect(kind: str):  # type: ignore[no-untyped-def]
+    """Send the admin to the platform's sign-in; ``?channel_id=`` reconnects that channel, ``?unit_id=`` picks the
+    unit a new channel belongs to."""
+    cls = services.oauth_adapter(kind)
+    if cls is None:
+        abort(404)
+    settings = current_settings()
+    channel_id = request.args.get("channel_id", type=int)
+    channel = services.get_channel(channel_id, current_user) if channel_id else None
+    unit = channel.unit if channel is not None else get_unit(request.args.get("unit_id", type=int)
+                                                             or current_user.unit_id)
+    if not has_role_in(current_user, "admin", unit):
+        abort(403)
+    if not cls.oauth_configured(settings):
+        return _oauth_problem(kind, _("Signing in with %(label)s is not configured (see the README's settings).",
+                                      label=KIND_LABELS.get(kind, kind)), 409)
+    url, kept = cls.authorization_url(settings, url_for("channels_ui.oauth_callback", kind=kind, _external=True))
+    session[OAUTH_KEY] = {**kept, "kind": kind, "unit_id": unit.id, "channel_id": channel.id if channel else None}
+    return redirect(url)
+
+
+@bp.get("/<kind>/callback")
+def oauth_callback(kind: str):  # type: ignore[no-untyped-def]
+    cls = services.oauth_adapter(kind)
+    if cls is None:
+        abort(404)
+    kept = session.pop(OAUTH_KEY, None) or {}  # single use: a replayed answer finds no state
+    if kept.get("kind") != kind:
+        kept = {}
+    settings = current_settings()
+    unit = get_unit(int(kept.get("unit_id") or current_user.unit_id))
+    if not has_role_in(current_user, "admin", unit):
+        abort(403)
+    channel = services.get_channel(int(kept["channel_id"]), current_user) if kept.get("channel_id") else None
+    try:
+        connected = cls.exchange_code(settings, request.args.to_dict(), kept)
+        channel = services.connect_with_oauth(current_user, kind, connected, settings, unit, channel)
+    except ValidationFailed as exc:
+        return _oauth_problem(kind, exc.message if not exc.fields else
+                              " ".join(str(m) for messages in exc.fields.values() for m in messages))
+    flash(_("The channel %(name)s is connected.", name=channel.name), "success")
+    return redirect(url_for("channels_ui.index"))

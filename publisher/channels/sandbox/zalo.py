@@ -32,6 +32,8 @@ APP_SECRET = "sandbox-zalo-app-secret"
 OA_ID = "1900000000000000001"
 OA_NAME = "Công đoàn tỉnh (Zalo OA sandbox)"
 PROCESSING_SECONDS = 2.0  # an article nobody verifies exists after this long
+DEMO_ACCESS_TOKEN = "zat-demo-cong-doan"  # valid on every start, so that ``publisher run --demo`` connects
+DEMO_REFRESH_TOKEN = "zrt-demo-cong-doan"
 ACCESS_SECONDS = 3600  # 1 hour (beehexa's OAuth v4 guide, read 2026-12-02)
 MESSAGES = {
     -201: "Parameters are invalid",
@@ -105,6 +107,8 @@ class ZaloSandbox(SandboxService):
         self.refresh_delay = 0.0  # seconds a refresh takes (two racing workers in tests)
         self.broadcast_monthly_limit = 40
         self._ids = itertools.count(7_100_000_000_000_000_001)
+        self.tokens.access[DEMO_ACCESS_TOKEN] = self.now() + ACCESS_SECONDS
+        self.tokens.refresh.add(DEMO_REFRESH_TOKEN)
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -345,10 +349,9 @@ class ZaloSandbox(SandboxService):
                 "zalo_app_secret": APP_SECRET}
 
     def demo_channels(self) -> list[dict[str, Any]]:
-        tokens = self.issue_tokens()
         return [{"kind": "zalo", "name": "Zalo OA Công đoàn tỉnh (sandbox)",
-                 "settings": {"oa_id": OA_ID, "access_token": tokens["access_token"],
-                              "refresh_token": tokens["refresh_token"]}}]
+                 "settings": {"oa_id": OA_ID, "oa_name": OA_NAME, "author": "Ban Tuyên giáo",
+                              "access_token": DEMO_ACCESS_TOKEN, "refresh_token": DEMO_REFRESH_TOKEN}}]
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "urls": self.urls, "refreshes": self.tokens.refreshes,
