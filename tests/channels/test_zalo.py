@@ -213,6 +213,7 @@ def test_error_codes_become_sentences_with_zalo_code_and_message(app) -> None:  
         error = zalo_error(-216, "Access token is invalid")
         assert error.kind is ErrorKind.AUTH_EXPIRED
         assert "-216" in str(error) and "Access token is invalid" in str(error)
+        assert str(error).startswith("Zalo không còn chấp nhận access token")  # Vietnamese first
         assert zalo_error(-214, "Article is processing").kind is ErrorKind.TRANSIENT
         assert zalo_error(-210, "x").kind is ErrorKind.REJECTED
         assert zalo_error(-32, "x").kind is ErrorKind.RATE_LIMITED
