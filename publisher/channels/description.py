@@ -72,7 +72,11 @@ class VariantField:
     forbidden_chars: str = ""  # characters the platform refuses in this field
     forbidden_message: Any = None
     multiline: bool = False
-    fill_from_story: bool = False  # "Fill from the story" offers this field
+    fill_from_story: bool = False  # the compose tab's "Fill from the story" button sits under this field
+    # What "Fill from the story" writes here: "story" (title, summary and the campaign's hashtags), "summary"
+    # (summary and hashtags), "title" (the story's title cut to the limit, only when the field is empty); "": nothing.
+    fill: str = ""
+    preview: str = ""  # the preview slot this field feeds ("title", "summary", "message", "description")
     clean: str = ""  # "text" or "html": the content layer runs its sanitiser on the value after the checks
     compose: bool = True  # drawn on the compose tab (media fields are drawn by the media chooser)
 
@@ -111,12 +115,19 @@ class MediaRules:
     mix: bool = True  # pictures and a video together in one post
     link_with_media: bool = True  # a variant's link may go with media
     needs_video: bool = False  # a post on this kind is a video (text without one is refused)
+    media_without_text: bool = True  # media chosen on the compose tab make a variant even with no text written
     image_types: frozenset[str] = frozenset()  # empty: any image type Loa accepts
     video_types: frozenset[str] = frozenset()
     image_max_bytes: int | None = None
     video_max_bytes: int | None = None
     rule: Any = ""  # the sentence the compose tab shows (lazy_gettext)
     choose_label: Any = ""  # the media chooser's legend on the compose tab
+    # The sentences the compose tab and the post page say when the chosen media break a rule (lazy_gettext).
+    mix_message: Any = ""  # pictures and a video chosen together where ``mix`` is False
+    videos_message: Any = ""  # more videos than ``max_videos``
+    images_message: Any = ""  # more pictures than ``max_images``
+    link_message: Any = ""  # a link together with media where ``link_with_media`` is False
+    needs_video_message: Any = ""  # text written but no video chosen where ``needs_video``
 
     def as_json(self) -> dict[str, Any]:
         return {"accepts": list(self.accepts), "max_images": self.max_images, "max_videos": self.max_videos,

@@ -427,7 +427,7 @@ class FacebookAdapter(ChannelAdapter):
         oauth_endpoint="channels_ui.facebook_connect",
         variant=(
             VariantField("message", "text", _l("Facebook message"), max_length=MESSAGE_MAX, multiline=True,
-                         fill_from_story=True,
+                         fill_from_story=True, fill="story", preview="message",
                          limit_message=lambda **kw: _l("Facebook allows at most %(n)s characters (this has "
                                                        "%(have)s).", **kw)),
             VariantField("link", "link", _l("Link (optional)"), max_length=LINK_MAX),
@@ -439,7 +439,12 @@ class FacebookAdapter(ChannelAdapter):
                          image_types=frozenset(PHOTO_TYPES), video_types=frozenset(VIDEO_TYPES),
                          image_max_bytes=PHOTO_MAX_BYTES, video_max_bytes=VIDEO_MAX_BYTES,
                          rule=_l("Facebook takes either pictures or one video in a post, not both."),
-                         choose_label=_l("Pictures or video on Facebook")),
+                         choose_label=_l("Pictures or video on Facebook"),
+                         mix_message=_l("Facebook takes pictures or one video, not both: untick the pictures or "
+                                        "the video."),
+                         videos_message=_l("Facebook takes one video per post: keep one ticked."),
+                         link_message=_l("Facebook shows no link preview with pictures or a video: remove the link "
+                                         "or untick the media.")),
         rate_per_minute=60,
         metrics_batch_size=BATCH_MAX,
         capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=True, reply=True),

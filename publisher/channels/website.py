@@ -65,9 +65,9 @@ class WebsiteAdapter(ChannelAdapter):
         colour="#1e7a3c",
         variant=(
             VariantField("title", "text", _l("Title on the website (if different)"), max_length=TITLE_MAX,
-                         clean="text", limit_message=lambda **kw: _l("At most %(n)s characters.", **kw)),
+                         clean="text", preview="title", limit_message=lambda **kw: _l("At most %(n)s characters.", **kw)),
             VariantField("summary", "text", _l("Summary on the website (if different)"), max_length=SUMMARY_MAX,
-                         multiline=True, limit_message=lambda **kw: _l("At most %(n)s characters.", **kw)),
+                         multiline=True, preview="summary", limit_message=lambda **kw: _l("At most %(n)s characters.", **kw)),
             VariantField("body_html", "html", clean="html", compose=False),
             VariantField("media_ids", "media", _l("Pictures and videos on the website"), compose=False),
         ),

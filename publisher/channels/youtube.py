@@ -211,11 +211,13 @@ class YouTubeAdapter(ChannelAdapter):
         oauth_endpoint="youtube_oauth.connect",
         variant=(
             VariantField("title", "text", _l("YouTube title"), max_length=TITLE_MAX, forbidden_chars="<>",
+                         fill="title", preview="title",
                          forbidden_message=_l("YouTube does not accept the characters < and >."),
                          limit_message=lambda **kw: _l("YouTube allows at most %(n)s characters in a title (this "
                                                        "has %(have)s).", **kw)),
             VariantField("description", "text", _l("YouTube description"), max_length=DESCRIPTION_MAX_BYTES,
-                         count=COUNT_BYTES, multiline=True, fill_from_story=True, forbidden_chars="<>",
+                         count=COUNT_BYTES, multiline=True, fill_from_story=True, fill="summary",
+                         preview="description", forbidden_chars="<>",
                          forbidden_message=_l("YouTube does not accept the characters < and >."),
                          limit_message=lambda **kw: _l("YouTube allows at most %(n)s bytes in a description (this "
                                                        "has %(have)s; a Vietnamese letter with tone marks takes "
@@ -236,10 +238,15 @@ class YouTubeAdapter(ChannelAdapter):
         ),
         # A post is one video; one picture chosen with it becomes the thumbnail (thumbnails.set, read 2026-12-02).
         media=MediaRules(accepts=("image", "video"), max_images=1, max_videos=1, needs_video=True,
+                         media_without_text=False,
                          video_types=frozenset(VIDEO_TYPES), video_max_bytes=VIDEO_MAX_BYTES,
                          image_max_bytes=THUMBNAIL_MAX_BYTES,
                          rule=_l("YouTube takes one video; a picture chosen with it becomes its thumbnail."),
-                         choose_label=_l("Video and thumbnail on YouTube")),
+                         choose_label=_l("Video and thumbnail on YouTube"),
+                         videos_message=_l("YouTube takes one video per post: keep one ticked."),
+                         images_message=_l("Only one picture can be the YouTube thumbnail: keep one ticked."),
+                         needs_video_message=_l("YouTube publishes videos: attach a video to this post or leave "
+                                                "the YouTube fields empty.")),
         rate_per_minute=10,
         metrics_batch_size=50,  # videos.list takes at most 50 ids
         capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=True, reply=True,
