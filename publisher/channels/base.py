@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
+from publisher.channels.description import ChannelDescription
 from publisher.settings import Settings
 
 # Environment variables through which an operator routes or trusts outbound HTTPS (a proxy, a private CA).
@@ -157,6 +158,9 @@ class ChannelAdapter(ABC):
     """One channel kind. Instances are cheap: built per use from a channel's settings and decrypted secrets."""
 
     kind: ClassVar[str]
+    # What the kind says about itself (label, connect fields, variant fields and limits, media rules, rates,
+    # capabilities, metric mapping): everything outside the adapter's module reads it through the registry.
+    description: ClassVar[ChannelDescription]
     supports_update: ClassVar[bool] = True
     # True when ``unpublish`` only changes Loa's own database (the website): the pipeline then removes the post in
     # the very request that unpublishes it, and the queued job finds it already gone.
@@ -218,8 +222,33 @@ REGISTRY: dict[str, type[ChannelAdapter]] = {}
 
 
 def register(cls: type[ChannelAdapter]) -> type[ChannelAdapter]:
+    """Add an adapter class to the registry; its ``description`` must name the same kind."""
+    if cls.description.kind != cls.kind:
+        raise ValueError(f"{cls.__name__}.description describes {cls.description.kind!r}, not {cls.kind!r}")
     REGISTRY[cls.kind] = cls
     return cls
+
+
+def unregister(kind: str) -> None:
+    """Drop a kind from the registry (tests that register a kind of their own)."""
+    REGISTRY.pop(kind, None)
+
+
+def descriptions() -> dict[str, ChannelDescription]:
+    """Every registered kind's description, in registration order (website, facebook, youtube, …)."""
+    from publisher.channels import load_adapters
+
+    load_adapters()
+    return {kind: cls.description for kind, cls in REGISTRY.items()}
+
+
+def description(kind: str) -> ChannelDescription:
+    """One kind's description; KeyError for a kind no adapter registered."""
+    return adapter_class(kind).description
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(descriptions())
 
 
 def adapter_class(kind: str) -> type[ChannelAdapter]:
