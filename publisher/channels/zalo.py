@@ -79,6 +79,14 @@ from publisher.channels.base import (
     http_session,
     register,
 )
+from publisher.channels.description import (
+    Capabilities,
+    ChannelDescription,
+    ConnectField,
+    MediaRules,
+    MetricMapping,
+    VariantField,
+)
 from publisher.channels.models import Channel
 from publisher.crypto import decrypt_json, encrypt_json
 from publisher.db import db, utcnow
@@ -489,6 +497,52 @@ class ZaloAdapter(ChannelAdapter):
     ``broadcast_monthly_limit``); secrets ``access_token``, ``refresh_token``, ``expires_at``."""
 
     kind = "zalo"
+    description = ChannelDescription(
+        kind="zalo",
+        label=_l("Zalo Official Account"),
+        short_label=_l("Zalo"),
+        icon="Z",
+        colour="#0068ff",
+        connect_fields=(
+            ConnectField("oa_id", _l("Zalo Official Account id"), max_length=100,
+                         required_message=_l("The OA id is required.")),
+            ConnectField("access_token", _l("Access token"), secret=True, max_length=4000,
+                         required_message=_l("An access token is required."), reconnect=True,
+                         reconnect_label=_l("New access token")),
+            ConnectField("refresh_token", _l("Refresh token"), secret=True, max_length=4000,
+                         required_message=_l("A refresh token is required."), reconnect=True,
+                         reconnect_label=_l("New refresh token")),
+        ),
+        oauth_endpoint="channels_ui.oauth_connect",
+        variant=(
+            # Zalo Article API (read 2026-12-02, module docstring): title ≤ 150, author ≤ 50, description ≤ 300.
+            VariantField("title", "text", _l("Title of the Zalo article"), max_length=TITLE_MAX, fill="title",
+                         preview="title", limit_message=lambda **kw: _l(
+                             "Zalo allows at most %(n)s characters in an article's title (this has %(have)s).",
+                             **kw)),
+            VariantField("author", "text", _l("Author shown on Zalo"), max_length=AUTHOR_MAX,
+                         limit_message=lambda **kw: _l(
+                             "Zalo allows at most %(n)s characters in an article's author (this has %(have)s).",
+                             **kw)),
+            VariantField("description", "text", _l("Description of the Zalo article"), max_length=DESCRIPTION_MAX,
+                         multiline=True, fill_from_story=True, fill="summary", preview="summary",
+                         limit_message=lambda **kw: _l(
+                             "Zalo allows at most %(n)s characters in an article's description (this has "
+                             "%(have)s).", **kw)),
+            VariantField("media_ids", "media", _l("Pictures and videos in the Zalo article"), compose=False),
+        ),
+        # Images ≤ 1 MB each (Article API): Loa sends a JPEG rendition made to fit, so any picture may be chosen.
+        media=MediaRules(accepts=("image", "video"), image_max_bytes=IMAGE_MAX_BYTES,
+                         rule=_l("The Zalo article shows the cover and every picture and video chosen here below "
+                                 "its text; Loa makes each picture a JPEG of at most 1 MB for Zalo."),
+                         choose_label=_l("Pictures and videos in the Zalo article")),
+        rate_per_minute=10,
+        metrics_batch_size=20,  # one getdetail call per article
+        capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=False, reply=False),
+        # Zalo gives an article's views and shares; no reactions, no comment count: "not available", never 0.
+        metrics=MetricMapping(measures={"views": ("views",), "shares": ("shares",)}),
+        preview="article",
+    )
     supports_comments = False
     verify_delays: tuple[float, ...] = VERIFY_DELAYS
     sleep: Callable[[float], None] = staticmethod(time.sleep)

@@ -304,3 +304,35 @@ def test_demo_connects_an_oa_and_publishes_a_demo_post(app, running, settings, p
     client = _fast(adapter_for(channel, settings))
     assert client.validate(publish_request(post, kind="zalo")) == []
     assert client.publish(publish_request(post, kind="zalo")).remote_id
+
+
+def test_zalo_describes_itself_and_gets_a_compose_tab_with_its_preview(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    from flask_babel import lazy_gettext as _l
+
+    from publisher.channels.base import description
+    from publisher.channels.description import check_variant
+    from tests.conftest import sign_in_session
+
+    zalo_kind = description("zalo")
+    assert zalo_kind.limits() == {"zalo.title": 150, "zalo.author": 50, "zalo.description": 300}
+    assert zalo_kind.media.image_max_bytes == IMAGE_MAX_BYTES
+    assert set(zalo_kind.metrics.not_available) == {"reactions", "comments"}
+    assert "comments" not in zalo_kind.capabilities.names()
+    with client.application.test_request_context():
+        _, problems = check_variant(zalo_kind, {"title": "T" * 151, "author": "Ban Tuyên giáo"}, _l)
+        assert [name for name, _ in problems] == ["title"]
+    sign_in_session(client, make_user("editor"))
+    page = client.get("/admin/posts/new").get_data(as_text=True)
+    assert 'id="tab-zalo"' in page and 'data-preview="zalo"' in page
+    assert 'name="variants.zalo.author"' in page
+
+
+def test_engagement_configuration_maps_zalo_views_and_shares(oa, zalo, adapter, post_request, settings) -> None:  # type: ignore[no-untyped-def]
+    from publisher.engagement.config import engagement_config
+
+    mapping = engagement_config(settings).mapping("zalo")
+    remote = _fast(adapter(oa)).publish(post_request()).remote_id
+    read = mapping.read(adapter(oa).fetch_metrics([remote])[remote].values)
+    assert read["views"] is not None and read["views"] > 0 and read["shares"] is not None
+    assert "comments" not in read and mapping.state("comments") == "unmapped"  # shown as not available
+    assert mapping.state("reactions") == "unmapped"
