@@ -336,3 +336,57 @@ def test_engagement_configuration_maps_zalo_views_and_shares(oa, zalo, adapter, 
     assert read["views"] is not None and read["views"] > 0 and read["shares"] is not None
     assert "comments" not in read and mapping.state("comments") == "unmapped"  # shown as not available
     assert mapping.state("reactions") == "unmapped"
+
+
+def test_scheduled_post_goes_out_a_revoked_oa_pauses_and_reconnecting_resumes(  # type: ignore[no-untyped-def]
+        client, make_user, zalo, api_as, make_media) -> None:
+    from publisher.channels.models import Channel
+    from tests.conftest import sign_in_session
+    from tests.scheduler.conftest import tick
+
+    sign_in_session(client, make_user("admin"))
+    back = requests.get(client.get("/admin/channels/zalo/connect").headers["Location"], allow_redirects=False,
+                        timeout=5).headers["Location"]
+    assert client.get(f"/admin/channels/zalo/callback?{urlsplit(back).query}").status_code == 302
+    channel = db.session.query(Channel).filter_by(kind="zalo").one()
+    api, approver = api_as("admin"), api_as("approver")
+    cover = make_media("image")
+
+    def scheduled(title: str) -> int:
+        post = api.post("/api/v1/posts", json={
+            "title": title, "summary": "Tóm tắt", "body_html": "<p>Nội dung</p>", "media_ids": [cover.id],
+            "cover_media_id": cover.id, "variants": {"zalo": {"author": "Ban Tuyên giáo"}}}).get_json()
+        api.post(f"/api/v1/posts/{post['id']}/submit")
+        approver.post(f"/api/v1/posts/{post['id']}/approve")
+        answer = api.post(f"/api/v1/posts/{post['id']}/schedule", json={"channel_ids": [channel.id]})
+        assert answer.status_code in (200, 201), answer.get_json()
+        return post["id"]
+
+    def state(post_id: int) -> str:
+        return api.get(f"/api/v1/posts/{post_id}").get_json()["deliveries"][0]["state"]
+
+    first = scheduled("Hội nghị người lao động")
+    for _ in range(3):
+        tick(client.application)
+    assert state(first) == "published"
+    assert len(zalo.articles) == 1
+
+    zalo.revoke()  # the OA admin removed Loa's access on Zalo
+    second = scheduled("Tháng Công nhân 2026")
+    for _ in range(3):
+        tick(client.application)
+    db.session.refresh(channel)
+    assert channel.state == "needs_reconnect"
+    assert state(second) == "paused"
+
+    listing = client.get("/admin/channels/").get_data(as_text=True)
+    assert f"/admin/channels/zalo/connect?channel_id={channel.id}" in listing
+    again = client.get(f"/admin/channels/zalo/connect?channel_id={channel.id}")
+    back = requests.get(again.headers["Location"], allow_redirects=False, timeout=5).headers["Location"]
+    assert client.get(f"/admin/channels/zalo/callback?{urlsplit(back).query}").status_code == 302
+    db.session.refresh(channel)
+    assert channel.state == "connected"
+    for _ in range(3):
+        tick(client.application)
+    assert state(second) == "published"
+    assert len(zalo.articles) == 2
