@@ -65,6 +65,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from sqlalchemy import select, update
 
+from publisher.channels import services as channel_services
 from publisher.channels.base import (
     ChannelAdapter,
     ChannelError,
@@ -809,10 +810,4 @@ class ZaloAdapter(ChannelAdapter):
 _FIELD_NAMES = {"title": _l("title"), "author": _l("author"), "description": _l("description")}
 
 
-def _register_channel_hooks() -> None:
-    from publisher.channels import services
-
-    services.SCHEDULE_CHECKS["zalo"] = check_broadcast_quota
-
-
-_register_channel_hooks()
+channel_services.SCHEDULE_CHECKS["zalo"] = check_broadcast_quota  # a broadcast schedule the quota cannot carry
