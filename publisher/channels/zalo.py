@@ -12,7 +12,10 @@ Platform rules followed (each with the page read and the date):
   a bounded back-off (:data:`VERIFY_DELAYS`). ``GET /v2.0/article/getslice`` lists at most 10 articles a call
   (``offset``, ``limit``); ``GET /v2.0/article/getdetail?id=`` reads one (``total_view``, ``total_share``);
   ``POST /v2.0/article/update`` (answers a token, verified the same way) and ``POST /v2.0/article/remove {"id"}``.
-  The access token travels in the ``access_token`` header.
+  The access token travels in the ``access_token`` header. The same shapes are in Zalo's own Java SDK's examples
+  (github.com/zaloplatform/zalo-java-sdk, ``src/test/java/CreateNormalArticle.java``, ``GetArticleId.java``,
+  ``GetListArticle.java``, ``GetAccessTokenByRefreshToken.java``; read 2026-12-02, learnt from, not copied): a video
+  body item is ``{"type": "video", "url", "thumb"}``.
 - Errors (Zalo's OA API "Mã lỗi" appendix; the search corpus held no copy on 2026-12-02, the codes below are those
   Zalo has documented for years and the sandbox answers them): the JSON body carries a negative ``error`` and a
   ``message``, on HTTP 200. :data:`ERRORS` maps each to a sentence and to Loa's error set.
@@ -671,7 +674,10 @@ class ZaloAdapter(ChannelAdapter):
                 if url not in in_body:
                     items.append({"type": "image", "url": url, "caption": media.caption or media.alt_text})
             elif media.kind == "video":
-                items.append({"type": "video", "url": self._public_media_url(media.path)})
+                video = {"type": "video", "url": self._public_media_url(media.path)}
+                if media.renditions.get("poster") is not None:
+                    video["thumb"] = self._public_media_url(media.renditions["poster"])
+                items.append(video)
         if not items:
             items = [{"type": "text", "content": html.escape(fields["description"] or fields["title"])}]
         cover = request.cover

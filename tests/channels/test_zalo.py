@@ -390,3 +390,15 @@ def test_scheduled_post_goes_out_a_revoked_oa_pauses_and_reconnecting_resumes(  
         tick(client.application)
     assert state(second) == "published"
     assert len(zalo.articles) == 2
+
+
+def test_a_chosen_video_becomes_a_video_item(oa, zalo, adapter, make_post, make_media, publish_request) -> None:  # type: ignore[no-untyped-def]
+    cover, clip = make_media("image"), make_media("video", filename="clip.mp4")
+    post = make_post(cover_media_id=cover.id, media_ids=[cover.id, clip.id],
+                     body_html="<p>Đoạn</p><figure><img src=\"/media/x/w960.jpg\"><figcaption>Chú thích</figcaption></figure>")
+    request = publish_request(post, kind="zalo", variant={"author": "Ban Tuyên giáo"})
+    remote = _fast(adapter(oa)).publish(request).remote_id
+    body = zalo.articles[remote].fields["body"]
+    assert [item["type"] for item in body] == ["text", "image", "image", "video"]
+    assert body[1] == {"type": "image", "url": "http://loa.test/media/x/w960.jpg", "caption": "Chú thích"}
+    assert body[3]["url"].startswith("http://loa.test/media/")

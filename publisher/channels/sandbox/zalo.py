@@ -9,6 +9,8 @@ cover, body items ``text``/``image``/``video``; create answers a token, verify a
 for :attr:`ZaloSandbox.processing_polls` polls, then the id); broadcast: at most 1 a day and
 :attr:`ZaloSandbox.broadcast_monthly_limit` a month per OA (error -223). Errors come on HTTP 200 as
 ``{"error": <negative>, "message": ...}``; an unknown or expired access token answers -216.
+The request shapes match Zalo's Java SDK examples (github.com/zaloplatform/zalo-java-sdk ``src/test/java/``,
+read 2026-12-02).
 
 Test controls (``POST /__sandbox/<action>``): ``expire_token {"token"?}`` (the current access token, or the one
 named), ``revoke`` (every token of the OA), ``advance {"seconds"}``, ``issue`` (a fresh token pair, answered).
