@@ -187,6 +187,8 @@ class ChannelDescription:
     colour: str = ""  # CSS colour for charts
     connect_fields: tuple[ConnectField, ...] = ()
     oauth_endpoint: str | None = None  # the endpoint of the platform's own sign-in flow for admins, if any
+    check_at_connect: bool = False  # credentials are checked with the platform before a channel is saved
+    connect_hint: Any = ""  # a sentence above the connect form (lazy_gettext)
     variant: tuple[VariantField, ...] = ()
     media: MediaRules = field(default_factory=MediaRules)
     rate_per_minute: int | None = None  # publishes per minute by default; None: Loa's fallback
@@ -210,6 +212,11 @@ class ChannelDescription:
     @property
     def required_settings(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.connect_fields if f.required)
+
+    @property
+    def connection_settings(self) -> tuple[str, ...]:
+        """The required settings that name the remote account (a Page id): changing one is a reconnect."""
+        return tuple(f.name for f in self.connect_fields if f.required and not f.secret)
 
     @property
     def secret_settings(self) -> tuple[str, ...]:

@@ -425,6 +425,9 @@ class FacebookAdapter(ChannelAdapter):
                          reconnect_label=_l("New Page access token")),
         ),
         oauth_endpoint="channels_ui.facebook_connect",
+        check_at_connect=True,
+        connect_hint=_l("Use the Page access token of the Page itself, not your personal (user) token: Loa checks "
+                        "it with Facebook before saving."),
         variant=(
             VariantField("message", "text", _l("Facebook message"), max_length=MESSAGE_MAX, multiline=True,
                          fill_from_story=True, fill="story", preview="message",

@@ -26,7 +26,14 @@ from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit, get_unit, require_role, visible_filter
 from publisher.audit import record
 from publisher.channels import load_adapters
-from publisher.channels.base import ChannelAdapter, ChannelError, ConnectionStatus, ErrorKind, adapter_class
+from publisher.channels.base import (
+    ChannelAdapter,
+    ChannelError,
+    ConnectionStatus,
+    ErrorKind,
+    adapter_class,
+    descriptions,
+)
 from publisher.channels.models import Channel
 from publisher.crypto import decrypt_json, encrypt_json
 from publisher.db import db, utcnow
@@ -35,16 +42,11 @@ from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
-KINDS = ("website", "facebook", "youtube", "zalo")
 NAME_MAX = 200
 SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "password", "expires_at"}
-REQUIRED: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id", "access_token"),
-                                        "youtube": ("channel_id", "access_token"),
-                                        "zalo": ("oa_id", "access_token", "refresh_token")}
-CONNECTION_KEYS: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id",), "youtube": ("channel_id",),
-                                              "zalo": ("oa_id",)}
-# Kinds whose credentials are checked against the platform before they are saved.
-CHECK_AT_CONNECT: set[str] = {"facebook"}
+# Kinds whose credentials are checked against the platform before they are saved, besides those whose description
+# says ``check_at_connect``.
+CHECK_AT_CONNECT: set[str] = set()
 
 RECONNECT_HOOKS: list[Callable[[Channel], None]] = []
 DISCONNECT_HOOKS: list[Callable[[Channel], None]] = []
@@ -162,7 +164,7 @@ def _settings_input(data: dict[str, Any], problems: dict[str, list[Any]]) -> dic
 
 
 def _require_keys(kind: str, shown: dict[str, Any], secret: dict[str, Any], problems: dict[str, list[Any]]) -> None:
-    for key in REQUIRED.get(kind, ()):
+    for key in descriptions()[kind].required_settings:
         if not (shown.get(key) if key in shown else secret.get(key)):
             problems.setdefault(f"settings.{key}", []).append(_l("Required for a %(kind)s channel.", kind=kind))
 
@@ -171,7 +173,7 @@ def _check_credentials(kind: str, settings: Settings, shown: dict[str, Any], sec
                        channel_id: int | None = None) -> ConnectionStatus | None:
     """Ask the platform whether these credentials work; ``None`` for kinds not checked at connect time."""
     load_adapters()
-    if kind not in CHECK_AT_CONNECT:
+    if kind not in CHECK_AT_CONNECT and not descriptions()[kind].check_at_connect:
         return None
     try:
         cls = adapter_class(kind)
@@ -195,11 +197,12 @@ def create_channel(actor: User, data: dict[str, Any], settings: Settings, unit_i
     require_role(actor, "admin", unit)
     problems: dict[str, list[Any]] = {}
     kind = data.get("kind")
-    if kind not in KINDS:
-        problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(KINDS))]
+    known = descriptions()
+    if kind not in known:
+        problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(known))]
     name = _clean_name(data, problems, required=True)
     shown, secret = split_settings(_settings_input(data, problems))
-    if kind in KINDS:
+    if kind in known:
         _require_keys(kind, shown, secret, problems)
     if problems:
         raise ValidationFailed(problems)
@@ -231,7 +234,7 @@ def update_channel(channel: Channel, actor: User, data: dict[str, Any], settings
     shown = {k: v for k, v in {**(channel.settings or {}), **shown_in}.items() if v is not None}
     secret = {k: v for k, v in {**old_secrets, **secret_in}.items() if v is not None}
     reconnecting = bool(secret_in) or any(shown_in.get(k) != (channel.settings or {}).get(k)
-                                          for k in CONNECTION_KEYS.get(channel.kind, ()) if k in shown_in)
+                                          for k in descriptions()[channel.kind].connection_settings if k in shown_in)
     if channel.state == "disconnected" and not reconnecting and shown_in:
         raise Conflict(_l("This channel is disconnected: send new credentials to connect it again."))
     if reconnecting:
@@ -319,7 +322,7 @@ def connect_with_oauth(actor: User, kind: str, connected: dict[str, Any], settin
     ``exchange_code``): reconnect ``channel``, or the unit's channel of that kind for the same account, or a new
     one. Callers commit."""
     values = {**connected.get("settings", {}), **connected.get("secrets", {})}
-    keys = CONNECTION_KEYS.get(kind, ())
+    keys = descriptions()[kind].connection_settings
     if channel is None:
         channel = next((c for c in db.session.scalars(select(Channel).where(Channel.unit_id == unit.id,
                                                                               Channel.kind == kind))

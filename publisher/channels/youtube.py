@@ -209,6 +209,7 @@ class YouTubeAdapter(ChannelAdapter):
                          max_length=300),
         ),
         oauth_endpoint="youtube_oauth.connect",
+        check_at_connect=True,
         variant=(
             VariantField("title", "text", _l("YouTube title"), max_length=TITLE_MAX, forbidden_chars="<>",
                          fill="title", preview="title",

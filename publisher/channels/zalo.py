@@ -516,6 +516,8 @@ class ZaloAdapter(ChannelAdapter):
             ConnectField("refresh_token", _l("Refresh token"), secret=True, max_length=4000,
                          required_message=_l("A refresh token is required."), reconnect=True,
                          reconnect_label=_l("New refresh token")),
+            ConnectField("author", _l("Author shown on Zalo articles (optional)"), required=False,
+                         max_length=AUTHOR_MAX),
         ),
         oauth_endpoint="channels_ui.oauth_connect",
         variant=(

@@ -9,12 +9,15 @@ from flask_login import current_user
 from publisher.accounts.services import get_unit, has_role_in
 from publisher.channels import facebook_connect as facebook_connect_service
 from publisher.channels import services
+from publisher.channels.base import descriptions
 from publisher.errors import ValidationFailed
 from web import current_settings
 from web.channels_ui import bp
-from web.channels_ui.forms import FORMS, RECONNECT_FORMS
+from web.channels_ui.forms import connect_form, reconnect_form
 
-KIND_LABELS = {"website": "Website", "facebook": "Facebook Page", "youtube": "YouTube", "zalo": "Zalo OA"}
+
+def kind_labels() -> dict[str, str]:
+    return {kind: str(d.label) for kind, d in descriptions().items()}
 
 
 def _form_data(form: Any) -> dict[str, Any]:
@@ -41,7 +44,8 @@ def index():  # type: ignore[no-untyped-def]
              "can_manage": has_role_in(current_user, "admin", c.unit),
              "health": facebook_connect_service.health_view(c) if c.kind == "facebook" else None}
             for c in channels]
-    return render_template("channels/index.html", rows=rows, kinds=services.KINDS, labels=KIND_LABELS,
+    return render_template("channels/index.html", rows=rows, kinds=list(descriptions()), labels=kind_labels(),
+                           reconnectable={kind for kind in descriptions() if reconnect_form(kind) is not None},
                            is_admin=has_role_in(current_user, "admin", current_user.unit),
                            google_ready=bool(settings.google_client_id and settings.google_client_secret),
                            facebook_ready=facebook_connect_service.login_configured(settings),
@@ -51,11 +55,12 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
 def connect(kind: str):  # type: ignore[no-untyped-def]
-    if kind not in FORMS:
+    form_class = connect_form(kind)
+    if form_class is None:
         abort(404)
     if not has_role_in(current_user, "admin", current_user.unit):
         abort(403)
-    form = FORMS[kind]()
+    form = form_class()
     status, problems = 200, []
     if form.validate_on_submit():
         try:
@@ -73,7 +78,8 @@ def connect(kind: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("channels_ui.index"))
     elif form.is_submitted():
         status = 422
-    return render_template("channels/connect.html", form=form, kind=kind, label=KIND_LABELS[kind],
+    return render_template("channels/connect.html", form=form, kind=kind, label=kind_labels()[kind],
+                           hint=descriptions()[kind].connect_hint,
                            problems=problems), status
 
 
@@ -91,9 +97,10 @@ def reconnect(channel_id: int):  # type: ignore[no-untyped-def]
     channel = services.get_channel(channel_id, current_user)
     if not has_role_in(current_user, "admin", channel.unit):
         abort(403)
-    if channel.kind not in RECONNECT_FORMS:
+    form_class = reconnect_form(channel.kind)
+    if form_class is None:
         abort(404)
-    form = RECONNECT_FORMS[channel.kind]()
+    form = form_class()
     status, problems = 200, []
     if form.validate_on_submit():
         try:
@@ -107,7 +114,7 @@ def reconnect(channel_id: int):  # type: ignore[no-untyped-def]
     elif form.is_submitted():
         status = 422
     return render_template("channels/reconnect.html", form=form, channel=channel,
-                           label=KIND_LABELS.get(channel.kind, channel.kind), problems=problems), status
+                           label=kind_labels().get(channel.kind, channel.kind), problems=problems), status
 
 
 @bp.post("/<int:channel_id>/disconnect")
@@ -219,12 +226,12 @@ OAUTH_KEY = "channel_oauth"  # the sign-in's state (and PKCE verifier), bound to
 
 
 def _oauth_kinds(settings: Any) -> list[str]:
-    return [kind for kind in services.KINDS if kind != "facebook" and (cls := services.oauth_adapter(kind)) is not None
+    return [kind for kind in descriptions() if kind != "facebook" and (cls := services.oauth_adapter(kind)) is not None
             and cls.oauth_configured(settings)]
 
 
 def _oauth_problem(kind: str, message: Any, status: int = 400):  # type: ignore[no-untyped-def]
-    return render_template("channels/oauth_problem.html", kind=kind, label=KIND_LABELS.get(kind, kind),
+    return render_template("channels/oauth_problem.html", kind=kind, label=kind_labels().get(kind, kind),
                            message=message), status
 
 
@@ -244,7 +251,7 @@ def oauth_connect(kind: str):  # type: ignore[no-untyped-def]
         abort(403)
     if not cls.oauth_configured(settings):
         return _oauth_problem(kind, _("Signing in with %(label)s is not configured (see the README's settings).",
-                                      label=KIND_LABELS.get(kind, kind)), 409)
+                                      label=kind_labels().get(kind, kind)), 409)
     url, kept = cls.authorization_url(settings, url_for("channels_ui.oauth_callback", kind=kind, _external=True))
     session[OAUTH_KEY] = {**kept, "kind": kind, "unit_id": unit.id, "channel_id": channel.id if channel else None}
     return redirect(url)
