@@ -307,13 +307,15 @@ def check_channel(channel: Channel, settings: Settings, actor: User | None = Non
 
 
 def oauth_adapter(kind: str) -> type[ChannelAdapter] | None:
-    """The adapter class of ``kind`` when it offers a platform sign-in (``authorization_url`` and
-    ``exchange_code``), else ``None``."""
+    """The adapter class of ``kind`` when it offers a platform sign-in (``oauth_configured(settings)``,
+    ``authorization_url(settings, redirect_uri) -> (url, kept)``, ``exchange_code(settings, args, kept) ->
+    {"name", "settings", "secrets"}``), else ``None``."""
     try:
         cls = adapter_class(kind)
     except KeyError:
         return None
-    return cls if hasattr(cls, "authorization_url") and hasattr(cls, "exchange_code") else None
+    offered = all(hasattr(cls, name) for name in ("authorization_url", "exchange_code", "oauth_configured"))
+    return cls if offered else None
 
 
 def connect_with_oauth(actor: User, kind: str, connected: dict[str, Any], settings: Settings, unit: Unit,

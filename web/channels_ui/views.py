@@ -226,7 +226,7 @@ OAUTH_KEY = "channel_oauth"  # the sign-in's state (and PKCE verifier), bound to
 
 
 def _oauth_kinds(settings: Any) -> list[str]:
-    return [kind for kind in descriptions() if kind != "facebook" and (cls := services.oauth_adapter(kind)) is not None
+    return [kind for kind in descriptions() if (cls := services.oauth_adapter(kind)) is not None
             and cls.oauth_configured(settings)]
 
 
