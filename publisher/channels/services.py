@@ -123,17 +123,21 @@ def quota_for(channel: Channel, settings: Settings) -> dict[str, Any] | None:
 # --- input ------------------------------------------------------------------------------------------------------
 
 
-def is_secret_key(key: str) -> bool:
+def is_secret_key(key: str, kind: str | None = None) -> bool:
+    """A setting kept encrypted: one the kind's description calls secret, or one named like a token or secret."""
+    described = descriptions().get(kind) if kind is not None else None
+    if described is not None and key in described.secret_settings:
+        return True
     return key in SECRET_KEYS or key.endswith("_token") or key.endswith("_secret")
 
 
-def split_settings(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_settings(raw: dict[str, Any], kind: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(shown, secret)``: tokens and other secrets go to the encrypted store, the rest may be displayed."""
     shown, secret = {}, {}
     for key, value in raw.items():
         if isinstance(value, str):
             value = value.strip()
-        (secret if is_secret_key(key) else shown)[key] = value
+        (secret if is_secret_key(key, kind) else shown)[key] = value
     return shown, secret
 
 
@@ -201,7 +205,7 @@ def create_channel(actor: User, data: dict[str, Any], settings: Settings, unit_i
     if kind not in known:
         problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(known))]
     name = _clean_name(data, problems, required=True)
-    shown, secret = split_settings(_settings_input(data, problems))
+    shown, secret = split_settings(_settings_input(data, problems), kind if isinstance(kind, str) else None)
     if kind in known:
         _require_keys(kind, shown, secret, problems)
     if problems:
@@ -227,7 +231,7 @@ def update_channel(channel: Channel, actor: User, data: dict[str, Any], settings
     name = _clean_name(data, problems, required=False)
     if "kind" in data and data["kind"] != channel.kind:
         problems["kind"] = [_l("The kind of a channel cannot change; connect a new channel instead.")]
-    shown_in, secret_in = split_settings(_settings_input(data, problems))
+    shown_in, secret_in = split_settings(_settings_input(data, problems), channel.kind)
     if problems:
         raise ValidationFailed(problems)
     old_secrets = channel_secrets(channel, settings)

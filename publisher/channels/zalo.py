@@ -542,7 +542,7 @@ class ZaloAdapter(ChannelAdapter):
                          rule=_l("The Zalo article shows the cover and every picture and video chosen here below "
                                  "its text; Loa makes each picture a JPEG of at most 1 MB for Zalo."),
                          choose_label=_l("Pictures and videos in the Zalo article")),
-        rate_per_minute=10,
+        rate_per_minute=10,  # Loa's choice: Zalo's pages read name no per-minute article limit (-32 if exceeded)
         metrics_batch_size=20,  # one getdetail call per article
         capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=False, reply=False),
         # Zalo gives an article's views and shares; no reactions, no comment count: "not available", never 0.

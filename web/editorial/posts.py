@@ -323,6 +323,7 @@ def post_show(post_id: int):  # type: ignore[no-untyped-def]
     users = {u.id: u for u in queries.users_by_id({e.user_id for e in history if e.user_id})}
     return render_template("editorial/posts/show.html", post=post, history=history, users=users,
                            field_labels=field_labels(), channel_media=_channel_media_of(post),
+                           kind_names={kind: d.tab_label for kind, d in descriptions().items()},
                            media_warnings=_media_warnings(post),
                            can_edit=content.can_edit(current_user, post),
                            can_review=current_user.has_role("approver") and post.state == "in_review")
@@ -394,6 +395,7 @@ def post_reject(post_id: int):  # type: ignore[no-untyped-def]
         history: list[AuditEntry] = []
         return render_template("editorial/posts/show.html", post=post, history=history, users={},
                                field_labels=field_labels(), channel_media=_channel_media_of(post),
+                           kind_names={kind: d.tab_label for kind, d in descriptions().items()},
                                media_warnings=_media_warnings(post),
                                can_edit=content.can_edit(current_user, post), can_review=True,
                                errors=field_errors(exc), reason=request.form.get("reason", "")), 422
