@@ -163,6 +163,10 @@ class Settings:
     facebook_app_id: str | None = None  # the Meta app for Facebook Login (unset: Pages connect by id + token only)
     facebook_app_secret: str | None = None
     facebook_dialog_url: str = "https://www.facebook.com"  # Facebook Login's dialog: {base}/{version}/dialog/oauth
+    zalo_app_id: str | None = None  # the Zalo app through which admins connect Official Accounts (OAuth v4)
+    zalo_app_secret: str | None = None
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"  # Zalo's OAuth v4: {base}/v4/oa/permission, /v4/oa/access_token
+    zalo_api_url: str = "https://openapi.zalo.me"  # the Official Account Open API
     engagement_config: Path | None = None  # a TOML file overriding publisher/engagement/engagement.toml
     delivery_lease_seconds: float = 900.0
     publish_batch_size: int = 20
@@ -231,6 +235,10 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FACEBOOK_APP_ID": ("facebook_app_id", _parse_str),
     "FACEBOOK_APP_SECRET": ("facebook_app_secret", _parse_str),
     "FACEBOOK_DIALOG_URL": ("facebook_dialog_url", _parse_url),
+    "ZALO_APP_ID": ("zalo_app_id", _parse_str),
+    "ZALO_APP_SECRET": ("zalo_app_secret", _parse_str),
+    "ZALO_OAUTH_URL": ("zalo_oauth_url", _parse_url),
+    "ZALO_API_URL": ("zalo_api_url", _parse_url),
     "ENGAGEMENT_CONFIG": ("engagement_config", lambda raw: Path(_parse_str(raw)).expanduser()),
     "DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_float(1)),
     "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),

@@ -122,6 +122,11 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
 
     import publisher.hierarchy.services  # noqa: F401  (registers the kits' visibility rule as a content hook)
     import publisher.models  # noqa: F401  (the whole schema, for Alembic and relationships)
+    from publisher.channels.base import descriptions
+    from publisher.channels.description import check_variant
+    from publisher.content.variants import use_channel_descriptions
+
+    use_channel_descriptions(descriptions, check_variant)  # content reads the kinds' descriptions, never imports them
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)

@@ -9,6 +9,7 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "publisher.channels.website",
     "publisher.channels.facebook",
     "publisher.channels.youtube",
+    "publisher.channels.zalo",
 )
 
 

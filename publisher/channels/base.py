@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from publisher.channels.description import ChannelDescription
 from publisher.publish_request import MediaFile, PublishRequest  # noqa: F401  (the adapters' request, re-exported)
 from publisher.settings import Settings
 
@@ -121,6 +122,9 @@ class ChannelAdapter(ABC):
     """One channel kind. Instances are cheap: built per use from a channel's settings and decrypted secrets."""
 
     kind: ClassVar[str]
+    # What the kind says about itself (label, connect fields, variant fields and limits, media rules, rates,
+    # capabilities, metric mapping): everything outside the adapter's module reads it through the registry.
+    description: ClassVar[ChannelDescription]
     supports_update: ClassVar[bool] = True
     # True when ``unpublish`` only changes Loa's own database (the website): the pipeline then removes the post in
     # the very request that unpublishes it, and the queued job finds it already gone.
@@ -182,8 +186,40 @@ REGISTRY: dict[str, type[ChannelAdapter]] = {}
 
 
 def register(cls: type[ChannelAdapter]) -> type[ChannelAdapter]:
+    """Add an adapter class to the registry; its ``description`` must name the same kind."""
+    if _described(cls).kind != cls.kind:
+        raise ValueError(f"{cls.__name__}.description describes {cls.description.kind!r}, not {cls.kind!r}")
     REGISTRY[cls.kind] = cls
     return cls
+
+
+def unregister(kind: str) -> None:
+    """Drop a kind from the registry (tests that register a kind of their own)."""
+    REGISTRY.pop(kind, None)
+
+
+def descriptions() -> dict[str, ChannelDescription]:
+    """Every registered kind's description, in registration order (website, facebook, youtube, …)."""
+    from publisher.channels import load_adapters
+
+    load_adapters()
+    return {kind: _described(cls) for kind, cls in REGISTRY.items()}
+
+
+def description(kind: str) -> ChannelDescription:
+    """One kind's description; KeyError for a kind no adapter registered."""
+    return _described(adapter_class(kind))
+
+
+def _described(cls: type[ChannelAdapter]) -> ChannelDescription:
+    """The class's description; a bare one (its kind as label, nothing else) for an adapter put in the registry
+    without one (a test's stand-in platform)."""
+    found = getattr(cls, "description", None)
+    return found if isinstance(found, ChannelDescription) else ChannelDescription(kind=cls.kind, label=cls.kind)
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(descriptions())
 
 
 def adapter_class(kind: str) -> type[ChannelAdapter]:

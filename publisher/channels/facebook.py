@@ -38,6 +38,7 @@ from urllib.parse import quote, urlencode
 import facebook
 import requests
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from publisher.channels.base import (
     ChannelAdapter,
@@ -52,11 +53,21 @@ from publisher.channels.base import (
     RemoteComment,
     register,
 )
+from publisher.channels.description import (
+    Capabilities,
+    ChannelDescription,
+    ConnectField,
+    MediaRules,
+    MetricMapping,
+    VariantField,
+)
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Graph API reference, "Page Feed" (read 2026-12-02): a post's ``message`` holds at most 63,206 characters.
 MESSAGE_MAX = 63206
+LINK_MAX = 2000  # Loa's own bound on a link's length (no platform limit is meant)
 PHOTO_MAX_BYTES = 4 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp"}
 VIDEO_MAX_BYTES = 10 * 1024 * 1024 * 1024
@@ -400,6 +411,59 @@ class FacebookAdapter(ChannelAdapter):
     """A Facebook Page. Settings: ``page_id``; secrets: ``access_token`` (a Page access token)."""
 
     kind = "facebook"
+    description = ChannelDescription(
+        kind="facebook",
+        label=_l("Facebook Page"),
+        short_label=_l("Facebook"),
+        icon="f",
+        colour="#1877f2",
+        connect_fields=(
+            ConnectField("page_id", _l("Facebook Page id"), max_length=100,
+                         required_message=_l("The Page id is required.")),
+            ConnectField("access_token", _l("Page access token"), secret=True, max_length=2000,
+                         required_message=_l("A Page access token is required."), reconnect=True,
+                         reconnect_label=_l("New Page access token")),
+        ),
+        oauth_endpoint="channels_ui.facebook_connect",
+        check_at_connect=True,
+        connect_hint=_l("Use the Page access token of the Page itself, not your personal (user) token: Loa checks "
+                        "it with Facebook before saving."),
+        variant=(
+            VariantField("message", "text", _l("Facebook message"), max_length=MESSAGE_MAX, multiline=True,
+                         fill_from_story=True, fill="story", preview="message",
+                         limit_message=lambda **kw: _l("Facebook allows at most %(n)s characters (this has "
+                                                       "%(have)s).", **kw)),
+            VariantField("link", "link", _l("Link (optional)"), max_length=LINK_MAX),
+            VariantField("media_ids", "media", _l("Pictures or video on Facebook"), compose=False),
+        ),
+        # Graph "Page Photos" / "Video API" pages (read 2026-12-02): photos up to 4 MB of these types; a post
+        # carries photos or one video, and a link preview goes with neither.
+        media=MediaRules(accepts=("image", "video"), max_videos=1, mix=False, link_with_media=False,
+                         image_types=frozenset(PHOTO_TYPES), video_types=frozenset(VIDEO_TYPES),
+                         image_max_bytes=PHOTO_MAX_BYTES, video_max_bytes=VIDEO_MAX_BYTES,
+                         rule=_l("Facebook takes either pictures or one video in a post, not both."),
+                         choose_label=_l("Pictures or video on Facebook"),
+                         mix_message=_l("Facebook takes pictures or one video, not both: untick the pictures or "
+                                        "the video."),
+                         videos_message=_l("Facebook takes one video per post: keep one ticked."),
+                         link_message=_l("Facebook shows no link preview with pictures or a video: remove the link "
+                                         "or untick the media.")),
+        rate_per_minute=60,
+        metrics_batch_size=BATCH_MAX,
+        capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=True, reply=True),
+        metrics=MetricMapping(
+            measures={"views": ("post_media_view",),
+                      "reactions": ("reactions", "reactions_total", "post_reactions_by_type_total"),
+                      "comments": ("comments", "comments_total"), "shares": ("shares",)},
+            zero_when_missing=("reactions", "comments", "shares"),
+            # post_impressions*: replaced by post_media_view (Pages API changelog, 2025); total_video_consumption_
+            # rate: no data on any Graph version from early November 2026 ("Introducing Graph API v27.0", Meta
+            # developer blog, 2026-11-04).
+            retired=("post_impressions", "post_impressions_unique", "post_impressions_paid",
+                     "post_impressions_organic", "post_engaged_users", "post_reach", "total_video_consumption_rate"),
+        ),
+        preview="card",
+    )
 
     @property
     def page_id(self) -> str:

@@ -26,7 +26,14 @@ from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit, get_unit, require_role, visible_filter
 from publisher.audit import record
 from publisher.channels import load_adapters
-from publisher.channels.base import ChannelAdapter, ChannelError, ConnectionStatus, ErrorKind, adapter_class
+from publisher.channels.base import (
+    ChannelAdapter,
+    ChannelError,
+    ConnectionStatus,
+    ErrorKind,
+    adapter_class,
+    descriptions,
+)
 from publisher.channels.models import Channel
 from publisher.crypto import decrypt_json, encrypt_json
 from publisher.db import db, utcnow
@@ -35,14 +42,11 @@ from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
-KINDS = ("website", "facebook", "youtube")
 NAME_MAX = 200
-SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "password"}
-REQUIRED: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id", "access_token"),
-                                        "youtube": ("channel_id", "access_token")}
-CONNECTION_KEYS: dict[str, tuple[str, ...]] = {"website": (), "facebook": ("page_id",), "youtube": ("channel_id",)}
-# Kinds whose credentials are checked against the platform before they are saved.
-CHECK_AT_CONNECT: set[str] = {"facebook"}
+SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "password", "expires_at"}
+# Kinds whose credentials are checked against the platform before they are saved, besides those whose description
+# says ``check_at_connect``.
+CHECK_AT_CONNECT: set[str] = set()
 
 RECONNECT_HOOKS: list[Callable[[Channel], None]] = []
 DISCONNECT_HOOKS: list[Callable[[Channel], None]] = []
@@ -119,17 +123,21 @@ def quota_for(channel: Channel, settings: Settings) -> dict[str, Any] | None:
 # --- input ------------------------------------------------------------------------------------------------------
 
 
-def is_secret_key(key: str) -> bool:
+def is_secret_key(key: str, kind: str | None = None) -> bool:
+    """A setting kept encrypted: one the kind's description calls secret, or one named like a token or secret."""
+    described = descriptions().get(kind) if kind is not None else None
+    if described is not None and key in described.secret_settings:
+        return True
     return key in SECRET_KEYS or key.endswith("_token") or key.endswith("_secret")
 
 
-def split_settings(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_settings(raw: dict[str, Any], kind: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(shown, secret)``: tokens and other secrets go to the encrypted store, the rest may be displayed."""
     shown, secret = {}, {}
     for key, value in raw.items():
         if isinstance(value, str):
             value = value.strip()
-        (secret if is_secret_key(key) else shown)[key] = value
+        (secret if is_secret_key(key, kind) else shown)[key] = value
     return shown, secret
 
 
@@ -160,7 +168,7 @@ def _settings_input(data: dict[str, Any], problems: dict[str, list[Any]]) -> dic
 
 
 def _require_keys(kind: str, shown: dict[str, Any], secret: dict[str, Any], problems: dict[str, list[Any]]) -> None:
-    for key in REQUIRED.get(kind, ()):
+    for key in descriptions()[kind].required_settings:
         if not (shown.get(key) if key in shown else secret.get(key)):
             problems.setdefault(f"settings.{key}", []).append(_l("Required for a %(kind)s channel.", kind=kind))
 
@@ -169,7 +177,7 @@ def _check_credentials(kind: str, settings: Settings, shown: dict[str, Any], sec
                        channel_id: int | None = None) -> ConnectionStatus | None:
     """Ask the platform whether these credentials work; ``None`` for kinds not checked at connect time."""
     load_adapters()
-    if kind not in CHECK_AT_CONNECT:
+    if kind not in CHECK_AT_CONNECT and not descriptions()[kind].check_at_connect:
         return None
     try:
         cls = adapter_class(kind)
@@ -193,11 +201,12 @@ def create_channel(actor: User, data: dict[str, Any], settings: Settings, unit_i
     require_role(actor, "admin", unit)
     problems: dict[str, list[Any]] = {}
     kind = data.get("kind")
-    if kind not in KINDS:
-        problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(KINDS))]
+    known = descriptions()
+    if kind not in known:
+        problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(known))]
     name = _clean_name(data, problems, required=True)
-    shown, secret = split_settings(_settings_input(data, problems))
-    if kind in KINDS:
+    shown, secret = split_settings(_settings_input(data, problems), kind if isinstance(kind, str) else None)
+    if kind in known:
         _require_keys(kind, shown, secret, problems)
     if problems:
         raise ValidationFailed(problems)
@@ -222,14 +231,14 @@ def update_channel(channel: Channel, actor: User, data: dict[str, Any], settings
     name = _clean_name(data, problems, required=False)
     if "kind" in data and data["kind"] != channel.kind:
         problems["kind"] = [_l("The kind of a channel cannot change; connect a new channel instead.")]
-    shown_in, secret_in = split_settings(_settings_input(data, problems))
+    shown_in, secret_in = split_settings(_settings_input(data, problems), channel.kind)
     if problems:
         raise ValidationFailed(problems)
     old_secrets = channel_secrets(channel, settings)
     shown = {k: v for k, v in {**(channel.settings or {}), **shown_in}.items() if v is not None}
     secret = {k: v for k, v in {**old_secrets, **secret_in}.items() if v is not None}
     reconnecting = bool(secret_in) or any(shown_in.get(k) != (channel.settings or {}).get(k)
-                                          for k in CONNECTION_KEYS.get(channel.kind, ()) if k in shown_in)
+                                          for k in descriptions()[channel.kind].connection_settings if k in shown_in)
     if channel.state == "disconnected" and not reconnecting and shown_in:
         raise Conflict(_l("This channel is disconnected: send new credentials to connect it again."))
     if reconnecting:
@@ -299,6 +308,38 @@ def check_channel(channel: Channel, settings: Settings, actor: User | None = Non
     db.session.flush()
     record(actor, "channel.test", channel, ok=status.ok, message=status.message)
     return status
+
+
+def oauth_adapter(kind: str) -> type[ChannelAdapter] | None:
+    """The adapter class of ``kind`` when it offers a platform sign-in (``oauth_configured(settings)``,
+    ``authorization_url(settings, redirect_uri) -> (url, kept)``, ``exchange_code(settings, args, kept) ->
+    {"name", "settings", "secrets"}``), else ``None``."""
+    try:
+        cls = adapter_class(kind)
+    except KeyError:
+        return None
+    offered = all(hasattr(cls, name) for name in ("authorization_url", "exchange_code", "oauth_configured"))
+    return cls if offered else None
+
+
+def connect_with_oauth(actor: User, kind: str, connected: dict[str, Any], settings: Settings, unit: Unit,
+                       channel: Channel | None = None) -> Channel:
+    """Connect what a platform sign-in gave (``{"name", "settings", "secrets"}`` from the adapter's
+    ``exchange_code``): reconnect ``channel``, or the unit's channel of that kind for the same account, or a new
+    one. Callers commit."""
+    values = {**connected.get("settings", {}), **connected.get("secrets", {})}
+    keys = descriptions()[kind].connection_settings
+    if channel is None:
+        channel = next((c for c in db.session.scalars(select(Channel).where(Channel.unit_id == unit.id,
+                                                                              Channel.kind == kind))
+                        if keys and all((c.settings or {}).get(k) == values.get(k) for k in keys)), None)
+    if channel is not None:
+        if channel.kind != kind:
+            raise ValidationFailed({"kind": [_l("The kind of a channel cannot change; connect a new channel "
+                                                "instead.")]})
+        return update_channel(channel, actor, {"settings": values}, settings)
+    return create_channel(actor, {"kind": kind, "name": connected.get("name") or kind, "settings": values},
+                          settings, unit_id=unit.id)
 
 
 def mark_needs_reconnect(channel: Channel, reason: str) -> Channel:

@@ -22,6 +22,7 @@ from publisher.channels.base import (
     RemoteComment,
     register,
 )
+from publisher.channels.description import Capabilities, ChannelDescription, MediaRules, MetricMapping, VariantField
 from publisher.db import db
 from publisher.website import services
 from publisher.website.models import Article, ReaderComment
@@ -49,10 +50,37 @@ def _article_id(remote_id: str) -> int:
     return article_id
 
 
+TITLE_MAX = 300  # the website's own limits: an article title and summary that fit its pages and feeds
+SUMMARY_MAX = 1000
+
+
 @register
 class WebsiteAdapter(ChannelAdapter):
     kind = "website"
     unpublishes_in_request = True  # the article is a row of Loa's own database: it answers 410 once committed
+    description = ChannelDescription(
+        kind="website",
+        label=_l("Website"),
+        icon="◉",
+        colour="#1e7a3c",
+        variant=(
+            VariantField("title", "text", _l("Title on the website (if different)"), max_length=TITLE_MAX,
+                         clean="text", preview="title", limit_message=lambda **kw: _l("At most %(n)s characters.", **kw)),
+            VariantField("summary", "text", _l("Summary on the website (if different)"), max_length=SUMMARY_MAX,
+                         multiline=True, preview="summary", limit_message=lambda **kw: _l("At most %(n)s characters.", **kw)),
+            VariantField("body_html", "html", clean="html", compose=False),
+            VariantField("media_ids", "media", _l("Pictures and videos on the website"), compose=False),
+        ),
+        media=MediaRules(accepts=("image", "video"),
+                         rule=_l("The website shows every picture and video you choose here, below the text."),
+                         choose_label=_l("Pictures and videos on the website")),
+        rate_per_minute=None,
+        metrics_batch_size=500,
+        capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=True, reply=True),
+        metrics=MetricMapping(measures={"views": ("page_views", "views"), "comments": ("comments",)},
+                              zero_when_missing=("views", "comments")),
+        preview="article",
+    )
 
     def _result(self, article: Article) -> PublishResult:
         warnings = tuple(str(_l("The picture %(id)s has no alternative text for blind readers.", id=img["media_id"]))

@@ -51,12 +51,26 @@ from publisher.channels.base import (
     RemoteComment,
     register,
 )
+from publisher.channels.description import (
+    COUNT_BYTES,
+    COUNT_TAGS,
+    Capabilities,
+    ChannelDescription,
+    ConnectField,
+    MediaRules,
+    MetricMapping,
+    VariantField,
+)
 
 log = logging.getLogger(__name__)
 
+# YouTube Data API, "Videos" resource (read 2026-12-02): snippet.title at most 100 characters, snippet.description
+# at most 5,000 bytes, no < or > in either; snippet.tags at most 500 characters, counted as joined by commas, a tag
+# with a space counting its quotes.
 TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX = 500
+TAG_COUNT_MAX = 500  # with the 500-character total, more tags than this cannot fit anyway
 PRIVACY = ("public", "unlisted", "private")
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/x-msvideo", "video/webm", "video/x-matroska", "video/mpeg",
                "video/3gpp", "video/x-flv", "video/x-ms-wmv", "video/ogg", "application/octet-stream")
@@ -177,6 +191,75 @@ def _record_quota(channel_id: int, method: str) -> None:
 @register
 class YouTubeAdapter(ChannelAdapter):
     kind = "youtube"
+    description = ChannelDescription(
+        kind="youtube",
+        label=_l("YouTube"),
+        icon="▶",
+        colour="#cc0000",
+        connect_fields=(
+            ConnectField("channel_id", _l("YouTube channel id"), max_length=100,
+                         required_message=_l("The channel id is required.")),
+            ConnectField("access_token", _l("Access token"), secret=True, max_length=4000,
+                         required_message=_l("An access token is required."), reconnect=True,
+                         reconnect_label=_l("New access token")),
+            ConnectField("refresh_token", _l("Refresh token (optional)"), required=False, secret=True,
+                         max_length=4000, reconnect=True, reconnect_label=_l("New refresh token (optional)")),
+            ConnectField("client_id", _l("OAuth client id (optional)"), required=False, max_length=300),
+            ConnectField("client_secret", _l("OAuth client secret (optional)"), required=False, secret=True,
+                         max_length=300),
+        ),
+        oauth_endpoint="youtube_oauth.connect",
+        check_at_connect=True,
+        variant=(
+            VariantField("title", "text", _l("YouTube title"), max_length=TITLE_MAX, forbidden_chars="<>",
+                         fill="title", preview="title",
+                         forbidden_message=_l("YouTube does not accept the characters < and >."),
+                         limit_message=lambda **kw: _l("YouTube allows at most %(n)s characters in a title (this "
+                                                       "has %(have)s).", **kw)),
+            VariantField("description", "text", _l("YouTube description"), max_length=DESCRIPTION_MAX_BYTES,
+                         count=COUNT_BYTES, multiline=True, fill_from_story=True, fill="summary",
+                         preview="description", forbidden_chars="<>",
+                         forbidden_message=_l("YouTube does not accept the characters < and >."),
+                         limit_message=lambda **kw: _l("YouTube allows at most %(n)s bytes in a description (this "
+                                                       "has %(have)s; a Vietnamese letter with tone marks takes "
+                                                       "2–3 bytes).", **kw)),
+            VariantField("tags", "tags", _l("YouTube tags"), max_length=TAGS_MAX, count=COUNT_TAGS,
+                         max_items=TAG_COUNT_MAX,
+                         limit_message=lambda **kw: _l("YouTube allows at most %(n)s characters of tags (these "
+                                                       "take %(have)s).", **kw)),
+            VariantField("privacy", "choice", _l("Visibility"), max_length=20, default="public",
+                         choices=(("public", _l("Public")), ("unlisted", _l("Unlisted")),
+                                  ("private", _l("Private"))),
+                         choice_message=_l("Choose public, unlisted or private.")),
+            VariantField("category_id", "text", max_length=50, compose=False),
+            VariantField("playlist_id", "text", max_length=100, compose=False),
+            VariantField("publish_at", "datetime", max_length=40, compose=False),
+            VariantField("made_for_kids", "bool", compose=False),
+            VariantField("media_ids", "media", _l("Video and thumbnail on YouTube"), compose=False),
+        ),
+        # A post is one video; one picture chosen with it becomes the thumbnail (thumbnails.set, read 2026-12-02).
+        media=MediaRules(accepts=("image", "video"), max_images=1, max_videos=1, needs_video=True,
+                         media_without_text=False,
+                         video_types=frozenset(VIDEO_TYPES), video_max_bytes=VIDEO_MAX_BYTES,
+                         image_max_bytes=THUMBNAIL_MAX_BYTES,
+                         rule=_l("YouTube takes one video; a picture chosen with it becomes its thumbnail."),
+                         choose_label=_l("Video and thumbnail on YouTube"),
+                         videos_message=_l("YouTube takes one video per post: keep one ticked."),
+                         images_message=_l("Only one picture can be the YouTube thumbnail: keep one ticked."),
+                         needs_video_message=_l("YouTube publishes videos: attach a video to this post or leave "
+                                                "the YouTube fields empty.")),
+        rate_per_minute=10,
+        metrics_batch_size=50,  # videos.list takes at most 50 ids
+        capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=True, reply=True,
+                                  platform_scheduling=True),
+        metrics=MetricMapping(
+            measures={"views": ("viewCount",), "reactions": ("likeCount",), "comments": ("commentCount",),
+                      "watch_time": ("estimatedMinutesWatched",)},
+            zero_when_missing=("reactions", "comments"),
+            retired=("dislikeCount", "favoriteCount"),
+        ),
+        preview="video",
+    )
 
     num_retries = 3  # library retries of one API call (5xx, 429, rate limits, network); never quota errors
     upload_resumes = 5  # times an interrupted upload (5xx, network, time-out) is resumed from what YouTube has

@@ -12,9 +12,6 @@ from publisher.accounts.models import Unit, User
 from publisher.db import JSONType, db, utcnow
 
 POST_STATES = ("draft", "in_review", "approved")
-CHANNEL_KINDS = ("website", "facebook", "youtube")
-
-
 class Campaign(db.Model):
     """A propaganda campaign: a named period with hashtags and a goal that posts belong to."""
 

@@ -20,7 +20,7 @@ from publisher.audit import record
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostRevision, Variant
 from publisher.content.sanitize import clean_html, clean_text, find_dangerous_markup
 from publisher.content.slugs import MAX_SLUG_LENGTH, is_valid_slug, make_slug
-from publisher.content.variants import BODY_HTML_MAX_BYTES, dangerous_markup_message, normalise_variants
+from publisher.content.variants import BODY_HTML_MAX_BYTES, dangerous_markup_message, html_fields, normalise_variants
 from publisher.db import db, is_id, utcnow
 from publisher.errors import Conflict, FieldTooLarge, NotFound, ValidationFailed
 from publisher.labels import post_state_in_sentence
@@ -34,12 +34,14 @@ REASON_MAX = 2000  # why an approver sent a post back
 
 
 def _oversized_bodies(data: dict[str, Any]) -> dict[str, list[Any]]:
-    """``body_html`` (and the website variant's) over :data:`BODY_HTML_MAX_BYTES`, checked before anything else
+    """``body_html`` (and a variant's HTML fields) over :data:`BODY_HTML_MAX_BYTES`, checked before anything else
     reads them: such a post is refused whole (413), so no revision ever keeps an over-limit body."""
     bodies = [("body_html", data.get("body_html"))]
     variants = data.get("variants")
-    if isinstance(variants, dict) and isinstance(variants.get("website"), dict):
-        bodies.append(("variants.website.body_html", variants["website"].get("body_html")))
+    if isinstance(variants, dict):
+        for kind, variant in variants.items():
+            if isinstance(kind, str) and isinstance(variant, dict):
+                bodies.extend((f"variants.{kind}.{name}", variant.get(name)) for name in html_fields(kind))
     problems: dict[str, list[Any]] = {}
     for name, body in bodies:
         if isinstance(body, str) and len(body) > BODY_HTML_MAX_BYTES // 4 and \

@@ -1,8 +1,9 @@
 """Engagement configuration: the platform metric -> Loa measure mapping, the collection cadence and batch sizes.
 
-The defaults ship as ``engagement.toml`` next to this module; ``PUBLISHER_ENGAGEMENT_CONFIG`` names a TOML file
-whose keys replace them (per channel kind and measure), so a renamed or retired platform metric is a change of
-configuration, not of code.
+Each channel kind's default mapping and batch size are its adapter's description (``metrics``,
+``metrics_batch_size``); the cadence and the default batch ship as ``engagement.toml`` next to this module.
+``PUBLISHER_ENGAGEMENT_CONFIG`` names a TOML file whose keys replace them (per channel kind and measure), so a
+renamed or retired platform metric is a change of configuration, not of code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from publisher.channels.base import descriptions
 from publisher.settings import Settings, SettingsError
 
 # Loa's measures; the number is what the snapshot tables store (narrow rows).
@@ -130,9 +132,21 @@ def parse_config(raw: dict[str, Any]) -> EngagementConfig:
     return EngagementConfig(cadence, batch, kinds)
 
 
+def described_defaults() -> dict[str, Any]:
+    """The batch sizes and metric mappings the channel kinds describe, in the configuration's TOML shape."""
+    batch: dict[str, int] = {}
+    measures: dict[str, dict[str, Any]] = {}
+    for kind, description in descriptions().items():
+        batch[kind] = description.metrics_batch_size
+        mapping = description.metrics
+        measures[kind] = {**{m: list(names) for m, names in mapping.measures.items()},
+                          "zero_when_missing": list(mapping.zero_when_missing), "retired": list(mapping.retired)}
+    return {"batch": batch, "measures": measures}
+
+
 @lru_cache(maxsize=8)
 def _load(path: str | None) -> EngagementConfig:
-    raw = tomllib.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
+    raw = _merge(described_defaults(), tomllib.loads(DEFAULT_FILE.read_text(encoding="utf-8")))
     if path:
         try:
             override = tomllib.loads(Path(path).read_text(encoding="utf-8"))

@@ -57,7 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import joinedload, selectinload
 
-from publisher.channels.base import ChannelError, ErrorKind
+from publisher.channels.base import ChannelError, ErrorKind, descriptions
 from publisher.channels.models import PAUSING_STATES, Channel
 from publisher.channels.services import adapter_for, keep_refreshed_secrets
 from publisher.content.models import Post
@@ -69,8 +69,8 @@ from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Publishes per minute a channel kind takes by default (a channel's settings may say ``rate_per_minute``).
-DEFAULT_RATE_PER_MINUTE = {"facebook": 60, "youtube": 10}
+# Publishes per minute a channel kind takes by default is its description's ``rate_per_minute`` (a channel's settings
+# may say ``rate_per_minute``); a kind that gives none gets this.
 FALLBACK_RATE_PER_MINUTE = 1200
 MAX_PARALLEL_PUBLISHES = 64
 
@@ -124,7 +124,9 @@ def channel_rate(channel: Channel) -> float:
     configured = (channel.settings or {}).get("rate_per_minute")
     if isinstance(configured, (int, float)) and not isinstance(configured, bool) and configured > 0:
         return float(configured)
-    return float(DEFAULT_RATE_PER_MINUTE.get(channel.kind, FALLBACK_RATE_PER_MINUTE))
+    description = descriptions().get(channel.kind)
+    rate = description.rate_per_minute if description is not None else None
+    return float(rate or FALLBACK_RATE_PER_MINUTE)
 
 
 def take_token(settings: Settings, channel: Channel) -> float:

@@ -63,7 +63,8 @@ def test_compose_submit_and_approve(browser_page, make_user, make_campaign, tmp_
     assert "#ThangCongNhan" in page.locator("[data-preview=facebook] .p-message").inner_text()
     page.click("#tab-youtube")
     page.fill("#v-youtube-title", "Lễ phát động <Tháng Công nhân>")
-    assert "YouTube từ chối ký tự < và >." in page.locator("[data-warnings=youtube]").inner_text()
+    # the live warning is the sentence the server says too (the field's rule in YouTube's description)
+    assert "YouTube không chấp nhận ký tự < và >." in page.locator("[data-warnings=youtube]").inner_text()
     page.fill("#v-youtube-title", "Lễ phát động Tháng Công nhân 2026 " + "rất dài " * 10)
     assert page.locator("output[for=v-youtube-title].over").count() == 1
     page.fill("#v-youtube-title", "Lễ phát động Tháng Công nhân 2026")

@@ -8,6 +8,7 @@ from typing import Any
 from flask import jsonify
 
 from publisher.channels import services
+from publisher.channels.base import descriptions
 from publisher.channels.models import Channel
 from web import current_settings
 from web.api import api_user, bp, json_body
@@ -48,6 +49,13 @@ def list_channels():  # type: ignore[no-untyped-def]
     return jsonify({"channels": [channel_json(c) for c in services.list_channels(api_user())]})
 
 
+@bp.get("/channels/kinds")
+def channel_kinds():  # type: ignore[no-untyped-def]
+    """Every channel kind this Loa knows, as it describes itself (interface.md)."""
+    api_user()
+    return jsonify({"kinds": [d.as_json() for d in descriptions().values()]})
+
+
 @bp.get("/channels/<int:channel_id>")
 def show_channel(channel_id: int):  # type: ignore[no-untyped-def]
     return jsonify(channel_json(services.get_channel(channel_id, api_user())))
@@ -76,15 +84,13 @@ def disconnect_channel(channel_id: int):  # type: ignore[no-untyped-def]
     return jsonify(channel_json(services.disconnect_channel(channel, api_user(), current_settings())))
 
 
+# Every kind's connect fields (each kind's description), secret ones write-only.
 CHANNEL_SETTINGS = {"type": "object", "additionalProperties": {"type": ["string", "integer", "boolean", "null"]},
-                    "properties": {"page_id": {"type": "string"}, "access_token": {"type": "string", "writeOnly": True},
-                                   "refresh_token": {"type": "string", "writeOnly": True},
-                                   "client_id": {"type": "string"},
-                                   "client_secret": {"type": "string", "writeOnly": True},
-                                   "channel_id": {"type": "string"}}}
+                    "properties": {spec.name: {"type": "string", **({"writeOnly": True} if spec.secret else {})}
+                                   for d in descriptions().values() for spec in d.connect_fields}}
 CHANNEL = {"type": "object", "properties": {
     "id": {"type": "integer"}, "unit_id": {"type": "integer"},
-    "kind": {"type": "string", "enum": list(services.KINDS)}, "name": {"type": "string"},
+    "kind": {"type": "string", "enum": list(descriptions())}, "name": {"type": "string"},
     "settings": {"type": "object"}, "credentials": {"type": "array", "items": {"type": "string"}},
     "state": {"type": "string", "enum": ["connected", "needs_reconnect", "disconnected"]},
     "last_checked_at": {"type": ["string", "null"], "format": "date-time"}, "last_error": {"type": ["string", "null"]},
@@ -95,8 +101,8 @@ ID = [{"name": "channel_id", "in": "path", "required": True, "schema": {"type": 
 
 
 def _connect_body(kind: str) -> dict[str, Any]:
-    """The body connecting one kind of channel: its required settings (services.REQUIRED) must be there."""
-    required = list(services.REQUIRED.get(kind, ()))
+    """The body connecting one kind of channel: its required settings (its description's) must be there."""
+    required = list(descriptions()[kind].required_settings)
     settings: dict[str, Any] = {**CHANNEL_SETTINGS, "properties": {
         key: ({**value, "minLength": 1} if key in required else value)
         for key, value in CHANNEL_SETTINGS["properties"].items()}}
@@ -113,7 +119,25 @@ def _connect_body(kind: str) -> dict[str, Any]:
 
 
 register("/channels", "post", "Connect a channel (admins; Facebook credentials are checked with Facebook first)",
-         status="201", answer=CHANNEL, body={"oneOf": [_connect_body(kind) for kind in services.KINDS]})
+         status="201", answer=CHANNEL, body={"oneOf": [_connect_body(kind) for kind in descriptions()]})
+KIND = {"type": "object", "required": ["kind", "label", "settings", "variant", "capabilities"], "properties": {
+    "kind": {"type": "string"}, "label": {"type": "string"},
+    "settings": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "label": {"type": "string"}, "required": {"type": "boolean"},
+        "secret": {"type": "boolean"}, "max_length": {"type": "integer"}, "reconnect": {"type": "boolean"}}}},
+    "oauth": {"type": "boolean"},
+    "variant": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+        "name": {"type": "string"}, "type": {"type": "string"}, "label": {"type": "string"},
+        "max_length": {"type": "integer"}, "count": {"type": "string", "enum": ["chars", "bytes", "tags"]},
+        "platform_limit": {"type": "boolean"}, "max_items": {"type": "integer"},
+        "choices": {"type": "array", "items": {"type": "string"}}}}},
+    "media": {"type": "object"}, "capabilities": {"type": "array", "items": {"type": "string", "enum": [
+        "edit", "delete", "metrics", "comments", "reply", "platform_scheduling"]}},
+    "rate_per_minute": {"type": ["integer", "null"]}, "metrics_batch_size": {"type": "integer"},
+    "metrics": {"type": "object"}}}
+register("/channels/kinds", "get", "The channel kinds this Loa knows, each as it describes itself (fields, limits, "
+         "media rules, capabilities, metric mapping)",
+         answer={"type": "object", "required": ["kinds"], "properties": {"kinds": {"type": "array", "items": KIND}}})
 register("/channels", "get", "Channels visible to the caller",
          answer={"type": "object", "properties": {"channels": {"type": "array", "items": CHANNEL}}})
 register("/channels/{channel_id}", "get", "One channel", answer=CHANNEL, params=ID)

@@ -9,6 +9,7 @@ from flask import jsonify
 from flask_babel import gettext as _
 
 from publisher import __version__
+from publisher.channels.base import descriptions
 from publisher.db import MAX_ID
 from web.api import bp
 
@@ -24,17 +25,36 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
 CHANNEL_MEDIA = {"type": "array", "items": {"type": "integer"}, "description": (
     "Which of the post's media_ids this channel gets, in order (Facebook: the photos or one video; YouTube: the video "
     "and the picture for its thumbnail). Omitted: every attached medium. Ids not attached to the post are dropped.")}
+
+
+def _variant_field_schema(spec: Any) -> dict[str, Any]:
+    """One variant field as its kind's description gives it."""
+    if spec.type == "media":
+        return CHANNEL_MEDIA
+    if spec.type == "bool":
+        return {"type": "boolean"}
+    if spec.type == "choice":
+        return {"type": "string", "enum": [value for value, _label in spec.choices]}
+    if spec.type == "tags":
+        out: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+        if spec.max_items is not None:
+            out["maxItems"] = spec.max_items
+        if spec.max_length is not None:
+            out["description"] = f"At most {spec.max_length} characters of tags, joined by commas"
+        return out
+    out = {"type": "string"}
+    if spec.max_length is not None:
+        if spec.count == "chars":
+            out["maxLength"] = spec.max_length
+        else:
+            out["description"] = f"At most {spec.max_length} UTF-8 bytes"
+    return out
+
+
+# Each channel kind's variant, as its description gives it (its fields, their types and limits).
 VARIANTS = {"type": "object", "properties": {
-    "facebook": {"type": "object", "properties": {"message": {"type": "string", "maxLength": 63206},
-                                                  "link": {"type": "string"}, "media_ids": CHANNEL_MEDIA}},
-    "youtube": {"type": "object", "properties": {"title": {"type": "string", "maxLength": 100},
-                                                 "description": {"type": "string"},
-                                                 "tags": {"type": "array", "items": {"type": "string"}},
-                                                 "privacy": {"type": "string", "enum": ["public", "unlisted", "private"]},
-                                                 "media_ids": CHANNEL_MEDIA}},
-    "website": {"type": "object", "properties": {"title": {"type": "string"}, "summary": {"type": "string"},
-                                                 "body_html": {"type": "string"}, "media_ids": CHANNEL_MEDIA}},
-}}
+    kind: {"type": "object", "properties": {spec.name: _variant_field_schema(spec) for spec in d.variant}}
+    for kind, d in descriptions().items()}}
 
 POST_IN = {"type": "object", "required": ["title"], "properties": {
     "title": {**NAME_TEXT, "maxLength": 300}, "summary": {"type": "string", "maxLength": 1000},

@@ -9,12 +9,15 @@ from flask_login import current_user
 from publisher.accounts.services import get_unit, has_role_in
 from publisher.channels import facebook_connect as facebook_connect_service
 from publisher.channels import services
+from publisher.channels.base import descriptions
 from publisher.errors import ValidationFailed
 from web import current_settings
 from web.channels_ui import bp
-from web.channels_ui.forms import FORMS, RECONNECT_FORMS
+from web.channels_ui.forms import connect_form, reconnect_form
 
-KIND_LABELS = {"website": "Website", "facebook": "Facebook Page", "youtube": "YouTube"}
+
+def kind_labels() -> dict[str, str]:
+    return {kind: str(d.label) for kind, d in descriptions().items()}
 
 
 def _form_data(form: Any) -> dict[str, Any]:
@@ -41,20 +44,23 @@ def index():  # type: ignore[no-untyped-def]
              "can_manage": has_role_in(current_user, "admin", c.unit),
              "health": facebook_connect_service.health_view(c) if c.kind == "facebook" else None}
             for c in channels]
-    return render_template("channels/index.html", rows=rows, kinds=services.KINDS, labels=KIND_LABELS,
+    return render_template("channels/index.html", rows=rows, kinds=list(descriptions()), labels=kind_labels(),
+                           reconnectable={kind for kind in descriptions() if reconnect_form(kind) is not None},
                            is_admin=has_role_in(current_user, "admin", current_user.unit),
                            google_ready=bool(settings.google_client_id and settings.google_client_secret),
                            facebook_ready=facebook_connect_service.login_configured(settings),
+                           oauth_kinds=_oauth_kinds(settings),
                            warn_days=facebook_connect_service.WARN_DAYS)
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
 def connect(kind: str):  # type: ignore[no-untyped-def]
-    if kind not in FORMS:
+    form_class = connect_form(kind)
+    if form_class is None:
         abort(404)
     if not has_role_in(current_user, "admin", current_user.unit):
         abort(403)
-    form = FORMS[kind]()
+    form = form_class()
     status, problems = 200, []
     if form.validate_on_submit():
         try:
@@ -72,7 +78,8 @@ def connect(kind: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("channels_ui.index"))
     elif form.is_submitted():
         status = 422
-    return render_template("channels/connect.html", form=form, kind=kind, label=KIND_LABELS[kind],
+    return render_template("channels/connect.html", form=form, kind=kind, label=kind_labels()[kind],
+                           hint=descriptions()[kind].connect_hint,
                            problems=problems), status
 
 
@@ -90,9 +97,10 @@ def reconnect(channel_id: int):  # type: ignore[no-untyped-def]
     channel = services.get_channel(channel_id, current_user)
     if not has_role_in(current_user, "admin", channel.unit):
         abort(403)
-    if channel.kind not in RECONNECT_FORMS:
+    form_class = reconnect_form(channel.kind)
+    if form_class is None:
         abort(404)
-    form = RECONNECT_FORMS[channel.kind]()
+    form = form_class()
     status, problems = 200, []
     if form.validate_on_submit():
         try:
@@ -106,7 +114,7 @@ def reconnect(channel_id: int):  # type: ignore[no-untyped-def]
     elif form.is_submitted():
         status = 422
     return render_template("channels/reconnect.html", form=form, channel=channel,
-                           label=KIND_LABELS.get(channel.kind, channel.kind), problems=problems), status
+                           label=kind_labels().get(channel.kind, channel.kind), problems=problems), status
 
 
 @bp.post("/<int:channel_id>/disconnect")
@@ -210,3 +218,63 @@ def facebook_token_warnings() -> list[Any]:
     if not current_user.is_authenticated or not has_role_in(current_user, "admin", current_user.unit):
         return []
     return facebook_connect_service.expiring_channels(current_user)
+
+
+# --- platform sign-in for any kind whose adapter offers it (authorization_url / exchange_code): Zalo OAs -----------
+
+OAUTH_KEY = "channel_oauth"  # the sign-in's state (and PKCE verifier), bound to this session, used once
+
+
+def _oauth_kinds(settings: Any) -> list[str]:
+    return [kind for kind in descriptions() if (cls := services.oauth_adapter(kind)) is not None
+            and cls.oauth_configured(settings)]
+
+
+def _oauth_problem(kind: str, message: Any, status: int = 400):  # type: ignore[no-untyped-def]
+    return render_template("channels/oauth_problem.html", kind=kind, label=kind_labels().get(kind, kind),
+                           message=message), status
+
+
+@bp.get("/<kind>/connect")
+def oauth_connect(kind: str):  # type: ignore[no-untyped-def]
+    """Send the admin to the platform's sign-in; ``?channel_id=`` reconnects that channel, ``?unit_id=`` picks the
+    unit a new channel belongs to."""
+    cls = services.oauth_adapter(kind)
+    if cls is None:
+        abort(404)
+    settings = current_settings()
+    channel_id = request.args.get("channel_id", type=int)
+    channel = services.get_channel(channel_id, current_user) if channel_id else None
+    unit = channel.unit if channel is not None else get_unit(request.args.get("unit_id", type=int)
+                                                             or current_user.unit_id)
+    if not has_role_in(current_user, "admin", unit):
+        abort(403)
+    if not cls.oauth_configured(settings):
+        return _oauth_problem(kind, _("Signing in with %(label)s is not configured (see the README's settings).",
+                                      label=kind_labels().get(kind, kind)), 409)
+    url, kept = cls.authorization_url(settings, url_for("channels_ui.oauth_callback", kind=kind, _external=True))
+    session[OAUTH_KEY] = {**kept, "kind": kind, "unit_id": unit.id, "channel_id": channel.id if channel else None}
+    return redirect(url)
+
+
+@bp.get("/<kind>/callback")
+def oauth_callback(kind: str):  # type: ignore[no-untyped-def]
+    cls = services.oauth_adapter(kind)
+    if cls is None:
+        abort(404)
+    kept = session.pop(OAUTH_KEY, None) or {}  # single use: a replayed answer finds no state
+    if kept.get("kind") != kind:
+        kept = {}
+    settings = current_settings()
+    unit = get_unit(int(kept.get("unit_id") or current_user.unit_id))
+    if not has_role_in(current_user, "admin", unit):
+        abort(403)
+    channel = services.get_channel(int(kept["channel_id"]), current_user) if kept.get("channel_id") else None
+    try:
+        connected = cls.exchange_code(settings, request.args.to_dict(), kept)
+        channel = services.connect_with_oauth(current_user, kind, connected, settings, unit, channel)
+    except ValidationFailed as exc:
+        return _oauth_problem(kind, exc.message if not exc.fields else
+                              " ".join(str(m) for messages in exc.fields.values() for m in messages))
+    flash(_("The channel %(name)s is connected.", name=channel.name), "success")
+    return redirect(url_for("channels_ui.index"))

@@ -13,11 +13,12 @@ from sqlalchemy.orm import joinedload
 
 from publisher.accounts.services import units_visible_to, visible_filter
 from publisher.audit import AuditEntry
+from publisher.channels.base import descriptions
 from publisher.content import queries
 from publisher.content import services as content
 from publisher.content.models import MediaItem, Post, PostRevision
 from publisher.content.revisions import revision_changes
-from publisher.content.variants import LIMITS, YOUTUBE_PRIVACY, channel_media
+from publisher.content.variants import channel_media
 from publisher.db import db
 from publisher.errors import ValidationFailed
 from web import current_settings
@@ -27,11 +28,16 @@ from web.editorial.helpers import field_errors, int_or_none, require
 
 _MEDIA_IN_BODY = re.compile(r'data-media-id="(\d+)"')
 _TAGS = re.compile(r"<[^>]+>")
-VARIANT_FORM_FIELDS = {
-    "website": ("title", "summary"),
-    "facebook": ("message", "link"),
-    "youtube": ("title", "description", "tags", "privacy"),
-}
+
+
+def compose_fields(kind: str) -> tuple[Any, ...]:
+    """The variant fields a kind's compose tab draws as inputs (its description's; media have their chooser)."""
+    return tuple(f for f in descriptions()[kind].variant if f.compose and f.type != "media")
+
+
+def limits() -> dict[str, int]:
+    """``{"<kind>.<field>": limit}`` of every kind's platform limits (the compose counters)."""
+    return {key: n for d in descriptions().values() for key, n in d.limits().items()}
 
 
 # --- form <-> service data ----------------------------------------------------------------------------------
@@ -62,25 +68,28 @@ def post_data(form: Any, *, creating: bool) -> dict[str, Any]:
     media_ids += [int(m) for m in _split(text("media_ids")) if m.isdigit()]
     data["media_ids"] = list(dict.fromkeys(media_ids))
     variants: dict[str, Any] = {}
-    for kind, names in VARIANT_FORM_FIELDS.items():
-        values = {name: text(f"variants.{kind}.{name}").strip() for name in names}
+    for kind in descriptions():
+        values: dict[str, Any] = {}
+        for spec in compose_fields(kind):
+            raw = text(f"variants.{kind}.{spec.name}").strip()
+            values[spec.name] = _split(raw) if spec.type == "tags" else raw
         # The media this channel's tab chose (a hidden field the page keeps; absent: the channel gets everything).
         chosen = ([int(m) for m in _split(text(f"variants.{kind}.media_ids")) if m.isdigit()]
                   if f"variants.{kind}.media_ids" in form else None)
-        if kind == "youtube":
-            privacy = values.pop("privacy") or "public"
-            tags = _split(values.pop("tags"))
-            if any(values.values()) or tags:
-                variants[kind] = {**values, "tags": tags, "privacy": privacy}
-                if chosen is not None:
-                    variants[kind]["media_ids"] = chosen
-            else:
-                variants[kind] = None
-        else:
-            kept: dict[str, Any] = {k: v for k, v in values.items() if v}
-            if chosen is not None:
-                kept["media_ids"] = chosen
-            variants[kind] = kept or None
+        written = {k: v for k, v in values.items() if v and descriptions()[kind].variant_field(k).type != "choice"}
+        if not written and (chosen is None or not descriptions()[kind].media.media_without_text):
+            variants[kind] = None
+            continue
+        kept: dict[str, Any] = dict(written)
+        if written:  # a choice (a video's visibility) is kept with what was written, its default when left empty
+            for spec in compose_fields(kind):
+                if spec.type == "choice":
+                    kept[spec.name] = values[spec.name] or spec.default
+                elif spec.type == "tags":
+                    kept.setdefault(spec.name, [])
+        if chosen is not None:
+            kept["media_ids"] = chosen
+        variants[kind] = kept or None
     data["variants"] = variants
     return data
 
@@ -88,7 +97,7 @@ def post_data(form: Any, *, creating: bool) -> dict[str, Any]:
 def post_values(post: Post | None) -> dict[str, str]:
     """The compose form's fields as the post holds them now."""
     if post is None:
-        return {"variants.youtube.privacy": "public"}
+        return _variant_defaults({})
     values = {
         "title": post.title, "slug": post.slug, "summary": post.summary, "body_html": post.body_html,
         "byline": post.byline, "category": post.category, "locality": post.locality,
@@ -97,17 +106,23 @@ def post_values(post: Post | None) -> dict[str, str]:
         "media_ids": ", ".join(str(link.media_id) for link in post.media_links),
     }
     attached = [link.media_id for link in post.media_links]
-    for kind, names in VARIANT_FORM_FIELDS.items():
+    for kind in descriptions():
         data = post.variant(kind)
-        for name in names:
+        for name in (f.name for f in compose_fields(kind)):
             value = data.get(name, "")
             values[f"variants.{kind}.{name}"] = ", ".join(value) if isinstance(value, list) else str(value or "")
         chosen = data.get("media_ids")
         values[f"variants.{kind}.media_ids"] = ", ".join(str(i) for i in (chosen if isinstance(chosen, list)
                                                                           else attached))
-    values.setdefault("variants.youtube.privacy", "public")
-    if not values["variants.youtube.privacy"]:
-        values["variants.youtube.privacy"] = "public"
+    return _variant_defaults(values)
+
+
+def _variant_defaults(values: dict[str, str]) -> dict[str, str]:
+    """An empty variant field that has a default (a video's visibility) shows it."""
+    for kind in descriptions():
+        for spec in compose_fields(kind):
+            if spec.default is not None and not values.get(f"variants.{kind}.{spec.name}"):
+                values[f"variants.{kind}.{spec.name}"] = str(spec.default)
     return values
 
 
@@ -140,29 +155,25 @@ def field_labels() -> dict[str, str]:
         "byline": _("Byline"), "category": _("Category"), "locality": _("Locality"), "tags": _("Tags"),
         "campaign_id": _("Campaign"), "cover_media_id": _("Cover image"), "media_ids": _("Media"),
         "version": _("Version"),
-        "variants.website.title": _("Title on the website (if different)"),
-        "variants.website.summary": _("Summary on the website (if different)"),
-        "variants.facebook.message": _("Facebook message"), "variants.facebook.link": _("Link (optional)"),
-        "variants.youtube.title": _("YouTube title"), "variants.youtube.description": _("YouTube description"),
-        "variants.youtube.tags": _("YouTube tags"), "variants.youtube.privacy": _("Visibility"),
-        "variants.website.media_ids": _("Pictures and videos on the website"),
-        "variants.facebook.media_ids": _("Pictures or video on Facebook"),
-        "variants.youtube.media_ids": _("Video and thumbnail on YouTube"),
+        **{f"variants.{kind}.{f.name}": str(f.label) for kind, d in descriptions().items() for f in d.variant
+           if f.label},
     }
 
 
-FIELD_IDS = {"title": "title", "slug": "slug", "summary": "summary", "body_html": "body_html", "byline": "byline",
-             "category": "category", "locality": "locality", "tags": "tags", "campaign_id": "campaign_id",
-             **{f"variants.{kind}.{name}": f"v-{kind}-{name}" for kind, names in VARIANT_FORM_FIELDS.items()
-                for name in names}}
+def field_ids() -> dict[str, str]:
+    return {"title": "title", "slug": "slug", "summary": "summary", "body_html": "body_html", "byline": "byline",
+            "category": "category", "locality": "locality", "tags": "tags", "campaign_id": "campaign_id",
+            **{f"variants.{kind}.{f.name}": f"v-{kind}-{f.name}" for kind in descriptions()
+               for f in compose_fields(kind)}}
 
 
 def _compose_context(post: Post | None, values: dict[str, str], errors: dict[str, list[str]], **extra: Any):
     return dict(
-        field_labels=field_labels(), field_ids=FIELD_IDS,
+        field_labels=field_labels(), field_ids=field_ids(),
         post=post, values=values, errors=errors,
         campaigns=queries.visible_campaigns(current_user),
-        limits=LIMITS, privacy_choices=YOUTUBE_PRIVACY,
+        limits=limits(), channel_kinds=descriptions(),
+        compose_fields={kind: compose_fields(kind) for kind in descriptions()},
         media_lookup={m.id: m for m in (post.media if post else [])},
         attached_media=[media_json(m) for m in _attached(post, values)],
         **extra,
@@ -334,22 +345,22 @@ def post_media_remove(post_id: int, media_id: int):  # type: ignore[no-untyped-d
 
 def _media_warnings(post: Post) -> list[str]:
     """What a channel would refuse in the media its tab chose, said on the post page before anyone schedules."""
-    facebook = channel_media(post, "facebook")
-    youtube = channel_media(post, "youtube")
     warnings = []
-    if {m.kind for m in facebook} == {"image", "video"}:
-        warnings.append(_("Facebook takes pictures or one video, not both: untick the pictures or the video."))
-    if sum(m.kind == "video" for m in facebook) > 1:
-        warnings.append(_("Facebook takes one video per post: keep one ticked."))
-    if sum(m.kind == "video" for m in youtube) > 1:
-        warnings.append(_("YouTube takes one video per post: keep one ticked."))
-    return warnings
+    for kind, description in descriptions().items():
+        rules = description.media
+        chosen = channel_media(post, kind)
+        videos = sum(m.kind == "video" for m in chosen)
+        if not rules.mix and videos and len(chosen) > videos:
+            warnings.append(str(rules.mix_message))
+        if rules.max_videos is not None and videos > rules.max_videos:
+            warnings.append(str(rules.videos_message))
+    return [w for w in warnings if w]
 
 
 def _channel_media_of(post: Post) -> dict[int, list[str]]:
     """media id -> the channel kinds that get it (their tab's choice, or everything without one)."""
     out: dict[int, list[str]] = {m.id: [] for m in post.media}
-    for kind in VARIANT_FORM_FIELDS:
+    for kind in descriptions():
         for item in channel_media(post, kind):
             out[item.id].append(kind)
     return out

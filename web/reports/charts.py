@@ -1,6 +1,6 @@
 """Charts drawn on the server with matplotlib for the PDF and DOCX reports (the browser draws the same figures
 with Chart.js from the page's JSON: see ``chart_data``). One measure per chart, each on its own axis; channels in
-the colours the pages use (``KIND_COLOURS``, also in reports.css).
+the colours the pages use (each channel kind's description's ``colour``, also in reports.css).
 
 Uses matplotlib's object API (no pyplot state), so requests can draw at the same time.
 """
@@ -12,17 +12,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from publisher.channels.base import descriptions
+
 MEASURES = ("views", "reactions", "comments", "shares")
 COLOURS = {"views": "#1f5fa8", "reactions": "#b3261e", "comments": "#1e7a3c", "shares": "#c77700",
            "watch_time": "#6a3d9a"}
-# One colour per channel kind, the same in the pages (reports.css, the Chart.js charts) and the documents.
-KIND_COLOURS = {"facebook": "#1877f2", "youtube": "#cc0000", "website": "#1e7a3c"}
+# One colour per channel kind (its description's ``colour``), the same in the pages (reports.css, the Chart.js
+# charts) and the documents; a kind that gives none gets this.
 OTHER_KIND_COLOUR = "#5b6475"
 FONT_DIR = Path(__file__).with_name("fonts")
 
 
 def kind_colour(kind: str) -> str:
-    return KIND_COLOURS.get(kind, OTHER_KIND_COLOUR)
+    description = descriptions().get(kind)
+    return (description.colour if description is not None else "") or OTHER_KIND_COLOUR
 
 
 def bucket_label(start: date, bucket: str) -> str:

@@ -362,7 +362,7 @@ def register_sandbox(name: str, factory: Callable[[], SandboxService]) -> None:
 
 # The modules that register sandboxes on import; other channel areas add theirs here.
 SANDBOX_MODULES: list[str] = ["publisher.channels.sandbox.graph", "publisher.channels.sandbox.facebook_login",
-                              "publisher.channels.sandbox.youtube"]
+                              "publisher.channels.sandbox.youtube", "publisher.channels.sandbox.zalo"]
 
 
 def load_sandboxes() -> None:

@@ -115,7 +115,8 @@
     function field(name) { return form.elements.namedItem(name); }
     function coverSrc() { var img = $("#cover-preview"); return img && !img.hidden ? img.src : ""; }
     function refresh() {
-      var problems = {facebook: [], youtube: []};
+      var problems = {};
+      $$(".channel-media", form).forEach(function (box) { problems[box.dataset.kind] = []; });
       $$("[data-limit]", form).forEach(function (input) {
         var n = count(input), max = parseInt(input.dataset.limit, 10);
         var out = form.querySelector('output[for="' + input.id + '"]');
@@ -125,9 +126,13 @@
         }
         var kind = (input.name.match(/^variants\.(\w+)\./) || [])[1];
         if (n > max && problems[kind]) { problems[kind].push(msgs.msgTooLong + " (" + input.labels[0].textContent + ")"); }
-        if (input.dataset.noAngle && /[<>]/.test(input.value)) { problems.youtube.push(msgs.msgAngle); }
       });
-      problems.website = [];
+      /* characters a platform refuses in a field (its description's rule) */
+      $$("[data-forbidden]", form).forEach(function (input) {
+        var kind = (input.name.match(/^variants\.(\w+)\./) || [])[1];
+        var bad = Array.from(input.dataset.forbidden).some(function (c) { return input.value.indexOf(c) >= 0; });
+        if (bad && problems[kind]) { problems[kind].push(input.dataset.forbiddenMsg); }
+      });
       mediaProblems(problems);
       Object.keys(problems).forEach(function (kind) {
         var list = $('[data-warnings="' + kind + '"]');
@@ -136,28 +141,31 @@
           var li = document.createElement("li"); li.textContent = p; list.appendChild(li);
         });
       });
-      var title = field("title").value, summary = field("summary").value;
-      var web = $('[data-preview="website"]');
-      $(".p-title", web).textContent = field("variants.website.title").value || title;
-      $(".p-summary", web).textContent = field("variants.website.summary").value || summary;
-      $(".p-body", web).innerHTML = bodyHTML();
-      var fb = $('[data-preview="facebook"]');
-      $(".p-message", fb).textContent = field("variants.facebook.message").value;
-      var yp = $('[data-preview="youtube"]');
-      $(".p-title", yp).textContent = field("variants.youtube.title").value;
-      $(".p-description", yp).textContent = field("variants.youtube.description").value;
+      /* each preview slot shows its channel's field that feeds it (the description's ``preview``), or the story's */
+      $$("[data-preview]", form).forEach(function (preview) {
+        var kind = preview.dataset.preview;
+        $$("[data-slot]", preview).forEach(function (slot) {
+          var source = form.querySelector('[name^="variants.' + kind + '."][data-preview-slot="' + slot.dataset.slot + '"]');
+          var fallback = slot.dataset.fallback ? field(slot.dataset.fallback).value : "";
+          slot.textContent = (source && source.value) || fallback;
+        });
+        $$(".p-body", preview).forEach(function (body) { body.innerHTML = bodyHTML(); });
+        /* a card shows the media its tab ticked; a video preview its thumbnail */
+        $$("[data-preview-media]", preview).forEach(function (box) {
+          box.innerHTML = "";
+          chosen(kind).map(byId).filter(Boolean).forEach(function (item) { box.appendChild(thumbNode(item)); });
+          box.classList.toggle("many", box.children.length > 1);
+        });
+        $$(".yt-thumb", preview).forEach(function (thumb) {
+          var ids = chosen(kind).map(byId).filter(Boolean);
+          var picture = ids.filter(function (m) { return m.kind === "image"; })[0] ||
+            ids.filter(function (m) { return m.kind === "video"; })[0];
+          var src = picture ? thumbOf(picture) : "";
+          thumb.hidden = !src;
+          if (src) { thumb.src = src; }
+        });
+      });
       $$(".p-cover").forEach(function (img) { var src = coverSrc(); img.hidden = !src; if (src) { img.src = src; } });
-      /* the previews show what each channel gets: Facebook its ticked media, YouTube its thumbnail */
-      var fbMedia = $('[data-preview-media="facebook"]');
-      fbMedia.innerHTML = "";
-      chosen("facebook").map(byId).filter(Boolean).forEach(function (item) { fbMedia.appendChild(thumbNode(item)); });
-      fbMedia.classList.toggle("many", fbMedia.children.length > 1);
-      var ytIds = chosen("youtube").map(byId).filter(Boolean);
-      var ytPicture = ytIds.filter(function (m) { return m.kind === "image"; })[0] ||
-        ytIds.filter(function (m) { return m.kind === "video"; })[0];
-      var ytThumb = $(".yt-thumb", yp), ytSrc = ytPicture ? thumbOf(ytPicture) : "";
-      ytThumb.hidden = !ytSrc;
-      if (ytSrc) { ytThumb.src = ytSrc; }
     }
 
     $$(".fill-from-story", form).forEach(function (button) {
@@ -166,12 +174,16 @@
         var option = field("campaign_id").selectedOptions[0];
         var tags = option && option.dataset.hashtags ? option.dataset.hashtags.split(" ").filter(Boolean)
           .map(function (h) { return "#" + h; }).join(" ") : "";
-        if (button.dataset.kind === "facebook") {
-          field("variants.facebook.message").value = [title, summary, tags].filter(Boolean).join("\n\n");
-        } else {
-          if (!field("variants.youtube.title").value) { field("variants.youtube.title").value = Array.from(title).slice(0, 100).join(""); }
-          field("variants.youtube.description").value = [summary, tags].filter(Boolean).join("\n\n");
-        }
+        /* each field of the tab says what it takes from the story (its description's ``fill``) */
+        $$('[name^="variants.' + button.dataset.kind + '."][data-fill]', form).forEach(function (input) {
+          var how = input.dataset.fill;
+          if (how === "story") { input.value = [title, summary, tags].filter(Boolean).join("\n\n"); }
+          else if (how === "summary") { input.value = [summary, tags].filter(Boolean).join("\n\n"); }
+          else if (how === "title" && !input.value) {
+            var max = parseInt(input.dataset.limit || "0", 10);
+            input.value = max ? Array.from(title).slice(0, max).join("") : title;
+          }
+        });
         changed();
       });
     });
@@ -189,7 +201,9 @@
     function dropLocal(key) { try { localStorage.removeItem(key || draftKey); } catch (e) { /* ignore */ } }
     function same(a, b) {
       return (a.title || "") === (b.title || "") && (a.summary || "") === (b.summary || "") &&
-        plain(a.body_html) === plain(b.body_html) && (a["variants.facebook.message"] || "") === (b["variants.facebook.message"] || "");
+        plain(a.body_html) === plain(b.body_html) && $$("[data-fill=story]", form).every(function (input) {
+          return (a[input.name] || "") === (b[input.name] || "");
+        });
     }
     function fill(data) {
       Object.keys(data).forEach(function (k) {
@@ -271,7 +285,14 @@
     } catch (e) { /* storage unavailable */ }
 
     /* --- attached media and each channel's choice of them --------------------------------------------------- */
-    var KINDS = ["website", "facebook", "youtube"];
+    /* each channel's media rules, as its description gives them (the tab's chooser carries them) */
+    function rulesOf(kind) {
+      var box = form.querySelector('.channel-media[data-kind="' + kind + '"]'), d = box.dataset;
+      function limit(v) { return v === "" ? Infinity : parseInt(v, 10); }
+      return {box: box, mix: d.mix === "1", linkWithMedia: d.linkWithMedia === "1", needsVideo: d.needsVideo === "1",
+              maxImages: limit(d.maxImages), maxVideos: limit(d.maxVideos), accepts: d.accepts.split(" ")};
+    }
+    var KINDS = $$(".channel-media", form).map(function (box) { return box.dataset.kind; });
     function byId(id) { return attached.filter(function (m) { return String(m.id) === String(id); })[0]; }
     function thumbOf(item) {
       var r = item.renditions || {};
@@ -291,9 +312,10 @@
       KINDS.forEach(function (kind) {
         var ids = chosen(kind), have = kindsOf(ids);
         if (ids.indexOf(id) >= 0) { return; }
-        var take = kind === "website" ||
-          (kind === "facebook" && (video ? have.image === 0 && have.video === 0 : have.video === 0)) ||
-          (kind === "youtube" && (video ? have.video === 0 : have.image === 0));
+        var r = rulesOf(kind);
+        var take = r.accepts.indexOf(video ? "video" : "image") >= 0 && (video
+          ? have.video < r.maxVideos && (r.mix || have.image === 0)
+          : have.image < r.maxImages && (r.mix || have.video === 0));
         if (take) { ids.push(id); setChosen(kind, ids); }
       });
     }
@@ -463,19 +485,25 @@
     }
     /* Each channel's rule, checked live on what its tab chose (the adapters check again when scheduling). */
     function mediaProblems(problems) {
-      var fb = kindsOf(chosen("facebook")), yt = kindsOf(chosen("youtube"));
-      if (fb.image && fb.video) { problems.facebook.push(msgs.msgFbBoth); }
-      if (fb.video > 1) { problems.facebook.push(msgs.msgFbVideos); }
-      if ((fb.image || fb.video) && field("variants.facebook.link").value.trim()) { problems.facebook.push(msgs.msgFbLink); }
-      var ytText = field("variants.youtube.title").value + field("variants.youtube.description").value;
-      if (ytText.trim() && !yt.video) { problems.youtube.push(msgs.msgNoVideo); }
-      if (yt.video > 1) { problems.youtube.push(msgs.msgYtVideos); }
-      if (yt.image > 1) { problems.youtube.push(msgs.msgYtImages); }
+      var mediaMessages = [];
+      KINDS.forEach(function (kind) {
+        var r = rulesOf(kind), d = r.box.dataset, have = kindsOf(chosen(kind)), found = [];
+        if (!r.mix && have.image && have.video) { found.push(d.msgMix); }
+        if (have.video > r.maxVideos) { found.push(d.msgVideos); }
+        if (have.image > r.maxImages) { found.push(d.msgImages); }
+        var inputs = $$('[name^="variants.' + kind + '."]', form).filter(function (el) {
+          return el.type !== "hidden" && el.tagName !== "SELECT";
+        });
+        var linked = inputs.some(function (el) { return el.dataset.link && el.value.trim(); });
+        if (!r.linkWithMedia && (have.image || have.video) && linked) { found.push(d.msgLink); }
+        var written = inputs.some(function (el) { return el.value.trim(); });
+        if (r.needsVideo && written && !have.video) { found.push(d.msgNeedsVideo); }
+        found.filter(Boolean).forEach(function (p) { problems[kind].push(p); mediaMessages.push(p); });
+      });
       $$(".channel-media", form).forEach(function (box) {
         var rule = $(".channel-rule", box);
-        var bad = (problems[box.dataset.kind] || []).some(function (p) {
-          return [msgs.msgFbBoth, msgs.msgFbVideos, msgs.msgFbLink, msgs.msgNoVideo, msgs.msgYtVideos, msgs.msgYtImages].indexOf(p) >= 0;
-        });
+        if (!rule) { return; }
+        var bad = (problems[box.dataset.kind] || []).some(function (p) { return mediaMessages.indexOf(p) >= 0; });
         rule.classList.toggle("rule-broken", bad);
         rule.classList.toggle("rule-ok", !bad && attached.length > 0);
       });
