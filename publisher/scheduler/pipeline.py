@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 # Publishes per minute a channel kind takes by default (a channel's settings may say ``rate_per_minute``).
 DEFAULT_RATE_PER_MINUTE = {"facebook": 60, "youtube": 10}
 FALLBACK_RATE_PER_MINUTE = 1200
-MAX_PARALLEL_PUBLISHES = 64
+MAX_PARALLEL_PUBLISHES = 256  # several claim threads of a worker share them
 
 
 def current_settings() -> Settings:
@@ -218,6 +218,42 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
         db.session.rollback()
         raise
     return ids
+
+
+def claim_due(worker: str, limit: int, now: datetime | None = None) -> list[int]:
+    """PostgreSQL: claim up to ``limit`` due deliveries, oldest first, straight from the table, and commit; returns
+    the claimed ids. Rows another worker is claiming are skipped (``FOR UPDATE SKIP LOCKED``), so any number of
+    workers drain the same due minute without waiting for each other and without any of them getting a row twice.
+    This is how woken workers take work (see ``publish_due``); SQLite keeps the RQ job per batch."""
+    now = now or utcnow()
+    lockable = (select(Delivery.id).where(*due_filter(now)).order_by(Delivery.scheduled_at, Delivery.id)
+                .limit(max(1, limit)).with_for_update(of=Delivery, skip_locked=True))
+    statement = (update(Delivery).where(Delivery.id.in_(lockable.scalar_subquery()))
+                 .values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now)
+                 .returning(Delivery.id).execution_options(synchronize_session=False))
+    try:
+        ids = list(db.session.scalars(statement))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ids
+
+
+def publish_due(limit: int, now: datetime | None = None) -> dict[str, int]:
+    """Claim one batch of due deliveries from the database (``claim_due``) and publish it; {} when nothing was
+    due. A woken worker calls this until it returns {}."""
+    worker = worker_name()
+    ids = claim_due(worker, limit, now)
+    if not ids:
+        return {}
+    return publish_claimed_batch(ids, worker)
+
+
+def claims_directly(settings: Settings) -> bool:
+    """Whether workers claim due deliveries from the database when woken (PostgreSQL and a real Redis) rather than
+    through one RQ job per batch (SQLite and the embedded mode)."""
+    return bool(settings.redis_url) and _on_postgresql()
 
 
 def _finish(delivery: Delivery, worker: str, **values: Any) -> bool:
