@@ -698,17 +698,9 @@ def publish_claimed(delivery_id: int, worker: str, token_taken: bool = False) ->
 
 def _publish_with(delivery: Delivery, worker: str, adapter: Any, request: Any, settings: Settings) -> str:
     if delivery.needs_lookup:
-        attempt = _start_attempt(delivery, worker, "lookup")
-        try:
-            found = adapter.find_existing(request)
-        except Exception as exc:  # noqa: BLE001 - cannot tell: a person decides, with the evidence
-            code, message = _error_fields(exc)
-            _end_attempt(attempt, "unknown", code, message)
-            return _unconfirmed(delivery, worker, code, message)
-        if found is not None:
-            _end_attempt(attempt, "found", None, None, found.remote_id, found.remote_url)
-            return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
-        _end_attempt(attempt, "not_found", None, None)
+        decided = _look_up(delivery, worker, adapter, request)
+        if decided is not None:
+            return decided
         delivery.needs_lookup = False
         db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(needs_lookup=False)
                            .execution_options(synchronize_session=False))
@@ -784,18 +776,8 @@ def _handle_error(delivery: Delivery, worker: str, attempt: DeliveryAttempt, att
     if exc.kind is ErrorKind.DUPLICATE:
         _end_attempt(attempt, "duplicate", code, message)
         db.session.commit()
-        lookup = _start_attempt(delivery, worker, "lookup")
-        try:
-            found = adapter.find_existing(request)
-        except Exception as lookup_exc:  # noqa: BLE001
-            lcode, lmessage = _error_fields(lookup_exc)
-            _end_attempt(lookup, "unknown", lcode, lmessage)
-            return _unconfirmed(delivery, worker, code, message)
-        if found is None:
-            _end_attempt(lookup, "not_found", None, None)
-            return _unconfirmed(delivery, worker, code, message)
-        _end_attempt(lookup, "found", None, None, found.remote_id, found.remote_url)
-        return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
+        return _look_up(delivery, worker, adapter, request, (code, message)) or _unconfirmed(delivery, worker, code,
+                                                                                            message)
     if exc.kind is ErrorKind.REJECTED:
         _end_attempt(attempt, "rejected", code, message)
         return _failed(delivery, worker, code, message)
@@ -813,7 +795,8 @@ def _handle_error(delivery: Delivery, worker: str, attempt: DeliveryAttempt, att
     if attempt_number >= settings.retry_max_attempts:
         if uncertain:
             # It may be out there: ask once more before calling it failed.
-            return _final_lookup(delivery, worker, code, message, adapter, request)
+            return _look_up(delivery, worker, adapter, request, (code, message)) or _failed(delivery, worker, code,
+                                                                                            message)
         return _failed(delivery, worker, code, message)
     delay = backoff_seconds(settings, attempt_number, exc.retry_after)
     _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
@@ -823,20 +806,23 @@ def _handle_error(delivery: Delivery, worker: str, attempt: DeliveryAttempt, att
     return "retry"
 
 
-def _final_lookup(delivery: Delivery, worker: str, code: str | None, message: str, adapter: Any,
-                  request: Any) -> str:
-    lookup = _start_attempt(delivery, worker, "lookup")
+def _look_up(delivery: Delivery, worker: str, adapter: Any, request: Any,
+             reason: tuple[str | None, str] | None = None) -> str | None:
+    """The one look-up step: ask the channel by idempotency key, with an attempt row of its own. Found: published.
+    Cannot tell: ``unconfirmed`` (with ``reason``, the error that led here, else the look-up's own), a person
+    decides with the evidence. Not found: None, and the caller decides (publish, unconfirmed, failed)."""
+    attempt = _start_attempt(delivery, worker, "lookup")
     try:
         found = adapter.find_existing(request)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - cannot tell
         lcode, lmessage = _error_fields(exc)
-        _end_attempt(lookup, "unknown", lcode, lmessage)
-        return _unconfirmed(delivery, worker, code, message)
+        _end_attempt(attempt, "unknown", lcode, lmessage)
+        return _unconfirmed(delivery, worker, *(reason or (lcode, lmessage)))
     if found is not None:
-        _end_attempt(lookup, "found", None, None, found.remote_id, found.remote_url)
+        _end_attempt(attempt, "found", None, None, found.remote_id, found.remote_url)
         return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
-    _end_attempt(lookup, "not_found", None, None)
-    return _failed(delivery, worker, code, message)
+    _end_attempt(attempt, "not_found", None, None)
+    return None
 
 
 def pause_channel(channel_id: int, reason: str) -> None:
