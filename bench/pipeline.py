@@ -166,8 +166,9 @@ def main() -> None:
                 db.session.flush()
                 channel_ids.append(channel.id)
             db.session.commit()
+            # Loaded an hour ahead, then moved to the due second: a woken or polling worker never claims them early.
             values = [{"post_id": pid, "channel_id": cid, "unit_id": root.id, "state": "scheduled",
-                       "scheduled_at": utcnow(), "version": 1, "post_version": 1, "attempts": 0,
+                       "scheduled_at": utcnow() + timedelta(hours=1), "version": 1, "post_version": 1, "attempts": 0,
                        "idempotency_key": new_idempotency_key(), "warnings": [], "needs_lookup": False,
                        "created_at": utcnow(), "updated_at": utcnow()}
                       for pid in post_ids for cid in channel_ids][:size]
