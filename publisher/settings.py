@@ -170,6 +170,7 @@ class Settings:
     engagement_config: Path | None = None  # a TOML file overriding publisher/engagement/engagement.toml
     delivery_lease_seconds: float = 900.0
     publish_batch_size: int = 20
+    worker_claim_threads: int = 4  # threads per `publisher worker` claiming due deliveries when woken (PostgreSQL)
     scheduler_interval_seconds: float = 1.0
     heartbeat_grace_seconds: float = 120.0
     log_format: str = "text"
@@ -242,6 +243,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ENGAGEMENT_CONFIG": ("engagement_config", lambda raw: Path(_parse_str(raw)).expanduser()),
     "DELIVERY_LEASE_SECONDS": ("delivery_lease_seconds", _parse_float(1)),
     "PUBLISH_BATCH_SIZE": ("publish_batch_size", _parse_int(1)),
+    "WORKER_CLAIM_THREADS": ("worker_claim_threads", _parse_int(1)),
     "SCHEDULER_INTERVAL_SECONDS": ("scheduler_interval_seconds", _parse_float(0.05)),
     "HEARTBEAT_GRACE_SECONDS": ("heartbeat_grace_seconds", _parse_float(1)),
     "LOG_FORMAT": ("log_format", _parse_choice("text", "json")),

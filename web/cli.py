@@ -430,9 +430,19 @@ def worker(burst: bool) -> None:
     if not app.extensions["publisher.settings"].redis_url:
         _fail("'publisher worker' needs PUBLISHER_REDIS_URL; without Redis use 'publisher run', "
               "which runs a worker in-process", 2)
+    from publisher.scheduler import pipeline, wake
     from publisher.worker import run_worker
 
-    run_worker(app, burst=burst)
+    with app.app_context():
+        direct = pipeline.claims_directly(app.extensions["publisher.settings"])
+    if direct and burst:
+        wake.drain_due(app)  # what is due now, claimed from the database; then the queued jobs
+    claimers = wake.ClaimThreads(app) if direct and not burst else None
+    try:
+        run_worker(app, burst=burst)
+    finally:
+        if claimers is not None:
+            claimers.stop()
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ from publisher.channels.base import (
     PublishRequest,
     PublishResult,
     RemoteComment,
+    http_session,
     register,
 )
 from publisher.channels.description import (
@@ -157,7 +158,8 @@ class GraphClient(facebook.GraphAPI):
 
     def __init__(self, access_token: str, *, base_url: str, video_url: str, version: str, timeout: float,
                  session: requests.Session | None = None):
-        super().__init__(access_token=access_token, timeout=timeout, session=session)
+        # Without a session the sdk makes a plain one, which reads .netrc and proxies again on every call.
+        super().__init__(access_token=access_token, timeout=timeout, session=session or http_session())
         self.version = version  # after construction: the sdk refuses versions newer than 3.1 in __init__
         self.base_url = base_url.rstrip("/")
         self.video_url = video_url.rstrip("/")
@@ -165,9 +167,9 @@ class GraphClient(facebook.GraphAPI):
         _install_redaction()
 
     @classmethod
-    def from_settings(cls, settings: Settings, access_token: str) -> GraphClient:
+    def from_settings(cls, settings: Settings, access_token: str, session: requests.Session | None = None) -> GraphClient:
         return cls(access_token, base_url=settings.facebook_graph_url, video_url=settings.facebook_graph_video_url,
-                   version=settings.facebook_graph_version, timeout=settings.channel_timeout_seconds)
+                   version=settings.facebook_graph_version, timeout=settings.channel_timeout_seconds, session=session)
 
     def request(self, path: str, args: dict[str, Any] | None = None, post_args: dict[str, Any] | None = None,
                 files: dict[str, Any] | None = None, method: str | None = None, *, host: str | None = None) -> Any:
@@ -470,7 +472,12 @@ class FacebookAdapter(ChannelAdapter):
         return str(self.channel_settings.get("page_id") or "")
 
     def graph(self) -> GraphClient:
-        return GraphClient.from_settings(self.settings, str(self.secrets.get("access_token") or ""))
+        # One HTTP session per adapter instance, so its connections to Graph stay alive from call to call (the
+        # pipeline keeps adapters per channel; an adapter is used by one thread at a time).
+        session = self.__dict__.get("_http_session")
+        if session is None:
+            session = self.__dict__["_http_session"] = http_session()
+        return GraphClient.from_settings(self.settings, str(self.secrets.get("access_token") or ""), session=session)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

@@ -19,7 +19,7 @@ from flask import current_app
 from publisher.channels.base import ChannelError
 from publisher.channels.services import adapter_for
 from publisher.db import db, utcnow
-from publisher.scheduler import notify, pipeline
+from publisher.scheduler import notify, pipeline, wake
 from publisher.scheduler.enqueue import ENQUEUED_MARKER_SECONDS, enqueue_deliveries
 from publisher.scheduler.models import Delivery, DeliveryAttempt
 from publisher.scheduler.services import build_request
@@ -90,6 +90,16 @@ def enqueue_due(now: datetime | None = None) -> int:
     queued = enqueue_deliveries(settings, pairs)
     memory.remember(pairs)
     return queued
+
+
+def dispatch_due(now: datetime | None = None) -> int:
+    """The scheduler's tick for due deliveries. With PostgreSQL and Redis the workers claim due work from the
+    database themselves: the tick only wakes them when something is due (``wake.wake_if_due``). Otherwise (SQLite,
+    the embedded mode) it queues RQ publish jobs (``enqueue_due``)."""
+    settings = _settings()
+    if pipeline.claims_directly(settings):
+        return wake.wake_if_due(settings)
+    return enqueue_due(now)
 
 
 def recover_stale() -> list[int]:

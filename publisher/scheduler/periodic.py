@@ -40,7 +40,7 @@ class PeriodicJob:
 
 
 PERIODIC_JOBS: list[PeriodicJob] = [
-    PeriodicJob("deliveries.enqueue_due", "publisher.scheduler.jobs:enqueue_due",
+    PeriodicJob("deliveries.enqueue_due", "publisher.scheduler.jobs:dispatch_due",
                 lambda s: s.scheduler_interval_seconds, inline=True),
     PeriodicJob("deliveries.recover_stale", "publisher.scheduler.jobs:recover_stale",
                 lambda s: max(1.0, min(30.0, s.delivery_lease_seconds / 4)), inline=True),

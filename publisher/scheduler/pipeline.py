@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 # Publishes per minute a channel kind takes by default is its description's ``rate_per_minute`` (a channel's settings
 # may say ``rate_per_minute``); a kind that gives none gets this.
 FALLBACK_RATE_PER_MINUTE = 1200
-MAX_PARALLEL_PUBLISHES = 64
+MAX_PARALLEL_PUBLISHES = 256  # several claim threads of a worker share them
 
 
 def current_settings() -> Settings:
@@ -221,6 +221,42 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
         db.session.rollback()
         raise
     return ids
+
+
+def claim_due(worker: str, limit: int, now: datetime | None = None) -> list[int]:
+    """PostgreSQL: claim up to ``limit`` due deliveries, oldest first, straight from the table, and commit; returns
+    the claimed ids. Rows another worker is claiming are skipped (``FOR UPDATE SKIP LOCKED``), so any number of
+    workers drain the same due minute without waiting for each other and without any of them getting a row twice.
+    This is how woken workers take work (see ``publish_due``); SQLite keeps the RQ job per batch."""
+    now = now or utcnow()
+    lockable = (select(Delivery.id).where(*due_filter(now)).order_by(Delivery.scheduled_at, Delivery.id)
+                .limit(max(1, limit)).with_for_update(of=Delivery, skip_locked=True))
+    statement = (update(Delivery).where(Delivery.id.in_(lockable.scalar_subquery()))
+                 .values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now)
+                 .returning(Delivery.id).execution_options(synchronize_session=False))
+    try:
+        ids = list(db.session.scalars(statement))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ids
+
+
+def publish_due(limit: int, now: datetime | None = None) -> dict[str, int]:
+    """Claim one batch of due deliveries from the database (``claim_due``) and publish it; {} when nothing was
+    due. A woken worker calls this until it returns {}."""
+    worker = worker_name()
+    ids = claim_due(worker, limit, now)
+    if not ids:
+        return {}
+    return publish_claimed_batch(ids, worker)
+
+
+def claims_directly(settings: Settings) -> bool:
+    """Whether workers claim due deliveries from the database when woken (PostgreSQL and a real Redis) rather than
+    through one RQ job per batch (SQLite and the embedded mode)."""
+    return bool(settings.redis_url) and _on_postgresql()
 
 
 def _finish(delivery: Delivery, worker: str, **values: Any) -> bool:
@@ -665,17 +701,9 @@ def publish_claimed(delivery_id: int, worker: str, token_taken: bool = False) ->
 
 def _publish_with(delivery: Delivery, worker: str, adapter: Any, request: Any, settings: Settings) -> str:
     if delivery.needs_lookup:
-        attempt = _start_attempt(delivery, worker, "lookup")
-        try:
-            found = adapter.find_existing(request)
-        except Exception as exc:  # noqa: BLE001 - cannot tell: a person decides, with the evidence
-            code, message = _error_fields(exc)
-            _end_attempt(attempt, "unknown", code, message)
-            return _unconfirmed(delivery, worker, code, message)
-        if found is not None:
-            _end_attempt(attempt, "found", None, None, found.remote_id, found.remote_url)
-            return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
-        _end_attempt(attempt, "not_found", None, None)
+        decided = _look_up(delivery, worker, adapter, request)
+        if decided is not None:
+            return decided
         delivery.needs_lookup = False
         db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(needs_lookup=False)
                            .execution_options(synchronize_session=False))
@@ -751,18 +779,8 @@ def _handle_error(delivery: Delivery, worker: str, attempt: DeliveryAttempt, att
     if exc.kind is ErrorKind.DUPLICATE:
         _end_attempt(attempt, "duplicate", code, message)
         db.session.commit()
-        lookup = _start_attempt(delivery, worker, "lookup")
-        try:
-            found = adapter.find_existing(request)
-        except Exception as lookup_exc:  # noqa: BLE001
-            lcode, lmessage = _error_fields(lookup_exc)
-            _end_attempt(lookup, "unknown", lcode, lmessage)
-            return _unconfirmed(delivery, worker, code, message)
-        if found is None:
-            _end_attempt(lookup, "not_found", None, None)
-            return _unconfirmed(delivery, worker, code, message)
-        _end_attempt(lookup, "found", None, None, found.remote_id, found.remote_url)
-        return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
+        return _look_up(delivery, worker, adapter, request, (code, message)) or _unconfirmed(delivery, worker, code,
+                                                                                            message)
     if exc.kind is ErrorKind.REJECTED:
         _end_attempt(attempt, "rejected", code, message)
         return _failed(delivery, worker, code, message)
@@ -780,7 +798,8 @@ def _handle_error(delivery: Delivery, worker: str, attempt: DeliveryAttempt, att
     if attempt_number >= settings.retry_max_attempts:
         if uncertain:
             # It may be out there: ask once more before calling it failed.
-            return _final_lookup(delivery, worker, code, message, adapter, request)
+            return _look_up(delivery, worker, adapter, request, (code, message)) or _failed(delivery, worker, code,
+                                                                                            message)
         return _failed(delivery, worker, code, message)
     delay = backoff_seconds(settings, attempt_number, exc.retry_after)
     _finish(delivery, worker, state="scheduled", version=delivery.version + 1, claimed_by=None,
@@ -790,20 +809,23 @@ def _handle_error(delivery: Delivery, worker: str, attempt: DeliveryAttempt, att
     return "retry"
 
 
-def _final_lookup(delivery: Delivery, worker: str, code: str | None, message: str, adapter: Any,
-                  request: Any) -> str:
-    lookup = _start_attempt(delivery, worker, "lookup")
+def _look_up(delivery: Delivery, worker: str, adapter: Any, request: Any,
+             reason: tuple[str | None, str] | None = None) -> str | None:
+    """The one look-up step: ask the channel by idempotency key, with an attempt row of its own. Found: published.
+    Cannot tell: ``unconfirmed`` (with ``reason``, the error that led here, else the look-up's own), a person
+    decides with the evidence. Not found: None, and the caller decides (publish, unconfirmed, failed)."""
+    attempt = _start_attempt(delivery, worker, "lookup")
     try:
         found = adapter.find_existing(request)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - cannot tell
         lcode, lmessage = _error_fields(exc)
-        _end_attempt(lookup, "unknown", lcode, lmessage)
-        return _unconfirmed(delivery, worker, code, message)
+        _end_attempt(attempt, "unknown", lcode, lmessage)
+        return _unconfirmed(delivery, worker, *(reason or (lcode, lmessage)))
     if found is not None:
-        _end_attempt(lookup, "found", None, None, found.remote_id, found.remote_url)
+        _end_attempt(attempt, "found", None, None, found.remote_id, found.remote_url)
         return _published(delivery, worker, found.remote_id, found.remote_url, list(found.warnings))
-    _end_attempt(lookup, "not_found", None, None)
-    return _failed(delivery, worker, code, message)
+    _end_attempt(attempt, "not_found", None, None)
+    return None
 
 
 def pause_channel(channel_id: int, reason: str) -> None:

@@ -174,6 +174,19 @@ def test_publish_text_post(fb_settings, graph_sandbox):  # type: ignore[no-untyp
     assert result.remote_url == f"https://www.facebook.com/{result.remote_id}"
 
 
+def test_an_adapter_keeps_one_http_session_that_skips_the_environment(fb_settings, graph_sandbox, monkeypatch):  # type: ignore[no-untyped-def]
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    page = adapter(fb_settings)
+    session = page.graph().session
+    first = page.publish(request("Tin thứ nhất"))
+    second = page.publish(request("Tin thứ hai"))
+    assert {first.remote_id, second.remote_id} <= set(graph_sandbox.posts)
+    assert page.graph().session is session and session.trust_env is False  # one kept-alive session per adapter
+    assert adapter(fb_settings).graph().session is not session
+
+
 def test_publish_link_post(fb_settings, graph_sandbox):  # type: ignore[no-untyped-def]
     result = adapter(fb_settings).publish(request(variant={"link": "https://ldld.test/tin/chuyen-doi-so"}))
     post = graph_sandbox.posts[result.remote_id]
