@@ -7,7 +7,7 @@ shown as a generic phrase, never as the bare code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +35,6 @@ CHANNEL_STATES: Mapping[str, LazyString] = {
     "connected": _l("connected"), "needs_reconnect": _l("needs reconnecting"), "disconnected": _l("disconnected")}
 ROLES: Mapping[str, LazyString] = {
     "viewer": _l("Viewer"), "editor": _l("Editor"), "approver": _l("Approver"), "admin": _l("Administrator")}
-KINDS: Mapping[str, LazyString] = {
-    "website": _l("Website"), "facebook": _l("Facebook"), "youtube": _l("YouTube"), "zalo": _l("Zalo")}
 PRIVACY: Mapping[str, LazyString] = {"public": _l("Public"), "unlisted": _l("Unlisted"), "private": _l("Private")}
 
 ACTIONS: Mapping[str, LazyString] = {
@@ -161,8 +159,19 @@ def role_label(role: str | None) -> str:
     return _label(ROLES, role)
 
 
+# Channel kinds' names are the channels' own (their descriptions), handed over by the app factory: labels is Core
+# and imports no part of the domain.
+_kind_names: Callable[[], Mapping[str, Any]] = dict
+
+
+def use_kind_names(names: Callable[[], Mapping[str, Any]]) -> None:
+    """Where kind names come from: a function answering ``{kind: name}`` (the channel registry's descriptions)."""
+    global _kind_names
+    _kind_names = names
+
+
 def kind_label(kind: str | None) -> str:
-    return _label(KINDS, kind)
+    return _label(_kind_names(), kind)
 
 
 def action_label(action: str | None) -> str:
@@ -178,7 +187,7 @@ def field_label(name: str | None) -> str:
     if name and "." in name:
         head, _, tail = str(name).rpartition(".")
         head = head.removeprefix("variants.")
-        if head in KINDS:
+        if head in _kind_names():
             return f"{kind_label(head)}: {field_label(tail)}"
     return _label(FIELDS, name, _l("other detail"))
 

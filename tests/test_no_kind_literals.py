@@ -28,6 +28,9 @@ ALLOWED = {
     "web/templates/channels/index.html": "Facebook Login / Google sign-in buttons, token health, quota cell",
     # Removing a reader's data finds the website's own comments (the website is Loa's own database).
     "publisher/privacy/services.py": "the website's comments",
+    # The comments inbox moderates readers' comments on Loa's own website beside the platforms' comments.
+    "web/moderation/views.py": "the website's readers' comments in the inbox",
+    "web/templates/moderation/inbox.html": "the website's readers' comments in the inbox",
 }
 
 

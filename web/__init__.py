@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from publisher import labels
 from publisher.db import MAX_ID, db
 from publisher.logs import configure_logging
 from publisher.settings import Settings, load_settings
@@ -127,6 +128,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     from publisher.content.variants import use_channel_descriptions
 
     use_channel_descriptions(descriptions, check_variant)  # content reads the kinds' descriptions, never imports them
+    labels.use_kind_names(lambda: {kind: d.tab_label for kind, d in descriptions().items()})
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)

@@ -120,6 +120,8 @@ class MediaRules:
     video_types: frozenset[str] = frozenset()
     image_max_bytes: int | None = None
     video_max_bytes: int | None = None
+    # The picture chosen on this kind's tab is the post's cover (YouTube's thumbnail); none chosen: no cover at all.
+    cover_from_chosen: bool = False
     rule: Any = ""  # the sentence the compose tab shows (lazy_gettext)
     choose_label: Any = ""  # the media chooser's legend on the compose tab
     # The sentences the compose tab and the post page say when the chosen media break a rule (lazy_gettext).

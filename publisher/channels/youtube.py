@@ -239,7 +239,7 @@ class YouTubeAdapter(ChannelAdapter):
         ),
         # A post is one video; one picture chosen with it becomes the thumbnail (thumbnails.set, read 2026-12-02).
         media=MediaRules(accepts=("image", "video"), max_images=1, max_videos=1, needs_video=True,
-                         media_without_text=False,
+                         media_without_text=False, cover_from_chosen=True,
                          video_types=frozenset(VIDEO_TYPES), video_max_bytes=VIDEO_MAX_BYTES,
                          image_max_bytes=THUMBNAIL_MAX_BYTES,
                          rule=_l("YouTube takes one video; a picture chosen with it becomes its thumbnail."),

@@ -3,7 +3,7 @@ never read posts)."""
 
 from __future__ import annotations
 
-from publisher.channels.base import MediaFile, PublishRequest
+from publisher.channels.base import MediaFile, PublishRequest, description
 from publisher.content.media import media_path
 from publisher.content.models import MediaItem, Post
 from publisher.content.variants import channel_media
@@ -26,8 +26,8 @@ def publish_request_for(post: Post, kind: str, idempotency_key: str, settings: S
     media = tuple(media_file(item, settings) for item in chosen)
     cover_item = post.cover or next((item for item in post.media if item.kind == "image"), None)
     variant = post.variant(kind)
-    if kind == "youtube" and isinstance(variant.get("media_ids"), list):
-        # The YouTube tab chose the picture for the thumbnail (none chosen: YouTube makes one from the video).
+    if description(kind).media.cover_from_chosen and isinstance(variant.get("media_ids"), list):
+        # The tab chose the picture for the cover (YouTube's thumbnail; none chosen: YouTube makes one from the video).
         cover_item = next((item for item in chosen if item.kind == "image"), None)
     variant.pop("media_ids", None)  # the adapter gets the chosen media themselves, in ``media``
     campaign = post.campaign

@@ -238,6 +238,8 @@ NOT_PAGES = {
     "feeds_ui.draft_made": "the page after a feed item became a draft (404 for other posts)",
     "channels_ui.facebook_pages": "the Pages of a Facebook Login under way (400 without one)",
     "schedule_ui.calendar_events": "JSON for the calendar (needs its date range)",
+    "channels_ui.oauth_connect": "redirects to the platform's sign-in (Zalo's OAuth v4)",
+    "channels_ui.oauth_callback": "the platform's answer; needs its state",
 }
 
 
