@@ -96,7 +96,7 @@ def test_compose_submit_and_approve(browser_page, make_user, make_campaign, tmp_
     a.page.click("text=Công đoàn tỉnh phát động Tháng Công nhân năm 2026")
     a.screenshot("review")
     a.page.click("#approve")
-    a.page.wait_for_url("**/admin/review")
+    a.page.wait_for_url(f"**/admin/posts/{post_id}/schedule")  # approving offers the schedule form (issue #14)
     assert "Đã duyệt" in a.page.content()
     assert fresh_post(post_id).state == "approved"
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from publisher.channels.base import descriptions
 from publisher.channels.models import Channel
 from publisher.db import db, utcnow
 from publisher.engagement.models import InboxComment
@@ -114,7 +115,7 @@ def test_navigation_is_grouped_by_task_and_role_and_fits_a_phone(browser_page, m
 
 def test_one_comments_inbox_with_what_is_waiting_first(browser_page, make_user, make_post, channels, settings):
     from publisher.channels.base import adapter_class
-    from publisher.channels.requests import publish_request_for
+    from publisher.scheduler.requests import publish_request_for
     from publisher.website import services as website
     from publisher.website.models import Article
 
@@ -228,7 +229,7 @@ def test_approving_offers_scheduling_and_scheduling_shows_the_calendar(browser_p
     page.wait_for_url("**/admin/calendar?date=2099-05-04")
     event = page.locator(".ec-event", has_text="Tháng Công nhân 2099")
     event.wait_for()
-    assert event.locator(".channel-icon").inner_text() == "W"
+    assert event.locator(".channel-icon").inner_text() == descriptions()["website"].icon  # the kind's own glyph
     no_horizontal_scroll(page)
     w.screenshot("calendar-after-scheduling-phone")
 
@@ -268,7 +269,7 @@ def test_calendar_drag_reschedules_and_a_refused_move_snaps_back(browser_page, m
     toolbar = page.locator(".ec-toolbar")
     for label in ("Tháng", "Tuần", "Ngày", "Danh sách", "Hôm nay"):
         assert toolbar.locator(f"button:text-is('{label}')").count() == 1, label
-    assert event.locator(".channel-icon.kind-facebook").inner_text() == "f"
+    assert event.locator(".channel-icon.kind-facebook").inner_text() == descriptions()["facebook"].icon
     colour = event.evaluate("e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(24, 119, 242)"  # Facebook's colour
 

@@ -58,12 +58,12 @@ def test_connect_write_approve_schedule_and_publish_everywhere(browser_page, mak
     a.sign_in(admin_email)
     page = a.page
     a.goto("/admin/channels/")
-    page.click("a.button:has-text('Website')")
+    page.click("a.button:text-is('Trang web')")
     page.fill("#name", "Cổng thông tin Công đoàn tỉnh")
     page.click("button[type=submit].primary")
     page.wait_for_selector(".flash-success")
 
-    page.click("a.button:has-text('Facebook Page')")
+    page.click("a.button:text-is('Trang Facebook')")
     page.fill("#name", "Fanpage Công đoàn tỉnh")
     page.fill("#page_id", DEMO_PAGE_ID)
     page.fill("#access_token", DEMO_PAGE_TOKEN)

@@ -290,7 +290,8 @@ def test_every_admin_page_in_english_shows_no_vietnamese_wording(app, settings, 
             text = text.replace(piece, " ")
         leaked = sorted(v for v in vietnamese if v in text)
         if leaked:
-            problems[f"{path} ({endpoint})"] = leaked
+            problems[f"{path} ({endpoint})"] = [f"{v} in “…{text[max(0, text.index(v) - 40):text.index(v) + 60]}…”"
+                                                for v in leaked]
     assert not problems, "\n".join(f"{page}: {found}" for page, found in problems.items())
 
 

@@ -15,7 +15,9 @@ from web.api import bp
 
 ID_RANGE = {"minimum": 1, "maximum": MAX_ID}  # what publisher.ids accepts; anything else is 422 (404 in a path)
 # A name or title: some text that is not only spaces (the server trims it and refuses it empty).
-NAME_TEXT = {"type": "string", "minLength": 1, "pattern": "\\S"}
+NAME_TEXT = {"type": "string", "minLength": 1, "pattern": "\\S",
+             "description": "Plain text. Titles and the names of campaigns and news sources drop HTML tags, so one "
+                            "made only of tags is refused (422)."}
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],

@@ -63,6 +63,9 @@
       timeZone: opts.timeZone,
       locale: opts.locale === "en" ? "en-GB" : "vi-VN",
       firstDay: 1,
+      // times as every other page writes them (Babel's HH:mm): 08:30, not 8:30
+      eventTimeFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
+      slotLabelFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
       height: "auto",
       nowIndicator: true,
       dayMaxEvents: phone ? 2 : 4,
@@ -112,5 +115,25 @@
       }
     });
     window.Loa.calendar = calendar;
+
+    /* EventCalendar 5.10.1 says role="table" on its whole box (toolbar included), role="cell" on the days, but puts
+       the body's days in a plain <div> with no row and the events, which are buttons, beside the cells rather than in
+       them: a table no assistive technology can walk (axe-core: aria-required-children, aria-required-parent). Its
+       table roles are taken off, again whenever it redraws; what remains reads in order: each day's heading (a
+       <time>) and the events as buttons, whose hidden text names the channel, the time, the title and the state. */
+    var TABLE_ROLES = ["table", "rowgroup", "row", "rowheader", "columnheader", "cell"];
+    var TABLE_ATTRIBUTES = ["aria-colindex", "aria-colspan", "aria-rowindex", "aria-rowspan", "aria-colcount",
+                            "aria-rowcount"];
+    function mendRoles() {
+      holder.querySelectorAll("[role], [aria-colindex], [aria-colspan], [aria-rowindex], [aria-rowspan]")
+        .forEach(function (node) {
+          if (node.hasAttribute("role") && TABLE_ROLES.indexOf(node.getAttribute("role")) === -1) { return; }
+          node.removeAttribute("role");
+          TABLE_ATTRIBUTES.forEach(function (name) { node.removeAttribute(name); });
+        });
+    }
+    new MutationObserver(mendRoles).observe(holder, {childList: true, subtree: true, attributes: true,
+                                                     attributeFilter: ["role"].concat(TABLE_ATTRIBUTES)});
+    mendRoles();
   });
 })();
