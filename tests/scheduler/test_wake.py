@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOT = "from tests.scheduler.testchannel import register_testchannel; register_testchannel(); "
 
 
-def _worker(app_config: dict) -> subprocess.Popen:
+def _worker(app_config: dict, **env: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", BOOT + "from web.cli import main; main()", "worker"],
-                            cwd=ROOT, env=process_env(app_config), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, env={**process_env(app_config), **env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
 
 
 def _stop(workers: list[subprocess.Popen]) -> None:
@@ -102,8 +103,10 @@ def test_woken_worker_processes_race_and_publish_each_delivery_once(app, app_con
                                                                     make_channel, schedule, platform):
     from publisher.queue import get_queue
 
-    platform.latency = 0.05
-    workers = [_worker(app_config) for _ in range(2)]
+    platform.latency = 0.1
+    # Small batches (20 of 3 rather than 3 of 20), so that the 60 deliveries are many claims: with three claims a
+    # loaded machine may let the first process's threads take all of them before the second one has woken.
+    workers = [_worker(app_config, PUBLISHER_PUBLISH_BATCH_SIZE="3") for _ in range(2)]
     try:
         # Started and waiting (each runs PUBLISHER_WORKER_CLAIM_THREADS claim threads) before anything is due.
         _wait_for(lambda: _listening(settings) >= 2 * settings.worker_claim_threads, 60, "the claim threads")
