@@ -125,7 +125,7 @@
     var TABLE_ATTRIBUTES = ["aria-colindex", "aria-colspan", "aria-rowindex", "aria-rowspan", "aria-colcount",
                             "aria-rowcount"];
     function mendRoles() {
-      holder.querySelectorAll("[role], [aria-colindex], [aria-colspan], [aria-rowindex], [aria-rowspan]")
+      holder.querySelectorAll(["role"].concat(TABLE_ATTRIBUTES).map(function (a) { return "[" + a + "]"; }).join(", "))
         .forEach(function (node) {
           if (node.hasAttribute("role") && TABLE_ROLES.indexOf(node.getAttribute("role")) === -1) { return; }
           node.removeAttribute("role");
