@@ -302,3 +302,21 @@ def test_calendar_drag_reschedules_and_a_refused_move_snaps_back(browser_page, m
     phone.page.locator(".ec-event", has_text="Ngày hội đoàn viên").wait_for()
     no_horizontal_scroll(phone.page)
     phone.screenshot("calendar-phone")
+
+
+def test_the_week_and_day_views_show_a_post_scheduled_before_dawn(browser_page, make_user, make_post, channels,
+                                                                  settings):
+    """A delivery at 02:00 is on the calendar in every view: the time grid starts at midnight, not at 05:00."""
+    editor = make_user("editor")
+    post = make_post(author=editor, state="approved", title="Bản tin sáng sớm")
+    deliver(post, channels["website"], datetime(2099, 5, 6, 2, 0, tzinfo=settings.zone))
+    w = browser_page()
+    w.sign_in(editor.email)
+    page = w.page
+    w.goto("/admin/calendar?date=2099-05-06")
+    page.locator(".ec-event", has_text="Bản tin sáng sớm").wait_for()
+    for view in ("Tuần", "Ngày"):
+        page.click(f".ec-toolbar button:text-is('{view}')")
+        event = page.locator(".ec-event", has_text="Bản tin sáng sớm")
+        event.wait_for()
+        assert "02:00" in event.inner_text(), view

@@ -69,7 +69,8 @@
       height: "auto",
       nowIndicator: true,
       dayMaxEvents: phone ? 2 : 4,
-      slotMinTime: "05:00",
+      // the whole day: a post scheduled at 02:00 must show in the week and day views too
+      slotMinTime: "00:00",
       slotMaxTime: "24:00",
       scrollTime: "07:00",
       eventDurationEditable: false,
