@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    bindparam,
     case,
     cast,
     func,
@@ -215,42 +216,79 @@ GRAINS: dict[str, tuple[Any, tuple[str, ...]]] = {
 }
 
 
-def _scope_filter(model: Any, scope: Scope | None) -> list[Any]:
-    """The scope as conditions on a roll-up table's own copies of unit and campaign (no joins)."""
+def _scope_filter(model: Any, scope: Scope | None, named: bool = False) -> list[Any]:
+    """The scope as conditions on a roll-up table's own copies of unit and campaign (no joins). ``named``: the
+    values are the bind parameters of ``_scope_binds`` (one array for a subtree, whatever its size), so a
+    statement built once serves every scope of the same shape."""
     if scope is None:
         return []
     conditions = []
     if not scope.include_sub_units:
-        conditions.append(model.unit_id == scope.unit.id)
+        conditions.append(model.unit_id == (bindparam("scope_unit", type_=Integer) if named else scope.unit.id))
     elif scope.unit.parent_id is not None:  # the root's subtree is every unit: nothing to filter
-        conditions.append(model.unit_id.in_(scope.unit_ids))
+        conditions.append(model.unit_id == func.any(bindparam("scope_units", type_=ARRAY(Integer))) if named
+                          else model.unit_id.in_(scope.unit_ids))
     if scope.campaign is not None:
-        conditions.append(model.campaign_id == scope.campaign.id)
+        conditions.append(model.campaign_id == (bindparam("scope_campaign", type_=Integer) if named
+                                                else scope.campaign.id))
     return conditions
 
 
+def _scope_binds(scope: Scope) -> dict[str, Any]:
+    """The values of ``_scope_filter(..., named=True)``'s bind parameters (and the scope's unit list)."""
+    return {"scope_unit": scope.unit.id, "scope_units": scope.unit_ids,
+            "scope_campaign": scope.campaign.id if scope.campaign is not None else None}
+
+
+def _scope_shape(scope: Scope) -> tuple[bool, bool, bool]:
+    """What decides the scope's conditions (not their values)."""
+    return scope.include_sub_units, scope.unit.parent_id is None, scope.campaign is not None
+
+
+def period_bounds(period: Period, monthly: bool = True) -> dict[str, date]:
+    """The days and months a gains source reads for the period: ``start``–``end`` from the daily roll-up when it
+    has no whole month (or ``monthly`` is off); else the whole months ``first``–``last_month`` (first days) from a
+    monthly one, and the edge days ``start`` until ``before`` and after ``after`` until ``end``. The keys present
+    are the source's shape; their values its bind parameters."""
+    whole = _whole_months(period) if monthly else None
+    if whole is None:
+        return {"start": period.start, "end": period.end}
+    first, last = whole
+    bounds = {"first": first, "last_month": _month_start(last)}
+    if period.start < first:
+        bounds.update(start=period.start, before=first)
+    if period.end > last:
+        bounds.update(after=last, end=period.end)
+    return bounds
+
+
 def gains_source(period: Period, *, monthly: bool = True, scope: Scope | None = None, grain: str = "delivery",
-                 measures: tuple[str, ...] = REPORTED_MEASURES) -> Any:
+                 measures: tuple[str, ...] = REPORTED_MEASURES, named: str | None = None) -> Any:
     """What was gained within the period (and scope), per day or month and per ``grain`` (see ``GRAINS``):
     whole months from that grain's monthly roll-up, the days at either edge from the daily one; a UNION ALL
     subquery with the grain's columns, ``day`` and the measures. The roll-ups carry their own copies of the
-    channel, post, unit and campaign, so no other table is read."""
+    channel, post, unit and campaign, so no other table is read.
+
+    ``named``: the period's days are bind parameters named ``{named}_{key}`` after ``period_bounds`` and the
+    scope's those of ``_scope_binds`` (for a statement built once per shape)."""
     d = EngagementDaily
     m, names = GRAINS[grain]
+    bounds = period_bounds(period, monthly)
+
+    def at(key: str) -> Any:
+        return bindparam(f"{named}_{key}", bounds[key], type_=Date) if named else bounds[key]
 
     def part(model: Any, day: Any) -> Any:
         return select(*[getattr(model, name) for name in names], day.label("day"),
-                      *[getattr(model, name) for name in measures]).where(*_scope_filter(model, scope))
+                      *[getattr(model, name) for name in measures]).where(*_scope_filter(model, scope, bool(named)))
 
-    whole = _whole_months(period) if monthly else None
-    if whole is None:
-        return part(d, d.day).where(d.day >= period.start, d.day <= period.end).subquery("gains")
-    first, last = whole
-    parts = [part(m, m.month).where(m.month >= first, m.month <= _month_start(last))]
-    if period.start < first:
-        parts.append(part(d, d.day).where(d.day >= period.start, d.day < first))
-    if period.end > last:
-        parts.append(part(d, d.day).where(d.day > last, d.day <= period.end))
+    if "first" not in bounds:
+        return part(d, d.day).where(d.day >= at("start"), d.day <= at("end")).subquery("gains")
+    parts = [part(m, m.month).where(m.month >= at("first"), m.month <= at("last_month"))]
+    if "before" in bounds:
+        parts.append(part(d, d.day).where(d.day >= at("start"), d.day < at("before")))
+    if "after" in bounds:
+        parts.append(part(d, d.day).where(d.day > at("after"), d.day <= at("end")))
     if len(parts) == 1:
         return parts[0].subquery("gains")
     return union_all(*parts).subquery("gains")
@@ -319,7 +357,8 @@ _POST_ROW, _PREVIOUS_ROW, _CHANNEL_ROW = -2, -1, -4  # the "mask" of the rows th
 def _channel_branch(scope: Scope, gains: Any, measures: int) -> Any:
     """The statement's branch listing the scope's channels: plain columns, and for the whole tree each one's
     freshness (as ``channel_freshness`` gives it): by index probes per channel when the tree is small (a few
-    channels), else from one pass over the totals joined to the channels."""
+    channels), else from one pass over the totals joined to the channels. The scope's units are the bind
+    parameter ``scope_units``."""
     t, c = EngagementTotals, Channel
     pad = [literal(0, BigInteger)] * (measures - 3)
     as_time = DateTime(timezone=True)  # psycopg reads timestamptz as aware datetimes: no per-row conversion
@@ -328,7 +367,8 @@ def _channel_branch(scope: Scope, gains: Any, measures: int) -> Any:
         return (select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
                        literal(None, Date), c.name, c.kind, literal(None, as_time), literal(None, as_time),
                        literal(None, BigInteger), literal(None, BigInteger), literal(None, BigInteger), *pad)
-                .where(c.unit_id.in_(scope.unit_ids) | c.id.in_(select(gains.c.channel_id))))
+                .where((c.unit_id == func.any(bindparam("scope_units", type_=ARRAY(Integer))))
+                       | c.id.in_(select(gains.c.channel_id))))
     if len(scope.units) * 3 <= FRESHNESS_PROBE_CHANNELS:  # about three channels a unit
         mine = t.channel_id == c.id
         return select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
@@ -346,6 +386,78 @@ def _channel_branch(scope: Scope, gains: Any, measures: int) -> Any:
                    type_coerce(fresh.c.newest, as_time), func.coalesce(fresh.c.failing, 0),
                    func.coalesce(fresh.c.removed, 0), case((fresh.c.channel_id.is_(None), 0), else_=1), *pad)
             .outerjoin(fresh, fresh.c.channel_id == c.id))
+
+
+def _breakdown_statement(scope: Scope, period: Period, *, days: bool, previous: Period | None,
+                         top_posts: int | None, watch_time: bool, names: bool
+                         ) -> tuple[Any, dict[int, tuple[str, int | None]]]:
+    """``breakdown_rows``' PostgreSQL statement for the shape of these arguments, every value a bind parameter
+    (``cur_*``/``prev_*`` after ``period_bounds``, ``scope_*``, ``top_posts``), and what each row's mask means:
+    (breakdown, position of its key)."""
+    measures = (*REPORTED_MEASURES, "watch_time") if watch_time else REPORTED_MEASURES
+    none_int, none_date, none_text = literal(None, Integer), literal(None, Date), literal(None, String)
+    none_time = literal(None, DateTime(timezone=True))
+    # The grouping sets (channel, unit, campaign[, day] and the total) over the per-channel monthly rows, which
+    # are few; when the period has edge days, their per-delivery rows are first hashed once into
+    # (channel, unit, campaign[, day]), so the grouping sets hash that small result instead.
+    keys = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
+    gains = gains_source(period, scope=scope, grain="channel", measures=measures, named="cur")
+    if _whole_months(period) == (period.start, period.end):
+        coarse = gains
+    else:
+        coarse = select(*[gains.c[n] for n in keys], *_sums(gains, measures)) \
+            .group_by(*[gains.c[n] for n in keys]).subquery("coarse")
+    grouped = [coarse.c[n] for n in keys]
+    # GROUPING(a, b, …) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
+    full = (1 << len(grouped)) - 1
+    kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous", _CHANNEL_ROW: "channel_row",
+                                    full: "total"}
+    for i, name in enumerate(keys):
+        kind_by_mask[full & ~(1 << (len(grouped) - 1 - i))] = name.removesuffix("_id")
+    campaign_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "campaign")
+    mask = func.grouping(*grouped)
+    title: Any = none_text
+    if names:  # the campaign's name on the campaign rows only (a few dozen lookups, not one per row)
+        title = case((mask == campaign_mask, select(Campaign.name).where(Campaign.id == coarse.c.campaign_id)
+                      .scalar_subquery()), else_=None)
+    branches = [
+        select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
+               coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
+               title.label("title"), none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
+               *_sums(coarse, measures))
+        .group_by(func.grouping_sets(*[tuple_(c) for c in grouped], tuple_()))]
+    if top_posts != 0:
+        posts_source = gains_source(period, scope=scope, grain="post", named="cur")
+        sums = _sums(posts_source)
+        per_post = select(posts_source.c.post_id, *sums).group_by(posts_source.c.post_id)
+        if top_posts is not None:  # the order of _post_order
+            plain = [func.sum(posts_source.c[name]) for name in REPORTED_MEASURES]
+            everything = plain[0]
+            for term in plain[1:]:
+                everything = everything + term
+            per_post = per_post.order_by(plain[0].desc(), everything.desc(),
+                                         posts_source.c.post_id).limit(bindparam("top_posts", type_=Integer))
+        agg = per_post.subquery("per_post")
+        # The titles join the (small) aggregate, not the roll-up rows.
+        branches.append(select(literal(_POST_ROW, Integer), agg.c.post_id, none_int, none_int, none_int,
+                               none_date, Post.title, none_text, none_time, none_time,
+                               *[agg.c[name] for name in REPORTED_MEASURES],
+                               *([literal(0, BigInteger)] if watch_time else []))
+                        .outerjoin(Post, Post.id == agg.c.post_id))
+    if previous is not None:
+        branches.append(select(literal(_PREVIOUS_ROW, Integer), none_int, none_int, none_int, none_int, none_date,
+                               none_text, none_text, none_time, none_time,
+                               *_sums(gains_source(previous, scope=scope, grain="channel",
+                                                  measures=measures, named="prev"), measures)))
+    if names:
+        branches.append(_channel_branch(scope, gains, len(measures)))
+    stmt = union_all(*branches) if len(branches) > 1 else branches[0]
+    key_at = {"post": 1, "channel": 2, "unit": 3, "campaign": 4, "day": 5}
+    return stmt, {mask: (kind, key_at.get(kind)) for mask, kind in kind_by_mask.items()}
+
+
+# breakdown_rows' PostgreSQL statements by shape (a few dozen at most: which views, bounds and scope kind)
+_BREAKDOWN_STATEMENTS: dict[tuple[Any, ...], tuple[Any, dict[int, tuple[str, int | None]]]] = {}
 
 
 def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous: Period | None = None,
@@ -376,68 +488,24 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
     if db.session.get_bind().dialect.name == "postgresql":
         # The posts' hash holds every post of the period: room in memory, or PostgreSQL sorts on disk.
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-        none_int, none_date, none_text = literal(None, Integer), literal(None, Date), literal(None, String)
-        none_time = literal(None, DateTime(timezone=True))
-        # The grouping sets (channel, unit, campaign[, day] and the total) over the per-channel monthly rows, which
-        # are few; when the period has edge days, their per-delivery rows are first hashed once into
-        # (channel, unit, campaign[, day]), so the grouping sets hash that small result instead.
-        keys = ("channel_id", "unit_id", "campaign_id", "day") if days else ("channel_id", "unit_id", "campaign_id")
-        gains = gains_source(period, scope=scope, grain="channel", measures=measures)
-        if _whole_months(period) == (period.start, period.end):
-            coarse = gains
-        else:
-            coarse = select(*[gains.c[n] for n in keys], *_sums(gains, measures)) \
-                .group_by(*[gains.c[n] for n in keys]).subquery("coarse")
-        grouped = [coarse.c[n] for n in keys]
-        # GROUPING(a, b, …) has a 1 bit for every column a row is not grouped by; a set's own column is its 0.
-        full = (1 << len(grouped)) - 1
-        kind_by_mask: dict[int, str] = {_POST_ROW: "post", _PREVIOUS_ROW: "previous", _CHANNEL_ROW: "channel_row",
-                                        full: "total"}
-        for i, name in enumerate(keys):
-            kind_by_mask[full & ~(1 << (len(grouped) - 1 - i))] = name.removesuffix("_id")
-        campaign_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "campaign")
-        mask = func.grouping(*grouped)
-        title: Any = none_text
-        if names:  # the campaign's name on the campaign rows only (a few dozen lookups, not one per row)
-            title = case((mask == campaign_mask, select(Campaign.name).where(Campaign.id == coarse.c.campaign_id)
-                          .scalar_subquery()), else_=None)
-        branches = [
-            select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
-                   coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
-                   title.label("title"), none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
-                   *_sums(coarse, measures))
-            .group_by(func.grouping_sets(*[tuple_(c) for c in grouped], tuple_()))]
-        if top_posts != 0:
-            posts_source = gains_source(period, scope=scope, grain="post")
-            sums = _sums(posts_source)
-            per_post = select(posts_source.c.post_id, *sums).group_by(posts_source.c.post_id)
-            if top_posts is not None:  # the order of _post_order
-                plain = [func.sum(posts_source.c[name]) for name in REPORTED_MEASURES]
-                everything = plain[0]
-                for term in plain[1:]:
-                    everything = everything + term
-                per_post = per_post.order_by(plain[0].desc(), everything.desc(),
-                                             posts_source.c.post_id).limit(top_posts)
-            agg = per_post.subquery("per_post")
-            # The titles join the (small) aggregate, not the roll-up rows.
-            branches.append(select(literal(_POST_ROW, Integer), agg.c.post_id, none_int, none_int, none_int,
-                                   none_date, Post.title, none_text, none_time, none_time,
-                                   *[agg.c[name] for name in REPORTED_MEASURES],
-                                   *([literal(0, BigInteger)] if watch_time else []))
-                            .outerjoin(Post, Post.id == agg.c.post_id))
-        if previous is not None:
-            branches.append(select(literal(_PREVIOUS_ROW, Integer), none_int, none_int, none_int, none_int, none_date,
-                                   none_text, none_text, none_time, none_time,
-                                   *_sums(gains_source(previous, scope=scope, grain="channel",
-                                                      measures=measures), measures)))
-        if names:
-            branches.append(_channel_branch(scope, gains, len(measures)))
-        stmt = union_all(*branches) if len(branches) > 1 else branches[0]
+        bounds = period_bounds(period)
+        previous_bounds = period_bounds(previous) if previous is not None else None
+        shape = (days, watch_time, names, top_posts is None, top_posts == 0, tuple(bounds),
+                 tuple(previous_bounds) if previous_bounds is not None else None, _scope_shape(scope),
+                 len(scope.units) * 3 <= FRESHNESS_PROBE_CHANNELS)
+        built = _BREAKDOWN_STATEMENTS.get(shape)
+        if built is None:  # the statement is built once per shape; its values are bind parameters
+            built = _BREAKDOWN_STATEMENTS[shape] = _breakdown_statement(
+                scope, period, days=days, previous=previous, top_posts=top_posts, watch_time=watch_time,
+                names=names)
+        stmt, columns = built
+        params = {**{f"cur_{key}": value for key, value in bounds.items()}, **_scope_binds(scope),
+                  "top_posts": top_posts}
+        if previous_bounds is not None:
+            params.update({f"prev_{key}": value for key, value in previous_bounds.items()})
         # Plain tuples and positions; one fetch, not a round of fetchone calls, and per row only what formats it.
-        key_at = {"post": 1, "channel": 2, "unit": 3, "campaign": 4, "day": 5}
-        columns = {mask: (kind, key_at.get(kind)) for mask, kind in kind_by_mask.items()}
         append = out.append
-        for row in db.session.connection().execute(stmt).all():
+        for row in db.session.connection().execute(stmt, params).all():
             kind, at = columns[row[0]]
             if kind == "channel_row":
                 append((kind, row[2], row[6], (row[3], row[7], row[8], row[9], row[10], row[11], row[12])))

@@ -65,3 +65,33 @@ def test_totals_carry_their_delivery_channel_and_unit(app, seeded):
     assert own[seeded["a"].id]["oldest"] is not None
     child = channel_freshness(resolve_scope(seeded["child_editor"]))
     assert set(child) == {seeded["c"].id}
+
+
+def test_a_statement_built_for_one_report_gives_every_other_of_its_shape_its_own_figures(app, seeded):
+    """PostgreSQL builds the breakdown statement once per shape (which views, which period bounds, which kind of
+    scope) and binds each report's own days, units, campaign and number of posts: reports run after another of
+    the same shape equal what a statement built for them alone gives."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs a statement of its own per report")
+    from publisher.reports import services
+
+    may = Period(date(2026, 5, 1), date(2026, 5, 31))
+    july_edges = Period(date(2026, 6, 20), date(2026, 8, 3))  # edge days both sides, like ACROSS_MONTHS
+    asks = [
+        (resolve_scope(seeded["editor"]), JUNE, 10),
+        (resolve_scope(seeded["child_editor"]), JUNE, 10),  # another unit, same shape
+        (resolve_scope(seeded["editor"]), may, 1),  # another month, another number of posts
+        (resolve_scope(seeded["editor"], campaign_id=seeded["campaign"].id), JUNE, 10),
+        (resolve_scope(seeded["editor"], campaign_id=seeded["campaign"].id), may, 10),
+        (resolve_scope(seeded["editor"], include_sub_units=True), ACROSS_MONTHS, 2),
+        (resolve_scope(seeded["editor"], include_sub_units=True), july_edges, 2),
+        (resolve_scope(seeded["child_editor"], include_sub_units=True), ACROSS_MONTHS, 10),
+        (resolve_scope(seeded["child_editor"], include_sub_units=True), JUNE, 10),
+    ]
+    services._BREAKDOWN_STATEMENTS.clear()
+    shared = [engagement_report(scope, period, trend_bucket="auto", top_posts=n) for scope, period, n in asks]
+    assert len(services._BREAKDOWN_STATEMENTS) < len(asks)  # statements were shared
+    for (scope, period, n), report in zip(asks, shared, strict=True):
+        services._BREAKDOWN_STATEMENTS.clear()
+        assert report == engagement_report(scope, period, trend_bucket="auto", top_posts=n), (scope.unit.name, period)
+    assert len({r["totals"]["views"] for r in shared}) >= 5  # the asks differ in their figures
