@@ -206,6 +206,9 @@ def main() -> None:
             users[key] = db.session.scalar(select(User).where(User.email == email)) or create_user(email, "viewer",
                                                                                                    unit)
         db.session.commit()
+        for user in users.values():  # signed in before the page's work, as in a request (engagement_dashboard.py)
+            user.unit  # noqa: B018 (loads it)
+            db.session.expunge(user)
         print("database:", url.rsplit("@", 1)[-1])
         print(f"  units: {db.session.scalar(select(func.count()).select_from(Unit)):,}")
         for model in (EngagementDaily, EngagementMonthly, EngagementPostMonthly, EngagementChannelMonthly):
