@@ -135,7 +135,7 @@ def unpublish_delivery(delivery_id: int, version: int) -> str:
     try:
         adapter_for(delivery.channel, settings).unpublish(delivery.remote_id)
     except ChannelError as exc:
-        code, message = pipeline._error_fields(exc)
+        code, message = pipeline.error_fields(exc)
         attempt.outcome, attempt.code, attempt.message, attempt.ended_at = "error", code, message, utcnow()
         delivery.last_error = f"unpublish: {code}: {message}"
         db.session.commit()
@@ -170,7 +170,7 @@ def update_delivery(delivery_id: int, post_version: int) -> str:
         result = adapter.update(delivery.remote_id or "", build_request(post, delivery.channel,
                                                                         delivery.idempotency_key, settings))
     except ChannelError as exc:
-        code, message = pipeline._error_fields(exc)
+        code, message = pipeline.error_fields(exc)
         attempt.outcome, attempt.code, attempt.message, attempt.ended_at = "error", code, message, utcnow()
         db.session.commit()
         raise

@@ -96,3 +96,24 @@ def test_claim_taken_over_during_the_publish_outcome_not_written(app, settings, 
         assert done.state == "published"
         assert [(a.action, a.outcome) for a in done.history] == [("publish", "published"), ("lookup", "found")]
     assert len(platform.posts) == 3 and platform.duplicates() == 0
+
+
+def test_each_delivery_of_a_batch_keeps_its_own_outcome_values(app, make_post, make_channel, schedule, platform):
+    """The outcomes of one batch are written together, yet each delivery keeps its own: two rate limits with
+    different hints wait each its own time (and keep each its own hint in its attempt row), while a duplicate in the
+    same batch is looked up in a second round."""
+    channels = [make_channel() for _ in range(3)]
+    deliveries = schedule(make_post(state="approved", title="Tin"), channels)
+    platform.latency = 0.05
+    platform.faults = ["429:30", "429:300", "409"]
+    before = pipeline.utcnow()
+    outcomes = jobs.publish_deliveries([[d.id, d.version] for d in deliveries])
+    assert outcomes == {"retry": 2, "unconfirmed": 1}, outcomes  # the 409's look-up finds nothing: a person decides
+    rows = [fresh(d.id) for d in deliveries]
+    waits = sorted((r.next_attempt_at - before).total_seconds() for r in rows if r.state == "scheduled")
+    assert len(waits) == 2 and 29 < waits[0] < 35 and 299 < waits[1] < 305, waits
+    hints = sorted(a.details["retry_after"] for r in rows for a in r.history if a.outcome == "rate_limited")
+    assert hints == [30.0, 300.0]
+    unconfirmed = next(r for r in rows if r.state == "unconfirmed")
+    assert [(a.action, a.outcome) for a in unconfirmed.history] == [("publish", "duplicate"), ("lookup", "not_found")]
+    assert unconfirmed.needs_lookup and unconfirmed.last_error_code == "E409"
