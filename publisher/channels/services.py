@@ -8,8 +8,6 @@ logs or returns them. Other areas plug in through two lists:
   so that the pipeline can resume the deliveries it ``paused`` for it.
 - :data:`DISCONNECT_HOOKS`: callables ``hook(channel)`` run (in the caller's unit of work) when an admin disconnects
   a channel, so that the deliveries waiting for it are ``paused`` until it is connected again.
-- :data:`QUOTA_PROVIDERS`: ``{kind: provider(channel, settings) -> {"used", "limit"} | None}`` for the "quota
-  used today" the channel list shows (YouTube registers its tracker).
 """
 
 from __future__ import annotations
@@ -50,7 +48,6 @@ CHECK_AT_CONNECT: set[str] = set()
 
 RECONNECT_HOOKS: list[Callable[[Channel], None]] = []
 DISCONNECT_HOOKS: list[Callable[[Channel], None]] = []
-QUOTA_PROVIDERS: dict[str, Callable[[Channel, Settings], dict[str, Any] | None]] = {}
 # {kind: check(channel, at, pending_between, settings)}: refuse (ValidationFailed) one more delivery at ``at`` that the
 # platform's daily limits cannot carry; ``pending_between(start, end)`` counts the channel's deliveries already
 # waiting in that window (YouTube registers its quota check).
@@ -108,9 +105,9 @@ def keep_refreshed_secrets(channel: Channel, adapter: ChannelAdapter, settings: 
 
 
 def quota_for(channel: Channel, settings: Settings) -> dict[str, Any] | None:
-    """Today's API quota use ``{"used", "limit"}`` where the channel kind tracks one, else ``None``."""
-    load_adapters()  # adapters register their quota trackers and connect-time checks on import
-    provider = QUOTA_PROVIDERS.get(channel.kind)
+    """The quota use ``{"used", "limit"}`` the channel kind's description reports (``quota``), else ``None``."""
+    described = descriptions().get(channel.kind)
+    provider = described.quota if described is not None else None
     if provider is None:
         return None
     try:
@@ -308,6 +305,21 @@ def check_channel(channel: Channel, settings: Settings, actor: User | None = Non
     db.session.flush()
     record(actor, "channel.test", channel, ok=status.ok, message=status.message)
     return status
+
+
+def token_health(channel: Channel) -> Any:
+    """What the platform last said about the channel's credentials (the description's ``token_health``), or None."""
+    described = descriptions().get(channel.kind)
+    if described is None or described.token_health is None:
+        return None
+    return described.token_health(channel)
+
+
+def after_connect(channel: Channel, settings: Settings) -> None:
+    """What the kind does once a channel was connected from its form (the description's ``after_connect``)."""
+    described = descriptions().get(channel.kind)
+    if described is not None and described.after_connect is not None:
+        described.after_connect(channel, settings)
 
 
 def oauth_adapter(kind: str) -> type[ChannelAdapter] | None:

@@ -89,6 +89,7 @@ from publisher.channels.description import (
     ConnectField,
     MediaRules,
     MetricMapping,
+    SignIn,
     VariantField,
 )
 from publisher.channels.models import Channel
@@ -495,6 +496,11 @@ def tracking_link(public_url: str, idempotency_key: str) -> str:
     return f"{public_url}{separator}{urlencode({'utm_source': 'zalo', 'utm_content': marker(idempotency_key)})}"
 
 
+def zalo_app_configured(settings: Settings) -> bool:
+    """Loa's Zalo app is set up, so admins connect Official Accounts through Zalo's OAuth v4."""
+    return bool(settings.zalo_app_id and settings.zalo_app_secret)
+
+
 @register
 class ZaloAdapter(ChannelAdapter):
     """A Zalo Official Account: ``channel_settings`` ``oa_id`` (+ optional ``broadcast``,
@@ -519,7 +525,8 @@ class ZaloAdapter(ChannelAdapter):
             ConnectField("author", _l("Author shown on Zalo articles (optional)"), required=False,
                          max_length=AUTHOR_MAX),
         ),
-        oauth_endpoint="channels_ui.oauth_connect",
+        sign_in=SignIn("channels_ui.oauth_connect", _l("Zalo Official Account (sign in with Zalo)"), "zalo-oauth",
+                       configured=zalo_app_configured, pass_kind=True, reconnect_label=_l("Reconnect by signing in")),
         variant=(
             # Zalo Article API (read 2026-12-02, module docstring): title ≤ 150, author ≤ 50, description ≤ 300.
             VariantField("title", "text", _l("Title of the Zalo article"), max_length=TITLE_MAX, fill="title",
@@ -562,7 +569,7 @@ class ZaloAdapter(ChannelAdapter):
 
     @classmethod
     def oauth_configured(cls, settings: Settings) -> bool:
-        return bool(settings.zalo_app_id and settings.zalo_app_secret)
+        return zalo_app_configured(settings)
 
     @classmethod
     def authorization_url(cls, settings: Settings, redirect_uri: str) -> tuple[str, dict[str, str]]:
