@@ -36,7 +36,9 @@ Platform rules followed (each with the page read and the date):
   :data:`BROADCAST_PER_DAY` a day (a second one that day would reach nobody) and the channel's
   ``broadcast_monthly_limit`` (default :data:`BROADCAST_PER_MONTH`) a calendar month in Vietnam time, and refuses
   a schedule that would exceed them. (Zalo resets an OA's own quota on its package's monthly date; the calendar
-  month is the stricter reading when that date is unknown.)
+  month is the stricter reading when that date is unknown.) Sent broadcasts are rows of ``zalo_broadcasts``
+  (:class:`ZaloBroadcast`, kept with the job that published), not Redis counters, so the embedded in-process
+  stand-in's restart or a Redis flush forgets none of them.
 
 Idempotency (``find_existing``): Zalo keeps no caller metadata on an article except its ``tracking_link``; Loa
 sets it to the post's public address with ``utm_content=loa-<key>``, then scans the newest articles
@@ -66,7 +68,8 @@ from zoneinfo import ZoneInfo
 import requests
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
-from sqlalchemy import select, update
+from sqlalchemy import ForeignKey, Index, String, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
 from publisher.channels import services as channel_services
 from publisher.channels.base import (
@@ -426,26 +429,57 @@ def zalo_rendition(media: MediaFile) -> Path:
 # --- broadcast quota ---------------------------------------------------------------------------------------------
 
 
-def _quota_keys(channel_id: int, at: datetime) -> tuple[str, str]:
+class ZaloBroadcast(db.Model):
+    """One broadcast an OA sent: the quota is counted from these rows, so that it survives a restart of the
+    embedded in-process Redis stand-in and a Redis flush (the broadcasts Zalo counts are in the database)."""
+
+    __tablename__ = "zalo_broadcasts"
+    __table_args__ = (Index("ix_zalo_broadcasts_channel_sent", "channel_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    article_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(100), default="")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ZaloBroadcast channel={self.channel_id} article={self.article_id} {self.sent_at:%Y-%m-%d %H:%M}>"
+
+
+def vietnam_day_and_month(at: datetime) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
+    """``at``'s day and calendar month in Vietnam time, each as ``(start, end)`` (time-zone aware)."""
     local = at.astimezone(VIETNAM)
-    return f"loa:zalo:broadcasts:{channel_id}:{local:%Y-%m-%d}", f"loa:zalo:broadcasts:{channel_id}:{local:%Y-%m}"
+    day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=VIETNAM)
+    month_start = day_start.replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    return (day_start, day_start + timedelta(days=1)), (month_start, next_month)
+
+
+def _sent_between(channel_id: int, start: datetime, end: datetime) -> int:
+    return int(db.session.scalar(select(func.count(ZaloBroadcast.id)).where(
+        ZaloBroadcast.channel_id == channel_id, ZaloBroadcast.sent_at >= start.astimezone(UTC),
+        ZaloBroadcast.sent_at < end.astimezone(UTC))) or 0)
 
 
 def broadcasts_sent(settings: Settings, channel_id: int, at: datetime) -> tuple[int, int]:
-    """Broadcasts this OA sent on ``at``'s day and month (Vietnam time)."""
-    day_key, month_key = _quota_keys(channel_id, at)
-    values = redis_connection(settings).mget([day_key, month_key])
-    return tuple(int(v or 0) for v in values)  # type: ignore[return-value]
+    """Broadcasts this OA sent on ``at``'s day and month (Vietnam time), counted from the database."""
+    day, month = vietnam_day_and_month(at)
+    return _sent_between(channel_id, *day), _sent_between(channel_id, *month)
 
 
-def count_broadcast(settings: Settings, channel_id: int, at: datetime) -> None:
-    day_key, month_key = _quota_keys(channel_id, at)
-    pipe = redis_connection(settings).pipeline()
-    pipe.incr(day_key)
-    pipe.expire(day_key, 3 * 24 * 3600)
-    pipe.incr(month_key)
-    pipe.expire(month_key, 40 * 24 * 3600)
-    pipe.execute()
+def count_broadcast(settings: Settings, channel_id: int, at: datetime, article_id: str = "",
+                    message_id: str = "") -> None:
+    """Keep one sent broadcast (flushes; the job's commit keeps it with the delivery it published)."""
+    db.session.add(ZaloBroadcast(channel_id=channel_id, article_id=article_id[:64], message_id=message_id[:100],
+                                 sent_at=at))
+    db.session.flush()
+
+
+def broadcast_quota_for_list(channel: Any, settings: Settings) -> dict[str, Any]:
+    """The channels page's quota cell: broadcasts sent this calendar month (Vietnam time) of the OA's monthly
+    quota."""
+    _day, month = broadcasts_sent(settings, channel.id, datetime.now(UTC))
+    return {"used": month, "limit": monthly_limit(dict(channel.settings or {}))}
 
 
 def monthly_limit(channel_settings: dict[str, Any]) -> int:
@@ -467,12 +501,10 @@ def check_broadcast_quota(channel: Any, at: datetime, pending_between: Callable[
     if not broadcasting(channel_settings):
         return
     local = at.astimezone(VIETNAM)
-    day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=VIETNAM)
-    month_start = day_start.replace(day=1)
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    day, month = vietnam_day_and_month(at)
     sent_day, sent_month = broadcasts_sent(settings, channel.id, at)
-    day_total = sent_day + pending_between(day_start, day_start + timedelta(days=1)) + 1
-    month_total = sent_month + pending_between(month_start, next_month) + 1
+    day_total = sent_day + pending_between(*day) + 1
+    month_total = sent_month + pending_between(*month) + 1
     limit = monthly_limit(channel_settings)
     if day_total > BROADCAST_PER_DAY:
         raise ValidationFailed({"broadcast": [_l(
@@ -552,6 +584,9 @@ class ZaloAdapter(ChannelAdapter):
         rate_per_minute=10,  # Loa's choice: Zalo's pages read name no per-minute article limit (-32 if exceeded)
         metrics_batch_size=20,  # one getdetail call per article
         capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=False, reply=False),
+        # The channels page's quota cell: broadcasts this month of the OA's monthly quota (counted in the database).
+        quota=broadcast_quota_for_list,
+        quota_label=_l("broadcasts this month"),
         # Zalo gives an article's views and shares; no reactions, no comment count: "not available", never 0.
         metrics=MetricMapping(measures={"views": ("views",), "shares": ("shares",)}),
         preview="article",
@@ -745,9 +780,10 @@ class ZaloAdapter(ChannelAdapter):
         data = self._post("/v2.0/oa/message", {"recipient": {"target": {"gender": "0"}}, "message": {
             "attachment": {"type": "template", "payload": {"template_type": "media", "elements": [
                 {"media_type": "article", "attachment_id": article_id}]}}}})
+        message_id = str((data.get("data") or {}).get("message_id") or "")
         if self.channel_id is not None:
-            count_broadcast(self.settings, self.channel_id, datetime.now(UTC))
-        return str((data.get("data") or {}).get("message_id") or "")
+            count_broadcast(self.settings, self.channel_id, datetime.now(UTC), article_id, message_id)
+        return message_id
 
     def update(self, remote_id: str, request: PublishRequest) -> PublishResult:
         self._refuse_invalid(request)
