@@ -15,9 +15,19 @@ Platform rules followed (each with the page read and the date):
   The access token travels in the ``access_token`` header. The same shapes are in Zalo's own Java SDK's examples
   (github.com/zaloplatform/zalo-java-sdk, ``src/test/java/CreateNormalArticle.java``, ``GetArticleId.java``,
   ``GetListArticle.java``, ``GetAccessTokenByRefreshToken.java``; read 2026-12-02, learnt from, not copied): a video
-  body item is ``{"type": "video", "url", "thumb"}``.
-- Errors (Zalo's OA API "Mã lỗi" appendix; the search corpus held no copy on 2026-12-02, the codes below are those
-  Zalo has documented for years and the sandbox answers them): the JSON body carries a negative ``error`` and a
+  body item is ``{"type": "video", "url", "thumb"}`` for a video elsewhere (their example links a YouTube video).
+- Videos in an article (read 2026-12-03): the video itself goes to Zalo first. ``POST
+  /v2.0/article/upload_video/preparevideo`` with the file as multipart field ``file`` (zalo-java-sdk
+  ``src/test/java/UploadVideoForArticle.java``) answers a ``token``; ``GET /v2.0/article/upload_video/verify`` with
+  that token in a ``token`` header (``CheckStatusVideo.java``) answers the video's ``status`` — 1 processed, with its
+  ``video_id``; 3 still processing; 2 locked, 4 processing failed, 5 deleted; 0 unknown — and the body item is then
+  ``{"type": "video", "video_id"}`` (@warriorteam/redai-zalo-sdk 1.32.17 ``VideoUploadService`` notes and its
+  ``ArticleBodyItem`` type, read from unpkg on 2026-12-03). Zalo takes MP4 and AVI files of at most 50 MB
+  (:data:`VIDEO_MAX_BYTES`, same notes); any other video still goes as a link to the public site's copy.
+- Errors (Zalo's OA API "Mã lỗi" appendix; the search corpus held no copy on 2026-12-02 nor on 2026-12-03 — the one
+  table it held, CareSoft's "Bảng mã khi gửi tin nhắn theo Zalo ID", is an integrator's own numbering and disagrees
+  with the OA API's, so it is not followed; the codes below are those Zalo has documented for years and the sandbox
+  answers them): the JSON body carries a negative ``error`` and a
   ``message``, on HTTP 200. :data:`ERRORS` maps each to a sentence and to Loa's error set.
 - OAuth v4 for OAs (Zalo "Lấy Access Token bằng Zalo Login v4" guides, read 2026-12-02 from hanghieugiatot.com and
   beehexa.com, and the redai SDK's ``AuthService`` endpoints): the permission page
@@ -111,6 +121,11 @@ DESCRIPTION_MAX = 300
 IMAGE_MAX_BYTES = 1024 * 1024
 IMAGE_MAX_SIDE = 2048  # the rendition's longest side; Zalo shows articles at phone width
 LIST_LIMIT = 10  # getslice answers at most 10 articles a call
+# Video upload (redai VideoUploadService notes, read 2026-12-03): MP4 or AVI, at most 50 MB; verify's status codes.
+VIDEO_MAX_BYTES = 50 * 1024 * 1024
+VIDEO_TYPES = frozenset({"video/mp4", "video/avi", "video/x-msvideo"})
+VIDEO_READY, VIDEO_PROCESSING = 1, 3
+VIDEO_UPLOAD_TIMEOUT = 300.0  # seconds for sending a video of up to 50 MB
 LOOKUP_PAGES = 5  # find_existing scans the newest 50 articles
 VERIFY_DELAYS = (0.2, 0.5, 1.0, 2.0, 3.0)  # seconds between verify polls; then "still processing" is transient
 REFRESH_AHEAD = timedelta(minutes=5)
@@ -145,6 +160,12 @@ ERRORS: dict[int, tuple[ErrorKind, Any]] = {
     -223: (ErrorKind.RATE_LIMITED, _l("The Official Account has used up its Zalo broadcast quota.")),
     -224: (ErrorKind.AUTH_EXPIRED, _l("The Official Account has not granted Loa this permission; reconnect the "
                                       "channel and allow it.")),
+}
+# The video statuses verify answers that end an upload (redai VideoUploadService notes, read 2026-12-03).
+VIDEO_REFUSED: dict[int, Any] = {
+    2: _l("Zalo has locked the video, so the article cannot show it."),
+    4: _l("Zalo could not process the video; try another file (MP4 or AVI, at most 50 MB)."),
+    5: _l("The video was deleted on Zalo before the article could use it."),
 }
 AUTH_SENTENCE = _l("The Zalo authorisation has expired or was revoked; reconnect the Official Account.")
 
@@ -651,13 +672,14 @@ class ZaloAdapter(ChannelAdapter):
         the keeper itself (a caller writing its older copy back could lose a newer rotation)."""
         return dict(self.tokens.secrets) if self.tokens.rotated else None
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: str, path: str, headers: dict[str, str] | None = None, timeout: float | None = None,
+              **kwargs: Any) -> dict[str, Any]:
         token = self.tokens.access_token()
         for attempt in (1, 2):
             try:
                 response = self.session.request(method, f"{self.settings.zalo_api_url}{path}",
-                                                headers={"access_token": token}, **kwargs,
-                                                timeout=self.settings.channel_timeout_seconds)
+                                                headers={**(headers or {}), "access_token": token}, **kwargs,
+                                                timeout=timeout or self.settings.channel_timeout_seconds)
             except requests.RequestException as exc:
                 raise _transport_error(exc) from exc
             try:
@@ -718,7 +740,11 @@ class ZaloAdapter(ChannelAdapter):
                 if url not in in_body:
                     items.append({"type": "image", "url": url, "caption": media.caption or media.alt_text})
             elif media.kind == "video":
-                video = {"type": "video", "url": self._public_media_url(media.path)}
+                video_id = self._upload_video(media)
+                if video_id is not None:
+                    items.append({"type": "video", "video_id": video_id})
+                    continue
+                video = {"type": "video", "url": self._public_media_url(media.path)}  # a file Zalo does not take
                 if media.renditions.get("poster") is not None:
                     video["thumb"] = self._public_media_url(media.renditions["poster"])
                 items.append(video)
@@ -730,6 +756,34 @@ class ZaloAdapter(ChannelAdapter):
                           if cover is not None else "", "status": "show"},
                 "body": items, "tracking_link": tracking_link(request.public_url, request.idempotency_key),
                 "status": "show", "comment": "show"}
+
+    def _upload_video(self, media: MediaFile) -> str | None:
+        """The ``video_id`` of the video once Zalo has processed it (upload → token → verify, polled with
+        :attr:`verify_delays`), or ``None`` for a file Zalo does not take (not MP4/AVI, over 50 MB)."""
+        suffix = media.path.suffix.lower()
+        if media.size_bytes > VIDEO_MAX_BYTES or (media.content_type not in VIDEO_TYPES
+                                                  and suffix not in (".mp4", ".avi")):
+            return None
+        data = media.path.read_bytes()  # at most 50 MB; read once, so that a retried call sends it whole again
+        answer = self._call("POST", "/v2.0/article/upload_video/preparevideo", timeout=VIDEO_UPLOAD_TIMEOUT,
+                            files={"file": (f"video-{media.media_id}{suffix or '.mp4'}", data,
+                                            media.content_type or "video/mp4")})
+        token = str((answer.get("data") or {}).get("token") or "")
+        for delay in (0.0, *self.verify_delays):
+            if delay:
+                self.sleep(delay)
+            info = self._call("GET", "/v2.0/article/upload_video/verify", headers={"token": token}).get("data") or {}
+            try:
+                status = int(info.get("status") or 0)
+            except (TypeError, ValueError):
+                status = 0
+            if status == VIDEO_READY and info.get("video_id"):
+                return str(info["video_id"])
+            if status in VIDEO_REFUSED:
+                raise ChannelError(ErrorKind.REJECTED, VIDEO_REFUSED[status], code=f"video_status_{status}",
+                                   platform_message=str(info)[:300])
+        raise ChannelError(ErrorKind.TRANSIENT, _l("Zalo is still processing the video; Loa will try again."),
+                           code="video_processing")
 
     def validate(self, request: PublishRequest) -> list[Problem]:
         fields = self._fields(request)

@@ -215,6 +215,8 @@ def test_connect_write_approve_schedule_and_publish_everywhere(browser_page, mak
     assert article["cover"]["photo_url"].endswith("/zalo.jpg")
     assert [item["type"] for item in article["body"]] == ["text", "video"], article["body"]
     assert "Kế hoạch nêu rõ việc xây dựng" in article["body"][0]["content"]
+    # the video went to Zalo itself (preparevideo → token → verify) and the article names it by its video_id
+    assert zalo.videos[article["body"][1]["video_id"]].data == VIDEO
     assert deliveries["zalo"].remote_url == f"https://zalo.me/{OA_ID}/article/{deliveries['zalo'].remote_id}"
     assert not zalo.pending or all(p.done for p in zalo.pending.values())
     assert [d.attempts for d in deliveries.values()] == [1, 1, 1, 1]

@@ -472,4 +472,60 @@ def test_a_chosen_video_becomes_a_video_item(oa, zalo, adapter, make_post, make_
     body = zalo.articles[remote].fields["body"]
     assert [item["type"] for item in body] == ["text", "image", "image", "video"]
     assert body[1] == {"type": "image", "url": "http://loa.test/media/x/w960.jpg", "caption": "Chú thích"}
-    assert body[3]["url"].startswith("http://loa.test/media/")
+    # The video was uploaded to Zalo (preparevideo → token → verify) and goes in by its video_id, not as a link.
+    assert body[3] == {"type": "video", "video_id": body[3]["video_id"]}
+    video = zalo.videos[body[3]["video_id"]]
+    sent = next(m for m in request.media if m.media_id == clip.id)
+    assert video.data == sent.path.read_bytes() and video.status == 1
+
+
+@pytest.fixture
+def video_request(make_post, make_media, publish_request):  # type: ignore[no-untyped-def]
+    def make() -> Any:
+        cover, clip = make_media("image"), make_media("video", filename="clip.mp4")
+        post = make_post(cover_media_id=cover.id, media_ids=[cover.id, clip.id], body_html="<p>Đoạn</p>")
+        return publish_request(post, kind="zalo", variant={"author": "Ban Tuyên giáo"})
+
+    return make
+
+
+def test_the_video_is_verified_until_zalo_has_processed_it(oa, zalo, adapter, video_request) -> None:  # type: ignore[no-untyped-def]
+    zalo.video_processing_polls = 3  # verify answers status 3 ("processing") three times, then 1 with the id
+    client = _fast(adapter(oa))
+    slept: list[float] = []
+    client.sleep = slept.append
+    remote = client.publish(video_request()).remote_id
+    item = zalo.articles[remote].fields["body"][-1]
+    assert item["type"] == "video" and zalo.videos[item["video_id"]].status == 1
+    assert zalo.video_verifies >= 4 and len(slept) >= 3
+
+
+def test_a_video_zalo_could_not_process_is_refused_and_no_article_is_made(oa, zalo, adapter, video_request) -> None:  # type: ignore[no-untyped-def]
+    zalo.video_outcome = 4  # "Video xử lý thất bại"
+    error = assert_channel_error(ErrorKind.REJECTED, _fast(adapter(oa)).publish, video_request())
+    assert error.code == "video_status_4" and "video" in str(error).lower()
+    assert not zalo.articles and not zalo.pending
+
+
+def test_a_video_still_processing_is_tried_again_later(oa, zalo, adapter, video_request) -> None:  # type: ignore[no-untyped-def]
+    zalo.video_processing_polls = 1000
+    error = assert_channel_error(ErrorKind.TRANSIENT, _fast(adapter(oa)).publish, video_request())
+    assert error.code == "video_processing" and not zalo.articles
+
+
+def test_a_video_zalo_does_not_take_goes_as_a_link(oa, zalo, adapter, video_request, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import publisher.channels.zalo as zalo_module
+
+    monkeypatch.setattr(zalo_module, "VIDEO_MAX_BYTES", 1024)  # this clip is over the (lowered) upload limit
+    remote = _fast(adapter(oa)).publish(video_request()).remote_id
+    item = zalo.articles[remote].fields["body"][-1]
+    assert item["type"] == "video" and item["url"].startswith("http://loa.test/media/") and not zalo.videos
+
+
+def test_the_sandbox_refuses_a_video_item_with_an_unknown_video_id(zalo, oa, settings) -> None:  # type: ignore[no-untyped-def]
+    token = channel_secrets(oa, settings)["access_token"]
+    answer = requests.post(f"{zalo.urls['']}/v2.0/article/create", headers={"access_token": token}, json={
+        "type": "normal", "title": "T", "author": "A", "description": "D",
+        "cover": {"cover_type": "photo", "photo_url": "https://x/y.jpg", "status": "show"},
+        "body": [{"type": "video", "video_id": "no-such-video"}]}, timeout=5).json()
+    assert answer["error"] == -201
