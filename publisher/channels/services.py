@@ -151,15 +151,19 @@ def _clean_name(data: dict[str, Any], problems: dict[str, list[Any]], required: 
     return name.strip()
 
 
-def _settings_input(data: dict[str, Any], problems: dict[str, list[Any]]) -> dict[str, Any]:
+def _settings_input(data: dict[str, Any], problems: dict[str, list[Any]], kind: str | None = None) -> dict[str, Any]:
+    """The settings given, checked: a setting the kind describes (its connect fields: ids, tokens) is text, as the
+    OpenAPI bodies say; other settings may be text, a number or a yes/no."""
     raw = data.get("settings", {})
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         problems.setdefault("settings", []).append(_l("Expected an object."))
         return {}
+    described = descriptions().get(kind) if isinstance(kind, str) else None
     for key, value in raw.items():
-        if value is not None and not isinstance(value, (str, int, bool)):
+        text_only = described is not None and described.connect_field(key) is not None
+        if value is not None and not isinstance(value, str if text_only else (str, int, bool)):
             problems.setdefault(f"settings.{key}", []).append(_l("Wrong type of value."))
     return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in raw.items()}
 
@@ -202,7 +206,8 @@ def create_channel(actor: User, data: dict[str, Any], settings: Settings, unit_i
     if kind not in known:
         problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(known))]
     name = _clean_name(data, problems, required=True)
-    shown, secret = split_settings(_settings_input(data, problems), kind if isinstance(kind, str) else None)
+    shown, secret = split_settings(_settings_input(data, problems, kind if isinstance(kind, str) else None),
+                                   kind if isinstance(kind, str) else None)
     if kind in known:
         _require_keys(kind, shown, secret, problems)
     if problems:
@@ -228,7 +233,7 @@ def update_channel(channel: Channel, actor: User, data: dict[str, Any], settings
     name = _clean_name(data, problems, required=False)
     if "kind" in data and data["kind"] != channel.kind:
         problems["kind"] = [_l("The kind of a channel cannot change; connect a new channel instead.")]
-    shown_in, secret_in = split_settings(_settings_input(data, problems), channel.kind)
+    shown_in, secret_in = split_settings(_settings_input(data, problems, channel.kind), channel.kind)
     if problems:
         raise ValidationFailed(problems)
     old_secrets = channel_secrets(channel, settings)
