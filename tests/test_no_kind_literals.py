@@ -1,9 +1,12 @@
-"""Outside ``publisher/channels/`` (and the public website, the website channel's face), no Python, template or
-script file names a channel kind: everything reads the kinds' own descriptions from the registry (#17).
+"""Outside ``publisher/channels/`` (and the public website, the website channel's face), no Python, template,
+script or stylesheet names a channel kind: everything reads the kinds' own descriptions from the registry (#17).
 
-The rule: a kind of the registry written as a quoted string (``"facebook"``, ``'youtube'``) or as a variant path
-(``variants.youtube.title``, ``variant.facebook``). Files that still name one for a reason of their own are listed
-in ``ALLOWED`` with that reason; a listed file that no longer names a kind fails too, so the list only shrinks.
+The rule: in Python, templates and scripts, a kind of the registry written as a quoted string (``"facebook"``,
+``'youtube'``), as a variant path (``variants.youtube.title``, ``variant.facebook``) or as a kind class
+(``kind-zalo``); in stylesheets, a kind as any word of a selector or value (``.kind-facebook``, ``.preview-zalo``):
+a kind's colour comes from its description as ``--kind`` (web/channel_look.py's ``/channel-kinds.css``). Files that
+still name one for a reason of their own are listed in ``ALLOWED`` with that reason; a listed file that no longer
+names a kind fails too, so the list only shrinks.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from publisher.channels.base import descriptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("publisher", "web")
-SUFFIXES = {".py", ".html", ".js"}
+SUFFIXES = {".py", ".html", ".js", ".css"}
 # The channels themselves, and the public website (the website channel's face).
 EXEMPT_DIRS = ("publisher/channels/", "publisher/website/", "web/public/", "web/templates/public/",
                "web/static/vendor/", "web/translations/")
@@ -23,9 +26,6 @@ EXEMPT_DIRS = ("publisher/channels/", "publisher/website/", "web/public/", "web/
 ALLOWED = {
     # The demo connects one channel of each kind to the sandboxes and writes variants for them.
     "publisher/demo.py": "demo data",
-    # The channels page's per-platform sign-in buttons, token health and quota cells (each platform's own flow).
-    "web/channels_ui/views.py": "Facebook Login views",
-    "web/templates/channels/index.html": "Facebook Login / Google sign-in buttons, token health, quota cell",
     # Removing a reader's data finds the website's own comments (the website is Loa's own database).
     "publisher/privacy/services.py": "the website's comments",
     # The comments inbox moderates readers' comments on Loa's own website beside the platforms' comments.
@@ -34,19 +34,29 @@ ALLOWED = {
 }
 
 
+def _kinds() -> str:
+    return "|".join(re.escape(k) for k in sorted(descriptions()) if k.isidentifier())
+
+
 def kind_pattern() -> re.Pattern[str]:
-    kinds = "|".join(re.escape(k) for k in sorted(descriptions()) if k.isidentifier())
-    return re.compile(rf"""(["'])(?:{kinds})\1|\bvariants?\.(?:{kinds})\b""")
+    kinds = _kinds()
+    return re.compile(rf"""(["'])(?:{kinds})\1|\bvariants?\.(?:{kinds})\b|\bkind-(?:{kinds})\b""")
+
+
+def stylesheet_pattern() -> re.Pattern[str]:
+    """A kind as a word of its own in CSS (letters, digits and ``_`` around it are part of another word)."""
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{_kinds()})(?![A-Za-z0-9_])")
 
 
 def naming_files() -> dict[str, list[str]]:
-    pattern = kind_pattern()
+    code, styles = kind_pattern(), stylesheet_pattern()
     found: dict[str, list[str]] = {}
     for top in SCANNED:
         for path in sorted((ROOT / top).rglob("*")):
             rel = path.relative_to(ROOT).as_posix()
             if path.suffix not in SUFFIXES or rel.startswith(EXEMPT_DIRS):
                 continue
+            pattern = styles if path.suffix == ".css" else code
             hits = [f"{n}: {line.strip()[:100]}" for n, line in
                     enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
             if hits:
@@ -60,6 +70,32 @@ def test_the_rule_finds_a_kind_literal() -> None:
     assert pattern.search("field('variants.website.title')") and pattern.search("post.variant.youtube")
     assert not pattern.search("facebook_connect.login_configured(settings)")  # a module name, not a kind
     assert not pattern.search('"Facebook Page"')
+    assert pattern.search('var box = el("span", "ev kind-youtube");')  # a script building a kind's class
+    assert not pattern.search('el("span", "ev kind-" + p.kind)')
+
+
+def test_the_rule_finds_a_kind_in_a_stylesheet() -> None:
+    pattern = stylesheet_pattern()
+    assert pattern.search(".kind-facebook { --kind:#1877f2; }") and pattern.search(".preview-zalo .p-title {")
+    assert pattern.search("a.website, .x { }") and pattern.search("[data-kind=youtube] { }")
+    assert not pattern.search(".kind-icon { background:var(--kind, #5b6475); }")
+    assert not pattern.search(".websites_list, .zalo_like { }")  # other words that hold a kind's letters
+
+
+def test_the_stylesheets_are_scanned() -> None:
+    """The scan reaches web/static's own stylesheets and scripts (not only Python and templates)."""
+    scanned = {p.relative_to(ROOT).as_posix() for top in SCANNED for p in (ROOT / top).rglob("*")
+               if p.suffix in SUFFIXES}
+    assert "web/static/loa.css" in scanned and "web/static/editorial/compose.js" in scanned
+
+
+def test_the_kinds_colours_come_from_their_descriptions(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/channel-kinds.css")
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    css = response.get_data(as_text=True)
+    for kind, described in descriptions().items():
+        assert f".kind-{kind} {{ --kind:{described.colour}; }}" in css
+    assert '@import url("../channel-kinds.css");' in (ROOT / "web/static/loa.css").read_text(encoding="utf-8")
 
 
 def test_no_file_outside_the_channels_names_a_channel_kind() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # The measures of Loa's engagement store; a description maps platform metrics onto them.
@@ -179,6 +180,50 @@ class MetricMapping:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    """The platform's own sign-in an admin connects a channel of this kind with (the channels page's button).
+
+    ``endpoint`` is the Flask endpoint that starts it; it takes ``kind=`` when ``pass_kind`` (the generic OAuth
+    views), and ``channel_id=`` to reconnect one channel when ``reconnect_label`` is given. ``configured(settings)``
+    says whether the app credentials it needs are set (no button otherwise)."""
+
+    endpoint: str
+    label: Any  # lazy_gettext: the button
+    button_id: str  # the button's element id
+    configured: Callable[[Any], bool]
+    pass_kind: bool = False
+    reconnect_label: Any = None  # lazy_gettext: the button on each channel of this kind; None: not offered
+
+    def url_arguments(self, kind: str, channel_id: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": kind} if self.pass_kind else {}
+        if channel_id is not None:
+            out["channel_id"] = channel_id
+        return out
+
+
+@dataclass(frozen=True)
+class HealthLine:
+    """One line of a channel's token health on the channels page: ``label`` and a time (``when``, formatted by
+    the page in the reader's locale; ``empty`` when there is none) or a ``text``; ``warn`` marks what ends soon,
+    ``error`` what is wrong already."""
+
+    label: Any = ""
+    when: datetime | None = None
+    text: Any = None
+    empty: Any = ""
+    warn: bool = False
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class TokenHealth:
+    """What the platform said about a channel's credentials, as the channels page shows it."""
+
+    lines: tuple[HealthLine, ...] = ()
+    alert: Any = ""  # a sentence asking the admin to act (shown as an alert)
+
+
+@dataclass(frozen=True)
 class ChannelDescription:
     """Everything Loa outside a channel's own module needs to know about its kind."""
 
@@ -188,7 +233,7 @@ class ChannelDescription:
     icon: str = ""  # a short mark the UI may draw
     colour: str = ""  # CSS colour for charts
     connect_fields: tuple[ConnectField, ...] = ()
-    oauth_endpoint: str | None = None  # the endpoint of the platform's own sign-in flow for admins, if any
+    sign_in: SignIn | None = None  # the platform's own sign-in flow for admins, if any
     check_at_connect: bool = False  # credentials are checked with the platform before a channel is saved
     connect_hint: Any = ""  # a sentence above the connect form (lazy_gettext)
     variant: tuple[VariantField, ...] = ()
@@ -200,6 +245,20 @@ class ChannelDescription:
     preview: str = ""  # the compose tab's preview style ("card", "video", "article"); empty: none
     # Extra checks on a variant beyond the fields' own rules: (cleaned variant) → [(field name, message)].
     extra_checks: Callable[[dict[str, Any]], list[tuple[str, Any]]] | None = None
+    # The channels page's quota cell: ``quota(channel, settings) -> {"used", "limit"} | None`` and what it counts
+    # (lazy_gettext, e.g. "API units today"); a kind with a quota but no figure yet shows "not tracked yet".
+    quota: Callable[[Any, Any], dict[str, Any] | None] | None = None
+    quota_label: Any = ""
+    # The channels page's token-health cell: ``token_health(channel) -> TokenHealth | None`` (None: never read).
+    token_health: Callable[[Any], TokenHealth | None] | None = None
+    # Run after a channel of this kind is connected from its form (``(channel, settings)``, in the caller's unit of
+    # work): e.g. reading what the platform says about the token just typed.
+    after_connect: Callable[[Any, Any], None] | None = None
+
+    @property
+    def oauth_endpoint(self) -> str | None:
+        """The endpoint of the platform's own sign-in flow for admins, if any."""
+        return self.sign_in.endpoint if self.sign_in is not None else None
 
     @property
     def tab_label(self) -> Any:

@@ -30,7 +30,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -40,6 +40,7 @@ import requests
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from publisher.channels import services as channel_services
 from publisher.channels.base import (
     ChannelAdapter,
     ChannelError,
@@ -58,10 +59,16 @@ from publisher.channels.description import (
     Capabilities,
     ChannelDescription,
     ConnectField,
+    HealthLine,
     MediaRules,
     MetricMapping,
+    SignIn,
+    TokenHealth,
     VariantField,
 )
+from publisher.channels.models import Channel
+from publisher.db import db, utcnow
+from publisher.errors import Conflict
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -408,6 +415,162 @@ def _parse_time(value: str | None) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
 
 
+# --- the token's health (read with Facebook Login's app; the channels page shows it) ---------------------------
+
+
+# What Loa asks for, each with what it is used for (Meta's permissions reference and "Pages API: Manage a Page",
+# read 2026-12-02). REQUIRED: without these nothing can be connected (no Page list, no publishing).
+PERMISSION_USES: dict[str, Any] = {
+    "pages_show_list": _l("listing your Pages to pick from"),
+    "pages_manage_posts": _l("publishing, editing and removing posts"),
+    "pages_read_engagement": _l("reading the Page's posts and their reactions, comments and shares"),
+    "pages_read_user_content": _l("reading readers' comments in the comment inbox"),
+    "pages_manage_engagement": _l("answering and hiding comments"),
+    "read_insights": _l("reading views and reach (insights) for the reports"),
+    "publish_video": _l("publishing videos"),
+}
+WARN_DAYS = 14
+
+
+def login_configured(settings: Settings) -> bool:
+    return bool(settings.facebook_app_id and settings.facebook_app_secret)
+
+
+def login_app(settings: Settings) -> tuple[str, str]:
+    if not login_configured(settings):
+        raise Conflict(_l("Facebook Login is not configured: set PUBLISHER_FACEBOOK_APP_ID and "
+                          "PUBLISHER_FACEBOOK_APP_SECRET (see the README's “Meta app set-up”)."),
+                       code="not_configured")
+    return settings.facebook_app_id or "", settings.facebook_app_secret or ""
+
+
+class _RedactLoginSecrets(logging.Filter):
+    """urllib3 logs request lines at DEBUG: the login calls carry the code, the app secret and tokens in their
+    query strings (the adapter's own filter hides ``access_token``)."""
+
+    pattern = re.compile(r"((?:input_token|fb_exchange_token|client_secret|code)=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(self.pattern.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in args)
+        if isinstance(record.msg, str):
+            record.msg = self.pattern.sub(r"\1[hidden]", record.msg)
+        return True
+
+
+login_redaction = _RedactLoginSecrets()
+
+
+def login_client(settings: Settings, token: str = "") -> GraphClient:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if login_redaction not in logger.filters:
+        logger.addFilter(login_redaction)
+    return GraphClient.from_settings(settings, token)
+
+
+def _iso(epoch: Any) -> str | None:
+    """Graph's epoch seconds (0: never) as ISO-8601 UTC."""
+    try:
+        value = int(epoch or 0)
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromtimestamp(value, UTC).isoformat() if value > 0 else None
+
+
+def read_token_health(settings: Settings, token: str) -> dict[str, Any]:
+    """``debug_token`` for one token: ``{"checked_at", "is_valid", "type", "expires_at", "data_access_expires_at",
+    "scopes"}`` (ISO times, ``None`` for never); ``{"checked_at", "error"}`` when Graph could not say."""
+    now = utcnow().isoformat()
+    if not login_configured(settings):
+        return {"checked_at": now, "error": "not_configured"}
+    app_id, app_secret = login_app(settings)
+    try:
+        data = login_client(settings).debug_access_token(token, app_id, app_secret).get("data") or {}
+    except GraphCallError as exc:
+        log.warning("debug_token failed: code %s subcode %s", exc.code, exc.subcode)
+        return {"checked_at": now, "error": f"graph_{exc.code or exc.http_status or 'error'}"}
+    return {"checked_at": now, "is_valid": bool(data.get("is_valid")), "type": str(data.get("type") or ""),
+            "expires_at": _iso(data.get("expires_at")), "data_access_expires_at": _iso(data.get("data_access_expires_at")),
+            "scopes": sorted(str(s) for s in data.get("scopes") or [])}
+
+
+def keep_token_health(channel: Channel, health: dict[str, Any]) -> None:
+    old = (channel.settings or {}).get("token_health") or {}
+    if old.get("warned") and old.get("warned") == token_warning_key(health):
+        health = {**health, "warned": old["warned"]}
+    channel.settings = {**(channel.settings or {}), "token_health": health}
+    db.session.flush()
+
+
+def expiry_warnings(channel: Channel, now: datetime | None = None) -> list[tuple[str, datetime]]:
+    """``[("token" | "data_access", when)]`` for what ends within :data:`WARN_DAYS` days (or has ended)."""
+    health = (channel.settings or {}).get("token_health") or {}
+    limit = (now or utcnow()) + timedelta(days=WARN_DAYS)
+    out = []
+    for key, what in (("expires_at", "token"), ("data_access_expires_at", "data_access")):
+        raw = health.get(key)
+        if not raw:
+            continue
+        try:
+            when = datetime.fromisoformat(raw)
+        except ValueError:
+            continue
+        if when <= limit:
+            out.append((what, when))
+    return out
+
+
+def health_view(channel: Channel) -> dict[str, Any] | None:
+    """The stored token health with its times as datetimes (for pages), ``None`` when never read."""
+    health = (channel.settings or {}).get("token_health")
+    if not isinstance(health, dict):
+        return None
+    view: dict[str, Any] = dict(health)
+    for key in ("checked_at", "expires_at", "data_access_expires_at"):
+        try:
+            view[key] = datetime.fromisoformat(health[key]) if health.get(key) else None
+        except (TypeError, ValueError):
+            view[key] = None
+    view["expiring"] = dict(expiry_warnings(channel))
+    return view
+
+
+def token_warning_key(health: dict[str, Any]) -> str:
+    return f"{health.get('expires_at')}|{health.get('data_access_expires_at')}"
+
+
+def token_health(channel: Channel) -> TokenHealth | None:
+    """The channels page's token-health cell of a Page: what ``debug_token`` said when last read (None: never)."""
+    health = health_view(channel)
+    if health is None:
+        return None
+    if health.get("error"):
+        return TokenHealth(lines=(HealthLine(text=_l("Token not checked: Facebook did not say (%(error)s).",
+                                                     error=health["error"])),))
+    lines = []
+    if health.get("is_valid") is False:
+        lines.append(HealthLine(text=_l("Facebook says this token is not valid."), error=True))
+    expiring = health["expiring"]
+    lines.append(HealthLine(_l("Token expires:"), when=health.get("expires_at"), empty=_l("never"),
+                            warn="token" in expiring))
+    lines.append(HealthLine(_l("Data access until:"), when=health.get("data_access_expires_at"),
+                            empty=_l("no limit"), warn="data_access" in expiring))
+    scopes = health.get("scopes") or []
+    lines.append(HealthLine(_l("Permissions:"), text="; ".join(str(PERMISSION_USES.get(s, s)) for s in scopes) or "—"))
+    alert = (_l("Ends within %(days)s days: reconnect this Page with Facebook Login before then.", days=WARN_DAYS)
+             if expiring else "")
+    return TokenHealth(lines=tuple(lines), alert=alert)
+
+
+def read_health_after_connect(channel: Channel, settings: Settings) -> None:
+    """A Page connected with a typed token: keep what Facebook says about that token (with Facebook Login set up)."""
+    if not login_configured(settings):
+        return
+    token = channel_services.channel_secrets(channel, settings).get("access_token") or ""
+    keep_token_health(channel, read_token_health(settings, token))
+
+
 @register
 class FacebookAdapter(ChannelAdapter):
     """A Facebook Page. Settings: ``page_id``; secrets: ``access_token`` (a Page access token)."""
@@ -426,7 +589,10 @@ class FacebookAdapter(ChannelAdapter):
                          required_message=_l("A Page access token is required."), reconnect=True,
                          reconnect_label=_l("New Page access token")),
         ),
-        oauth_endpoint="channels_ui.facebook_connect",
+        sign_in=SignIn("channels_ui.facebook_connect", _l("Facebook Pages (sign in with Facebook)"), "facebook-login",
+                       configured=login_configured, reconnect_label=_l("Reconnect with Facebook")),
+        token_health=token_health,
+        after_connect=read_health_after_connect,
         check_at_connect=True,
         connect_hint=_l("Use the Page access token of the Page itself, not your personal (user) token: Loa checks "
                         "it with Facebook before saving."),

@@ -33,12 +33,11 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -51,32 +50,33 @@ from publisher import audit
 from publisher.accounts.models import Unit, User
 from publisher.accounts.services import can_see_unit, require_role
 from publisher.channels import services
-from publisher.channels.facebook import GraphCallError, GraphClient
+from publisher.channels.facebook import (  # noqa: F401  (re-exported: the token health lives with the adapter)
+    PERMISSION_USES,
+    WARN_DAYS,
+    GraphCallError,
+    GraphClient,
+    expiry_warnings,
+    health_view,
+    keep_token_health,
+    login_app,
+    login_client,
+    login_configured,
+    read_token_health,
+    token_warning_key,
+)
 from publisher.channels.models import Channel
 from publisher.crypto import decrypt_json, encrypt_json
 from publisher.db import db, utcnow
-from publisher.errors import Conflict, PermissionDenied, ValidationFailed
+from publisher.errors import PermissionDenied, ValidationFailed
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# What Loa asks for, each with what it is used for (Meta's permissions reference and "Pages API: Manage a Page",
-# read 2026-12-02). REQUIRED: without these nothing can be connected (no Page list, no publishing).
-PERMISSION_USES: dict[str, Any] = {
-    "pages_show_list": _l("listing your Pages to pick from"),
-    "pages_manage_posts": _l("publishing, editing and removing posts"),
-    "pages_read_engagement": _l("reading the Page's posts and their reactions, comments and shares"),
-    "pages_read_user_content": _l("reading readers' comments in the comment inbox"),
-    "pages_manage_engagement": _l("answering and hiding comments"),
-    "read_insights": _l("reading views and reach (insights) for the reports"),
-    "publish_video": _l("publishing videos"),
-}
 SCOPES: tuple[str, ...] = tuple(PERMISSION_USES)
 REQUIRED_PERMISSIONS = frozenset({"pages_show_list", "pages_manage_posts", "pages_read_engagement"})
 # Page tasks ("Pages API: Manage a Page"): publishing needs CREATE_CONTENT; comments need MODERATE.
 REQUIRED_TASKS = frozenset({"CREATE_CONTENT"})
 TASK_USES: dict[str, Any] = {"MODERATE": _l("answering comments"), "ANALYZE": _l("reading insights")}
-WARN_DAYS = 14
 PAGES_LIMIT = 100
 
 
@@ -130,50 +130,13 @@ class PageChoice:
         return not self.missing_tasks
 
 
-def login_configured(settings: Settings) -> bool:
-    return bool(settings.facebook_app_id and settings.facebook_app_secret)
-
-
-def _app(settings: Settings) -> tuple[str, str]:
-    if not login_configured(settings):
-        raise Conflict(_l("Facebook Login is not configured: set PUBLISHER_FACEBOOK_APP_ID and "
-                          "PUBLISHER_FACEBOOK_APP_SECRET (see the README's “Meta app set-up”)."),
-                       code="not_configured")
-    return settings.facebook_app_id or "", settings.facebook_app_secret or ""
-
-
-class _RedactLoginSecrets(logging.Filter):
-    """urllib3 logs request lines at DEBUG: the login calls carry the code, the app secret and tokens in their
-    query strings (the adapter's own filter hides ``access_token``)."""
-
-    pattern = re.compile(r"((?:input_token|fb_exchange_token|client_secret|code)=)[^&\s\"']+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(self.pattern.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in args)
-        if isinstance(record.msg, str):
-            record.msg = self.pattern.sub(r"\1[hidden]", record.msg)
-        return True
-
-
-_redaction = _RedactLoginSecrets()
-
-
-def _client(settings: Settings, token: str = "") -> GraphClient:
-    logger = logging.getLogger("urllib3.connectionpool")
-    if _redaction not in logger.filters:
-        logger.addFilter(_redaction)
-    return GraphClient.from_settings(settings, token)
-
-
 # --- 1. the dialog ------------------------------------------------------------------------------------------
 
 
 def start_facebook_login(settings: Settings, user: User, unit: Unit, redirect_uri: str) -> LoginStart:
     """The dialog URL, with a fresh ``state`` the caller binds to the admin's session."""
     require_role(user, "admin", unit)
-    app_id, _secret = _app(settings)
+    app_id, _secret = login_app(settings)
     state = secrets.token_urlsafe(32)
     query = urlencode({"client_id": app_id, "redirect_uri": redirect_uri, "state": state,
                        "scope": ",".join(SCOPES), "response_type": "code"})
@@ -201,7 +164,7 @@ def finish_facebook_login(settings: Settings, user: User, unit: Unit, redirect_u
                           expected_state: str | None) -> PendingLogin:
     """Check the state, trade the code for a long-lived user token and read the declined permissions."""
     require_role(user, "admin", unit)
-    app_id, app_secret = _app(settings)
+    app_id, app_secret = login_app(settings)
     state = args.get("state") or ""
     if not expected_state or not secrets.compare_digest(state.encode(), expected_state.encode()):
         message = _l("This answer from Facebook does not belong to a sign-in started here (or was already used). "
@@ -215,10 +178,10 @@ def finish_facebook_login(settings: Settings, user: User, unit: Unit, redirect_u
         message = _l("Facebook sent no sign-in code. Nothing was connected: start again.")
         raise ValidationFailed({"code": [message]}, message=message)
     try:
-        short = _client(settings).get_access_token_from_code(code, redirect_uri, app_id, app_secret)
-        long_lived = _client(settings, short["access_token"]).extend_access_token(app_id, app_secret)
+        short = login_client(settings).get_access_token_from_code(code, redirect_uri, app_id, app_secret)
+        long_lived = login_client(settings, short["access_token"]).extend_access_token(app_id, app_secret)
         token = long_lived["access_token"]
-        graph = _client(settings, token)
+        graph = login_client(settings, token)
         me = graph.get_object("me", fields="id,name")
         permissions = graph.get_connections("me", "permissions").get("data", [])
     except GraphCallError as exc:
@@ -251,7 +214,7 @@ def declined_sentence(declined: list[str]) -> str:
 def list_pages(settings: Settings, pending: PendingLogin) -> list[PageChoice]:
     """The Pages the person can act on, with their tasks and own tokens (``/me/accounts``)."""
     try:
-        answer = _client(settings, pending.user_token).get_connections(
+        answer = login_client(settings, pending.user_token).get_connections(
             "me", "accounts", fields="id,name,access_token,tasks", limit=PAGES_LIMIT)
     except GraphCallError as exc:
         raise _refused(exc) from None
@@ -320,77 +283,6 @@ def connect_pages(settings: Settings, user: User, unit: Unit, pending: PendingLo
 # --- token health -------------------------------------------------------------------------------------------
 
 
-def _iso(epoch: Any) -> str | None:
-    """Graph's epoch seconds (0: never) as ISO-8601 UTC."""
-    try:
-        value = int(epoch or 0)
-    except (TypeError, ValueError):
-        return None
-    return datetime.fromtimestamp(value, UTC).isoformat() if value > 0 else None
-
-
-def read_token_health(settings: Settings, token: str) -> dict[str, Any]:
-    """``debug_token`` for one token: ``{"checked_at", "is_valid", "type", "expires_at", "data_access_expires_at",
-    "scopes"}`` (ISO times, ``None`` for never); ``{"checked_at", "error"}`` when Graph could not say."""
-    now = utcnow().isoformat()
-    if not login_configured(settings):
-        return {"checked_at": now, "error": "not_configured"}
-    app_id, app_secret = _app(settings)
-    try:
-        data = _client(settings).debug_access_token(token, app_id, app_secret).get("data") or {}
-    except GraphCallError as exc:
-        log.warning("debug_token failed: code %s subcode %s", exc.code, exc.subcode)
-        return {"checked_at": now, "error": f"graph_{exc.code or exc.http_status or 'error'}"}
-    return {"checked_at": now, "is_valid": bool(data.get("is_valid")), "type": str(data.get("type") or ""),
-            "expires_at": _iso(data.get("expires_at")), "data_access_expires_at": _iso(data.get("data_access_expires_at")),
-            "scopes": sorted(str(s) for s in data.get("scopes") or [])}
-
-
-def keep_token_health(channel: Channel, health: dict[str, Any]) -> None:
-    old = (channel.settings or {}).get("token_health") or {}
-    if old.get("warned") and old.get("warned") == _warning_key(health):
-        health = {**health, "warned": old["warned"]}
-    channel.settings = {**(channel.settings or {}), "token_health": health}
-    db.session.flush()
-
-
-def expiry_warnings(channel: Channel, now: datetime | None = None) -> list[tuple[str, datetime]]:
-    """``[("token" | "data_access", when)]`` for what ends within :data:`WARN_DAYS` days (or has ended)."""
-    health = (channel.settings or {}).get("token_health") or {}
-    limit = (now or utcnow()) + timedelta(days=WARN_DAYS)
-    out = []
-    for key, what in (("expires_at", "token"), ("data_access_expires_at", "data_access")):
-        raw = health.get(key)
-        if not raw:
-            continue
-        try:
-            when = datetime.fromisoformat(raw)
-        except ValueError:
-            continue
-        if when <= limit:
-            out.append((what, when))
-    return out
-
-
-def health_view(channel: Channel) -> dict[str, Any] | None:
-    """The stored token health with its times as datetimes (for pages), ``None`` when never read."""
-    health = (channel.settings or {}).get("token_health")
-    if not isinstance(health, dict):
-        return None
-    view: dict[str, Any] = dict(health)
-    for key in ("checked_at", "expires_at", "data_access_expires_at"):
-        try:
-            view[key] = datetime.fromisoformat(health[key]) if health.get(key) else None
-        except (TypeError, ValueError):
-            view[key] = None
-    view["expiring"] = dict(expiry_warnings(channel))
-    return view
-
-
-def _warning_key(health: dict[str, Any]) -> str:
-    return f"{health.get('expires_at')}|{health.get('data_access_expires_at')}"
-
-
 def refresh_token_health(settings: Settings) -> list[tuple[Channel, list[tuple[str, datetime]]]]:
     """Read every connected Facebook channel's token health again (the daily job); answer the channels with
     something ending within :data:`WARN_DAYS` days that admins were not yet told about (they are marked told)."""
@@ -412,8 +304,8 @@ def refresh_token_health(settings: Settings) -> list[tuple[Channel, list[tuple[s
                 notices.append((channel, [("invalid", utcnow())]))
             continue
         warnings = expiry_warnings(channel)
-        if warnings and channel.settings["token_health"].get("warned") != _warning_key(health):
-            channel.settings = {**channel.settings, "token_health": {**health, "warned": _warning_key(health)}}
+        if warnings and channel.settings["token_health"].get("warned") != token_warning_key(health):
+            channel.settings = {**channel.settings, "token_health": {**health, "warned": token_warning_key(health)}}
             notices.append((channel, warnings))
     db.session.flush()
     return notices
@@ -440,7 +332,7 @@ def _b64decode(part: str) -> bytes:
 def parse_signed_request(settings: Settings, raw: str | None) -> dict[str, Any]:
     """The payload of a ``signed_request`` whose HMAC-SHA256 matches the app secret; anything else is refused
     (:class:`PermissionDenied` for a bad signature, :class:`ValidationFailed` for a malformed request)."""
-    _app_id, app_secret = _app(settings)
+    _app_id, app_secret = login_app(settings)
     signature_part, dot, payload_part = (raw or "").partition(".")
     if not dot or not signature_part or not payload_part:
         raise ValidationFailed({"signed_request": ["malformed"]}, message="signed_request is missing or malformed")

@@ -8,8 +8,6 @@ logs or returns them. Other areas plug in through two lists:
   so that the pipeline can resume the deliveries it ``paused`` for it.
 - :data:`DISCONNECT_HOOKS`: callables ``hook(channel)`` run (in the caller's unit of work) when an admin disconnects
   a channel, so that the deliveries waiting for it are ``paused`` until it is connected again.
-- :data:`QUOTA_PROVIDERS`: ``{kind: provider(channel, settings) -> {"used", "limit"} | None}`` for the "quota
-  used today" the channel list shows (YouTube registers its tracker).
 """
 
 from __future__ import annotations
@@ -50,7 +48,6 @@ CHECK_AT_CONNECT: set[str] = set()
 
 RECONNECT_HOOKS: list[Callable[[Channel], None]] = []
 DISCONNECT_HOOKS: list[Callable[[Channel], None]] = []
-QUOTA_PROVIDERS: dict[str, Callable[[Channel, Settings], dict[str, Any] | None]] = {}
 # {kind: check(channel, at, pending_between, settings)}: refuse (ValidationFailed) one more delivery at ``at`` that the
 # platform's daily limits cannot carry; ``pending_between(start, end)`` counts the channel's deliveries already
 # waiting in that window (YouTube registers its quota check).
@@ -108,9 +105,9 @@ def keep_refreshed_secrets(channel: Channel, adapter: ChannelAdapter, settings: 
 
 
 def quota_for(channel: Channel, settings: Settings) -> dict[str, Any] | None:
-    """Today's API quota use ``{"used", "limit"}`` where the channel kind tracks one, else ``None``."""
-    load_adapters()  # adapters register their quota trackers and connect-time checks on import
-    provider = QUOTA_PROVIDERS.get(channel.kind)
+    """The quota use ``{"used", "limit"}`` the channel kind's description reports (``quota``), else ``None``."""
+    described = descriptions().get(channel.kind)
+    provider = described.quota if described is not None else None
     if provider is None:
         return None
     try:
@@ -154,15 +151,19 @@ def _clean_name(data: dict[str, Any], problems: dict[str, list[Any]], required: 
     return name.strip()
 
 
-def _settings_input(data: dict[str, Any], problems: dict[str, list[Any]]) -> dict[str, Any]:
+def _settings_input(data: dict[str, Any], problems: dict[str, list[Any]], kind: str | None = None) -> dict[str, Any]:
+    """The settings given, checked: a setting the kind describes (its connect fields: ids, tokens) is text, as the
+    OpenAPI bodies say; other settings may be text, a number or a yes/no."""
     raw = data.get("settings", {})
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         problems.setdefault("settings", []).append(_l("Expected an object."))
         return {}
+    described = descriptions().get(kind) if isinstance(kind, str) else None
     for key, value in raw.items():
-        if value is not None and not isinstance(value, (str, int, bool)):
+        text_only = described is not None and described.connect_field(key) is not None
+        if value is not None and not isinstance(value, str if text_only else (str, int, bool)):
             problems.setdefault(f"settings.{key}", []).append(_l("Wrong type of value."))
     return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in raw.items()}
 
@@ -205,7 +206,8 @@ def create_channel(actor: User, data: dict[str, Any], settings: Settings, unit_i
     if kind not in known:
         problems["kind"] = [_l("Choose one of: %(kinds)s.", kinds=", ".join(known))]
     name = _clean_name(data, problems, required=True)
-    shown, secret = split_settings(_settings_input(data, problems), kind if isinstance(kind, str) else None)
+    shown, secret = split_settings(_settings_input(data, problems, kind if isinstance(kind, str) else None),
+                                   kind if isinstance(kind, str) else None)
     if kind in known:
         _require_keys(kind, shown, secret, problems)
     if problems:
@@ -231,7 +233,7 @@ def update_channel(channel: Channel, actor: User, data: dict[str, Any], settings
     name = _clean_name(data, problems, required=False)
     if "kind" in data and data["kind"] != channel.kind:
         problems["kind"] = [_l("The kind of a channel cannot change; connect a new channel instead.")]
-    shown_in, secret_in = split_settings(_settings_input(data, problems), channel.kind)
+    shown_in, secret_in = split_settings(_settings_input(data, problems, channel.kind), channel.kind)
     if problems:
         raise ValidationFailed(problems)
     old_secrets = channel_secrets(channel, settings)
@@ -308,6 +310,21 @@ def check_channel(channel: Channel, settings: Settings, actor: User | None = Non
     db.session.flush()
     record(actor, "channel.test", channel, ok=status.ok, message=status.message)
     return status
+
+
+def token_health(channel: Channel) -> Any:
+    """What the platform last said about the channel's credentials (the description's ``token_health``), or None."""
+    described = descriptions().get(channel.kind)
+    if described is None or described.token_health is None:
+        return None
+    return described.token_health(channel)
+
+
+def after_connect(channel: Channel, settings: Settings) -> None:
+    """What the kind does once a channel was connected from its form (the description's ``after_connect``)."""
+    described = descriptions().get(channel.kind)
+    if described is not None and described.after_connect is not None:
+        described.after_connect(channel, settings)
 
 
 def oauth_adapter(kind: str) -> type[ChannelAdapter] | None:

@@ -59,8 +59,10 @@ from publisher.channels.description import (
     ConnectField,
     MediaRules,
     MetricMapping,
+    SignIn,
     VariantField,
 )
+from publisher.channels.youtube_quota import quota_for_channel_list
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,11 @@ def _record_quota(channel_id: int, method: str) -> None:
     record_quota_use(channel_id, method)
 
 
+def google_sign_in_configured(settings: Any) -> bool:
+    """Loa's Google OAuth client is set up, so admins connect channels by signing in with Google."""
+    return bool(settings.google_client_id and settings.google_client_secret)
+
+
 @register
 class YouTubeAdapter(ChannelAdapter):
     kind = "youtube"
@@ -208,7 +215,11 @@ class YouTubeAdapter(ChannelAdapter):
             ConnectField("client_secret", _l("OAuth client secret (optional)"), required=False, secret=True,
                          max_length=300),
         ),
-        oauth_endpoint="youtube_oauth.connect",
+        sign_in=SignIn("youtube_oauth.connect", _l("YouTube (sign in with Google)"), "youtube-google",
+                       configured=google_sign_in_configured),
+        # The channels page's quota cell: YouTube Data API units spent today (Pacific time) of the daily quota.
+        quota=quota_for_channel_list,
+        quota_label=_l("API units today"),
         check_at_connect=True,
         variant=(
             VariantField("title", "text", _l("YouTube title"), max_length=TITLE_MAX, forbidden_chars="<>",
@@ -692,9 +703,7 @@ def _check_schedule(channel: Any, at: datetime, pending_between: Any, settings: 
 
 def _register_channel_hooks() -> None:
     from publisher.channels import services
-    from publisher.channels.youtube_quota import quota_for_channel_list
 
-    services.QUOTA_PROVIDERS["youtube"] = quota_for_channel_list
     services.CHECK_AT_CONNECT.add("youtube")
     services.SCHEDULE_CHECKS["youtube"] = _check_schedule  # a token that does not work is refused when connecting, not at publish
 

@@ -164,7 +164,7 @@ def check_schedule_quota(channel: Any, uploads: int, settings: Settings | None =
 
 
 def quota_for_channel_list(channel: Any, settings: Settings) -> dict[str, Any]:
-    """What the channel list shows as "quota used today" (registered in ``channels.services.QUOTA_PROVIDERS``)."""
+    """What the channel list shows as "quota used today" (the YouTube description's ``quota``)."""
     units, uploads = quota_used(channel)
     return {"used": units, "limit": settings.youtube_daily_quota, "uploads": uploads,
             "uploads_limit": settings.youtube_daily_uploads}

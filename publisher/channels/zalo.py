@@ -15,9 +15,19 @@ Platform rules followed (each with the page read and the date):
   The access token travels in the ``access_token`` header. The same shapes are in Zalo's own Java SDK's examples
   (github.com/zaloplatform/zalo-java-sdk, ``src/test/java/CreateNormalArticle.java``, ``GetArticleId.java``,
   ``GetListArticle.java``, ``GetAccessTokenByRefreshToken.java``; read 2026-12-02, learnt from, not copied): a video
-  body item is ``{"type": "video", "url", "thumb"}``.
-- Errors (Zalo's OA API "Mã lỗi" appendix; the search corpus held no copy on 2026-12-02, the codes below are those
-  Zalo has documented for years and the sandbox answers them): the JSON body carries a negative ``error`` and a
+  body item is ``{"type": "video", "url", "thumb"}`` for a video elsewhere (their example links a YouTube video).
+- Videos in an article (read 2026-12-03): the video itself goes to Zalo first. ``POST
+  /v2.0/article/upload_video/preparevideo`` with the file as multipart field ``file`` (zalo-java-sdk
+  ``src/test/java/UploadVideoForArticle.java``) answers a ``token``; ``GET /v2.0/article/upload_video/verify`` with
+  that token in a ``token`` header (``CheckStatusVideo.java``) answers the video's ``status`` — 1 processed, with its
+  ``video_id``; 3 still processing; 2 locked, 4 processing failed, 5 deleted; 0 unknown — and the body item is then
+  ``{"type": "video", "video_id"}`` (@warriorteam/redai-zalo-sdk 1.32.17 ``VideoUploadService`` notes and its
+  ``ArticleBodyItem`` type, read from unpkg on 2026-12-03). Zalo takes MP4 and AVI files of at most 50 MB
+  (:data:`VIDEO_MAX_BYTES`, same notes); any other video still goes as a link to the public site's copy.
+- Errors (Zalo's OA API "Mã lỗi" appendix; the search corpus held no copy on 2026-12-02 nor on 2026-12-03 — the one
+  table it held, CareSoft's "Bảng mã khi gửi tin nhắn theo Zalo ID", is an integrator's own numbering and disagrees
+  with the OA API's, so it is not followed; the codes below are those Zalo has documented for years and the sandbox
+  answers them): the JSON body carries a negative ``error`` and a
   ``message``, on HTTP 200. :data:`ERRORS` maps each to a sentence and to Loa's error set.
 - OAuth v4 for OAs (Zalo "Lấy Access Token bằng Zalo Login v4" guides, read 2026-12-02 from hanghieugiatot.com and
   beehexa.com, and the redai SDK's ``AuthService`` endpoints): the permission page
@@ -36,7 +46,9 @@ Platform rules followed (each with the page read and the date):
   :data:`BROADCAST_PER_DAY` a day (a second one that day would reach nobody) and the channel's
   ``broadcast_monthly_limit`` (default :data:`BROADCAST_PER_MONTH`) a calendar month in Vietnam time, and refuses
   a schedule that would exceed them. (Zalo resets an OA's own quota on its package's monthly date; the calendar
-  month is the stricter reading when that date is unknown.)
+  month is the stricter reading when that date is unknown.) Sent broadcasts are rows of ``zalo_broadcasts``
+  (:class:`ZaloBroadcast`, kept with the job that published), not Redis counters, so the embedded in-process
+  stand-in's restart or a Redis flush forgets none of them.
 
 Idempotency (``find_existing``): Zalo keeps no caller metadata on an article except its ``tracking_link``; Loa
 sets it to the post's public address with ``utm_content=loa-<key>``, then scans the newest articles
@@ -66,7 +78,8 @@ from zoneinfo import ZoneInfo
 import requests
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
-from sqlalchemy import select, update
+from sqlalchemy import ForeignKey, Index, String, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
 from publisher.channels import services as channel_services
 from publisher.channels.base import (
@@ -89,6 +102,7 @@ from publisher.channels.description import (
     ConnectField,
     MediaRules,
     MetricMapping,
+    SignIn,
     VariantField,
 )
 from publisher.channels.models import Channel
@@ -107,6 +121,11 @@ DESCRIPTION_MAX = 300
 IMAGE_MAX_BYTES = 1024 * 1024
 IMAGE_MAX_SIDE = 2048  # the rendition's longest side; Zalo shows articles at phone width
 LIST_LIMIT = 10  # getslice answers at most 10 articles a call
+# Video upload (redai VideoUploadService notes, read 2026-12-03): MP4 or AVI, at most 50 MB; verify's status codes.
+VIDEO_MAX_BYTES = 50 * 1024 * 1024
+VIDEO_TYPES = frozenset({"video/mp4", "video/avi", "video/x-msvideo"})
+VIDEO_READY, VIDEO_PROCESSING = 1, 3
+VIDEO_UPLOAD_TIMEOUT = 300.0  # seconds for sending a video of up to 50 MB
 LOOKUP_PAGES = 5  # find_existing scans the newest 50 articles
 VERIFY_DELAYS = (0.2, 0.5, 1.0, 2.0, 3.0)  # seconds between verify polls; then "still processing" is transient
 REFRESH_AHEAD = timedelta(minutes=5)
@@ -141,6 +160,12 @@ ERRORS: dict[int, tuple[ErrorKind, Any]] = {
     -223: (ErrorKind.RATE_LIMITED, _l("The Official Account has used up its Zalo broadcast quota.")),
     -224: (ErrorKind.AUTH_EXPIRED, _l("The Official Account has not granted Loa this permission; reconnect the "
                                       "channel and allow it.")),
+}
+# The video statuses verify answers that end an upload (redai VideoUploadService notes, read 2026-12-03).
+VIDEO_REFUSED: dict[int, Any] = {
+    2: _l("Zalo has locked the video, so the article cannot show it."),
+    4: _l("Zalo could not process the video; try another file (MP4 or AVI, at most 50 MB)."),
+    5: _l("The video was deleted on Zalo before the article could use it."),
 }
 AUTH_SENTENCE = _l("The Zalo authorisation has expired or was revoked; reconnect the Official Account.")
 
@@ -425,26 +450,57 @@ def zalo_rendition(media: MediaFile) -> Path:
 # --- broadcast quota ---------------------------------------------------------------------------------------------
 
 
-def _quota_keys(channel_id: int, at: datetime) -> tuple[str, str]:
+class ZaloBroadcast(db.Model):
+    """One broadcast an OA sent: the quota is counted from these rows, so that it survives a restart of the
+    embedded in-process Redis stand-in and a Redis flush (the broadcasts Zalo counts are in the database)."""
+
+    __tablename__ = "zalo_broadcasts"
+    __table_args__ = (Index("ix_zalo_broadcasts_channel_sent", "channel_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    article_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(100), default="")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ZaloBroadcast channel={self.channel_id} article={self.article_id} {self.sent_at:%Y-%m-%d %H:%M}>"
+
+
+def vietnam_day_and_month(at: datetime) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
+    """``at``'s day and calendar month in Vietnam time, each as ``(start, end)`` (time-zone aware)."""
     local = at.astimezone(VIETNAM)
-    return f"loa:zalo:broadcasts:{channel_id}:{local:%Y-%m-%d}", f"loa:zalo:broadcasts:{channel_id}:{local:%Y-%m}"
+    day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=VIETNAM)
+    month_start = day_start.replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    return (day_start, day_start + timedelta(days=1)), (month_start, next_month)
+
+
+def _sent_between(channel_id: int, start: datetime, end: datetime) -> int:
+    return int(db.session.scalar(select(func.count(ZaloBroadcast.id)).where(
+        ZaloBroadcast.channel_id == channel_id, ZaloBroadcast.sent_at >= start.astimezone(UTC),
+        ZaloBroadcast.sent_at < end.astimezone(UTC))) or 0)
 
 
 def broadcasts_sent(settings: Settings, channel_id: int, at: datetime) -> tuple[int, int]:
-    """Broadcasts this OA sent on ``at``'s day and month (Vietnam time)."""
-    day_key, month_key = _quota_keys(channel_id, at)
-    values = redis_connection(settings).mget([day_key, month_key])
-    return tuple(int(v or 0) for v in values)  # type: ignore[return-value]
+    """Broadcasts this OA sent on ``at``'s day and month (Vietnam time), counted from the database."""
+    day, month = vietnam_day_and_month(at)
+    return _sent_between(channel_id, *day), _sent_between(channel_id, *month)
 
 
-def count_broadcast(settings: Settings, channel_id: int, at: datetime) -> None:
-    day_key, month_key = _quota_keys(channel_id, at)
-    pipe = redis_connection(settings).pipeline()
-    pipe.incr(day_key)
-    pipe.expire(day_key, 3 * 24 * 3600)
-    pipe.incr(month_key)
-    pipe.expire(month_key, 40 * 24 * 3600)
-    pipe.execute()
+def count_broadcast(settings: Settings, channel_id: int, at: datetime, article_id: str = "",
+                    message_id: str = "") -> None:
+    """Keep one sent broadcast (flushes; the job's commit keeps it with the delivery it published)."""
+    db.session.add(ZaloBroadcast(channel_id=channel_id, article_id=article_id[:64], message_id=message_id[:100],
+                                 sent_at=at))
+    db.session.flush()
+
+
+def broadcast_quota_for_list(channel: Any, settings: Settings) -> dict[str, Any]:
+    """The channels page's quota cell: broadcasts sent this calendar month (Vietnam time) of the OA's monthly
+    quota."""
+    _day, month = broadcasts_sent(settings, channel.id, datetime.now(UTC))
+    return {"used": month, "limit": monthly_limit(dict(channel.settings or {}))}
 
 
 def monthly_limit(channel_settings: dict[str, Any]) -> int:
@@ -466,12 +522,10 @@ def check_broadcast_quota(channel: Any, at: datetime, pending_between: Callable[
     if not broadcasting(channel_settings):
         return
     local = at.astimezone(VIETNAM)
-    day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=VIETNAM)
-    month_start = day_start.replace(day=1)
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    day, month = vietnam_day_and_month(at)
     sent_day, sent_month = broadcasts_sent(settings, channel.id, at)
-    day_total = sent_day + pending_between(day_start, day_start + timedelta(days=1)) + 1
-    month_total = sent_month + pending_between(month_start, next_month) + 1
+    day_total = sent_day + pending_between(*day) + 1
+    month_total = sent_month + pending_between(*month) + 1
     limit = monthly_limit(channel_settings)
     if day_total > BROADCAST_PER_DAY:
         raise ValidationFailed({"broadcast": [_l(
@@ -493,6 +547,11 @@ def marker(idempotency_key: str) -> str:
 def tracking_link(public_url: str, idempotency_key: str) -> str:
     separator = "&" if "?" in public_url else "?"
     return f"{public_url}{separator}{urlencode({'utm_source': 'zalo', 'utm_content': marker(idempotency_key)})}"
+
+
+def zalo_app_configured(settings: Settings) -> bool:
+    """Loa's Zalo app is set up, so admins connect Official Accounts through Zalo's OAuth v4."""
+    return bool(settings.zalo_app_id and settings.zalo_app_secret)
 
 
 @register
@@ -519,7 +578,8 @@ class ZaloAdapter(ChannelAdapter):
             ConnectField("author", _l("Author shown on Zalo articles (optional)"), required=False,
                          max_length=AUTHOR_MAX),
         ),
-        oauth_endpoint="channels_ui.oauth_connect",
+        sign_in=SignIn("channels_ui.oauth_connect", _l("Zalo Official Account (sign in with Zalo)"), "zalo-oauth",
+                       configured=zalo_app_configured, pass_kind=True, reconnect_label=_l("Reconnect by signing in")),
         variant=(
             # Zalo Article API (read 2026-12-02, module docstring): title ≤ 150, author ≤ 50, description ≤ 300.
             VariantField("title", "text", _l("Title of the Zalo article"), max_length=TITLE_MAX, fill="title",
@@ -545,6 +605,9 @@ class ZaloAdapter(ChannelAdapter):
         rate_per_minute=10,  # Loa's choice: Zalo's pages read name no per-minute article limit (-32 if exceeded)
         metrics_batch_size=20,  # one getdetail call per article
         capabilities=Capabilities(edit=True, delete=True, metrics=True, comments=False, reply=False),
+        # The channels page's quota cell: broadcasts this month of the OA's monthly quota (counted in the database).
+        quota=broadcast_quota_for_list,
+        quota_label=_l("broadcasts this month"),
         # Zalo gives an article's views and shares; no reactions, no comment count: "not available", never 0.
         metrics=MetricMapping(measures={"views": ("views",), "shares": ("shares",)}),
         preview="article",
@@ -562,7 +625,7 @@ class ZaloAdapter(ChannelAdapter):
 
     @classmethod
     def oauth_configured(cls, settings: Settings) -> bool:
-        return bool(settings.zalo_app_id and settings.zalo_app_secret)
+        return zalo_app_configured(settings)
 
     @classmethod
     def authorization_url(cls, settings: Settings, redirect_uri: str) -> tuple[str, dict[str, str]]:
@@ -609,13 +672,14 @@ class ZaloAdapter(ChannelAdapter):
         the keeper itself (a caller writing its older copy back could lose a newer rotation)."""
         return dict(self.tokens.secrets) if self.tokens.rotated else None
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: str, path: str, headers: dict[str, str] | None = None, timeout: float | None = None,
+              **kwargs: Any) -> dict[str, Any]:
         token = self.tokens.access_token()
         for attempt in (1, 2):
             try:
                 response = self.session.request(method, f"{self.settings.zalo_api_url}{path}",
-                                                headers={"access_token": token}, **kwargs,
-                                                timeout=self.settings.channel_timeout_seconds)
+                                                headers={**(headers or {}), "access_token": token}, **kwargs,
+                                                timeout=timeout or self.settings.channel_timeout_seconds)
             except requests.RequestException as exc:
                 raise _transport_error(exc) from exc
             try:
@@ -676,7 +740,11 @@ class ZaloAdapter(ChannelAdapter):
                 if url not in in_body:
                     items.append({"type": "image", "url": url, "caption": media.caption or media.alt_text})
             elif media.kind == "video":
-                video = {"type": "video", "url": self._public_media_url(media.path)}
+                video_id = self._upload_video(media)
+                if video_id is not None:
+                    items.append({"type": "video", "video_id": video_id})
+                    continue
+                video = {"type": "video", "url": self._public_media_url(media.path)}  # a file Zalo does not take
                 if media.renditions.get("poster") is not None:
                     video["thumb"] = self._public_media_url(media.renditions["poster"])
                 items.append(video)
@@ -688,6 +756,34 @@ class ZaloAdapter(ChannelAdapter):
                           if cover is not None else "", "status": "show"},
                 "body": items, "tracking_link": tracking_link(request.public_url, request.idempotency_key),
                 "status": "show", "comment": "show"}
+
+    def _upload_video(self, media: MediaFile) -> str | None:
+        """The ``video_id`` of the video once Zalo has processed it (upload → token → verify, polled with
+        :attr:`verify_delays`), or ``None`` for a file Zalo does not take (not MP4/AVI, over 50 MB)."""
+        suffix = media.path.suffix.lower()
+        if media.size_bytes > VIDEO_MAX_BYTES or (media.content_type not in VIDEO_TYPES
+                                                  and suffix not in (".mp4", ".avi")):
+            return None
+        data = media.path.read_bytes()  # at most 50 MB; read once, so that a retried call sends it whole again
+        answer = self._call("POST", "/v2.0/article/upload_video/preparevideo", timeout=VIDEO_UPLOAD_TIMEOUT,
+                            files={"file": (f"video-{media.media_id}{suffix or '.mp4'}", data,
+                                            media.content_type or "video/mp4")})
+        token = str((answer.get("data") or {}).get("token") or "")
+        for delay in (0.0, *self.verify_delays):
+            if delay:
+                self.sleep(delay)
+            info = self._call("GET", "/v2.0/article/upload_video/verify", headers={"token": token}).get("data") or {}
+            try:
+                status = int(info.get("status") or 0)
+            except (TypeError, ValueError):
+                status = 0
+            if status == VIDEO_READY and info.get("video_id"):
+                return str(info["video_id"])
+            if status in VIDEO_REFUSED:
+                raise ChannelError(ErrorKind.REJECTED, VIDEO_REFUSED[status], code=f"video_status_{status}",
+                                   platform_message=str(info)[:300])
+        raise ChannelError(ErrorKind.TRANSIENT, _l("Zalo is still processing the video; Loa will try again."),
+                           code="video_processing")
 
     def validate(self, request: PublishRequest) -> list[Problem]:
         fields = self._fields(request)
@@ -738,9 +834,10 @@ class ZaloAdapter(ChannelAdapter):
         data = self._post("/v2.0/oa/message", {"recipient": {"target": {"gender": "0"}}, "message": {
             "attachment": {"type": "template", "payload": {"template_type": "media", "elements": [
                 {"media_type": "article", "attachment_id": article_id}]}}}})
+        message_id = str((data.get("data") or {}).get("message_id") or "")
         if self.channel_id is not None:
-            count_broadcast(self.settings, self.channel_id, datetime.now(UTC))
-        return str((data.get("data") or {}).get("message_id") or "")
+            count_broadcast(self.settings, self.channel_id, datetime.now(UTC), article_id, message_id)
+        return message_id
 
     def update(self, remote_id: str, request: PublishRequest) -> PublishResult:
         self._refuse_invalid(request)

@@ -81,6 +81,12 @@ def test_an_expired_token_is_refused_with_facebooks_words(admin, graph_sandbox):
     ({"kind": "facebook", "name": "x", "settings": "page"}, "settings"),
     ({"kind": "facebook", "name": "x", "settings": {"page_id": ["1"], "access_token": "t"}}, "settings.page_id"),
     ({"kind": "youtube", "name": "x", "settings": {"channel_id": "UC1"}}, "settings.access_token"),
+    # A setting the kind describes is text (OpenAPI says string): a number or a yes/no for a token is refused.
+    ({"kind": "zalo", "name": "x", "settings": {"oa_id": "1", "access_token": 7, "refresh_token": "r"}},
+     "settings.access_token"),
+    ({"kind": "zalo", "name": "x", "settings": {"oa_id": "1", "access_token": "a", "refresh_token": True}},
+     "settings.refresh_token"),
+    ({"kind": "facebook", "name": "x", "settings": {"page_id": False, "access_token": "t"}}, "settings.page_id"),
 ])
 def test_bad_input_names_the_field(admin, body, field):  # type: ignore[no-untyped-def]
     response = admin.post("/api/v1/channels", json=body)

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,8 +19,11 @@ from publisher.channels.description import (
     Capabilities,
     ChannelDescription,
     ConnectField,
+    HealthLine,
     MediaRules,
     MetricMapping,
+    SignIn,
+    TokenHealth,
     VariantField,
 )
 from publisher.channels.models import Channel
@@ -133,6 +137,74 @@ def test_a_kind_registered_in_one_file_gets_its_channel_form(noticeboard, client
     assert channel.settings == {"board_id": "b-1"}  # the secret is stored encrypted, not among the settings
     listing = client.get("/admin/channels/").get_data(as_text=True)
     assert f'/admin/channels/{channel.id}/reconnect' in listing  # it has a field to type again
+
+
+def _board_health(channel: Channel) -> TokenHealth | None:
+    seen = (channel.settings or {}).get("key_seen")
+    if not seen:
+        return None
+    return TokenHealth(lines=(HealthLine("Key checked:", when=datetime.fromisoformat(seen)),
+                              HealthLine("Boards:", text="front hall; canteen", warn=True)),
+                       alert="Renew the key soon.")
+
+
+def _board_seen(channel: Channel, settings: Any) -> None:
+    channel.settings = {**(channel.settings or {}), "key_seen": datetime(2026, 12, 1, 8, 0, tzinfo=UTC).isoformat()}
+
+
+class SigningBoardAdapter(NoticeboardAdapter):
+    """The notice board again, now with a sign-in of its own, a quota and a key health it reports."""
+
+    description = dataclasses.replace(
+        NoticeboardAdapter.description,
+        sign_in=SignIn("channels_ui.oauth_connect", "Notice board (sign in at the board)", "board-sign-in",
+                       configured=lambda settings: True, pass_kind=True, reconnect_label="Sign in at the board again"),
+        quota=lambda channel, settings: {"used": 3, "limit": 12}, quota_label="notices this week",
+        token_health=_board_health, after_connect=_board_seen)
+
+
+@pytest.fixture
+def signing_board(app) -> Iterator[type[ChannelAdapter]]:  # type: ignore[no-untyped-def]
+    base.descriptions()
+    base.register(SigningBoardAdapter)
+    yield SigningBoardAdapter
+    base.unregister("noticeboard")
+
+
+def test_the_channels_page_shows_what_a_kind_says_it_offers_and_reports(signing_board, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    """Sign-in button, reconnect by signing in, the quota cell and the token-health cell all come from the kind's
+    description: nothing outside this file knows the notice board."""
+    sign_in(client, make_user("admin", locale="en"))
+    listing = client.get("/admin/channels/").get_data(as_text=True)
+    assert 'id="board-sign-in" href="/admin/channels/noticeboard/connect"' in listing
+    page = client.get("/admin/channels/new/noticeboard").get_data(as_text=True)
+    client.post("/admin/channels/new/noticeboard", data={"csrf_token": csrf_from(page), "name": "Bảng tin",
+                                                         "board_id": "b-1", "api_key": "bí-mật"})
+    channel = db.session.query(Channel).filter_by(kind="noticeboard").one()
+    assert channel.settings["key_seen"].startswith("2026-12-01")  # the description's after_connect ran
+    listing = client.get("/admin/channels/").get_data(as_text=True)
+    row = listing[listing.index(f'data-channel-id="{channel.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'href="/admin/channels/noticeboard/connect?channel_id={channel.id}">Sign in at the board again' in row
+    assert ">Reconnect with a token<" in row  # the token form, next to the sign-in
+    assert "3 / 12" in row and "notices this week" in row
+    assert "Key checked: 12/1/26" in row and '<span class="warn">Boards: front hall; canteen</span>' in row
+    assert 'role="alert">Renew the key soon.' in row
+    css = client.get("/channel-kinds.css").get_data(as_text=True)
+    assert ".kind-noticeboard { --kind:#123456; }" in css
+
+
+def test_a_kind_without_them_shows_none(noticeboard, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, make_user("admin", locale="en"))
+    page = client.get("/admin/channels/new/noticeboard").get_data(as_text=True)
+    client.post("/admin/channels/new/noticeboard", data={"csrf_token": csrf_from(page), "name": "Bảng tin",
+                                                         "board_id": "b-1", "api_key": "bí-mật"})
+    listing = client.get("/admin/channels/").get_data(as_text=True)
+    channel = db.session.query(Channel).filter_by(kind="noticeboard").one()
+    row = listing[listing.index(f'data-channel-id="{channel.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "token-health" not in row and "not tracked yet" not in row and "/noticeboard/connect" not in row
+    assert ">Reconnect<" in row
 
 
 def test_a_kind_registered_in_one_file_gets_its_compose_tab(noticeboard, client, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import pytest
 import requests
 from PIL import Image
 
-from publisher.channels.base import ErrorKind, MediaFile
+from publisher.channels.base import ChannelError, ErrorKind, MediaFile
 from publisher.channels.sandbox import RunningSandboxes, start_sandboxes
 from publisher.channels.sandbox.zalo import OA_ID, ZaloSandbox
 from publisher.channels.services import adapter_for, channel_secrets, check_channel, store_secrets
@@ -206,6 +206,75 @@ def test_publish_with_broadcast_and_the_sandbox_quota(oa, zalo, adapter, post_re
     result = client.publish(post_request())
     assert zalo.broadcasts and zalo.broadcasts[0][0] == result.remote_id
     assert not result.warnings
+
+
+def test_sent_broadcasts_still_count_after_a_redis_flush(oa, zalo, adapter, post_request, settings) -> None:  # type: ignore[no-untyped-def]
+    """The quota is counted from the database, not from Redis: the embedded in-process stand-in forgets everything
+    on a restart, and a real Redis may be flushed; neither may let a second broadcast through the same day."""
+    from publisher.queue import redis_connection
+
+    oa.settings = {**oa.settings, "broadcast": "true"}
+    db.session.commit()
+    _fast(adapter(oa)).publish(post_request())
+    db.session.commit()
+    assert len(zalo.broadcasts) == 1
+    redis_connection(settings).flushdb()  # a restart of the embedded stand-in, or a flush
+    db.session.expire_all()
+    with pytest.raises(ValidationFailed) as refused:
+        check_broadcast_quota(oa, datetime.now(UTC), lambda start, end: 0, settings)
+    assert "broadcast" in refused.value.fields
+    # and the adapter itself refuses to send a second one that day (before creating anything on Zalo)
+    before = len(zalo.pending)
+    with pytest.raises(ChannelError) as limited:
+        _fast(adapter(oa)).publish(post_request())
+    assert limited.value.kind is ErrorKind.RATE_LIMITED and limited.value.code == "broadcast_quota"
+    assert len(zalo.pending) == before and len(zalo.broadcasts) == 1
+
+
+def test_a_schedule_beyond_the_broadcast_quota_is_refused_after_a_flush(  # type: ignore[no-untyped-def]
+        client, make_user, make_channel, zalo, api_as, make_media, settings) -> None:
+    """Through the API and a real worker: one broadcast goes out today, Redis is flushed, and scheduling a second
+    broadcast today is refused (422, in words) while tomorrow is fine; the channels page counts the month's."""
+    from publisher.queue import redis_connection
+    from tests.conftest import sign_in_session
+    from tests.scheduler.conftest import tick
+
+    tokens = zalo.issue_tokens()
+    channel = make_channel("zalo", channel_settings={"oa_id": OA_ID, "broadcast": "true"}, secrets={
+        "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"],
+        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()})
+    api, approver = api_as("admin"), api_as("approver")
+    cover = make_media("image")
+
+    def approved(title: str) -> int:
+        post = api.post("/api/v1/posts", json={
+            "title": title, "summary": "Tóm tắt", "body_html": "<p>Nội dung</p>", "media_ids": [cover.id],
+            "cover_media_id": cover.id, "variants": {"zalo": {"author": "Ban Tuyên giáo"}}}).get_json()
+        api.post(f"/api/v1/posts/{post['id']}/submit")
+        approver.post(f"/api/v1/posts/{post['id']}/approve")
+        return post["id"]
+
+    first = approved("Hội nghị người lao động")
+    assert api.post(f"/api/v1/posts/{first}/schedule", json={"channel_ids": [channel.id]}).status_code in (200, 201)
+    for _ in range(3):
+        tick(client.application)
+    assert api.get(f"/api/v1/posts/{first}").get_json()["deliveries"][0]["state"] == "published"
+    assert len(zalo.broadcasts) == 1
+    redis_connection(settings).flushdb()
+
+    second = approved("Tháng Công nhân 2026")
+    refused = api.post(f"/api/v1/posts/{second}/schedule", json={"channel_ids": [channel.id]})
+    assert refused.status_code == 422, refused.get_json()
+    said = [m for messages in refused.get_json()["error"]["fields"].values() for m in messages]
+    assert any("tối đa 1 tin Broadcast mỗi ngày" in m for m in said), said  # in words, in Vietnamese
+    tomorrow = (datetime.now(UTC) + timedelta(days=1, hours=1)).isoformat()
+    later = api.post(f"/api/v1/posts/{second}/schedule", json={"channel_ids": [channel.id], "at": tomorrow})
+    assert later.status_code in (200, 201), later.get_json()
+
+    sign_in_session(client, make_user("admin", locale="en"))
+    listing = client.get("/admin/channels/").get_data(as_text=True)
+    row = listing[listing.index(f'data-channel-id="{channel.id}"'):]
+    assert "1 / 40" in row[:row.index("</tr>")] and "broadcasts this month" in row[:row.index("</tr>")]
 
 
 def test_error_codes_become_sentences_with_zalo_code_and_message(app) -> None:  # type: ignore[no-untyped-def]
@@ -403,4 +472,60 @@ def test_a_chosen_video_becomes_a_video_item(oa, zalo, adapter, make_post, make_
     body = zalo.articles[remote].fields["body"]
     assert [item["type"] for item in body] == ["text", "image", "image", "video"]
     assert body[1] == {"type": "image", "url": "http://loa.test/media/x/w960.jpg", "caption": "Chú thích"}
-    assert body[3]["url"].startswith("http://loa.test/media/")
+    # The video was uploaded to Zalo (preparevideo → token → verify) and goes in by its video_id, not as a link.
+    assert body[3] == {"type": "video", "video_id": body[3]["video_id"]}
+    video = zalo.videos[body[3]["video_id"]]
+    sent = next(m for m in request.media if m.media_id == clip.id)
+    assert video.data == sent.path.read_bytes() and video.status == 1
+
+
+@pytest.fixture
+def video_request(make_post, make_media, publish_request):  # type: ignore[no-untyped-def]
+    def make() -> Any:
+        cover, clip = make_media("image"), make_media("video", filename="clip.mp4")
+        post = make_post(cover_media_id=cover.id, media_ids=[cover.id, clip.id], body_html="<p>Đoạn</p>")
+        return publish_request(post, kind="zalo", variant={"author": "Ban Tuyên giáo"})
+
+    return make
+
+
+def test_the_video_is_verified_until_zalo_has_processed_it(oa, zalo, adapter, video_request) -> None:  # type: ignore[no-untyped-def]
+    zalo.video_processing_polls = 3  # verify answers status 3 ("processing") three times, then 1 with the id
+    client = _fast(adapter(oa))
+    slept: list[float] = []
+    client.sleep = slept.append
+    remote = client.publish(video_request()).remote_id
+    item = zalo.articles[remote].fields["body"][-1]
+    assert item["type"] == "video" and zalo.videos[item["video_id"]].status == 1
+    assert zalo.video_verifies >= 4 and len(slept) >= 3
+
+
+def test_a_video_zalo_could_not_process_is_refused_and_no_article_is_made(oa, zalo, adapter, video_request) -> None:  # type: ignore[no-untyped-def]
+    zalo.video_outcome = 4  # "Video xử lý thất bại"
+    error = assert_channel_error(ErrorKind.REJECTED, _fast(adapter(oa)).publish, video_request())
+    assert error.code == "video_status_4" and "video" in str(error).lower()
+    assert not zalo.articles and not zalo.pending
+
+
+def test_a_video_still_processing_is_tried_again_later(oa, zalo, adapter, video_request) -> None:  # type: ignore[no-untyped-def]
+    zalo.video_processing_polls = 1000
+    error = assert_channel_error(ErrorKind.TRANSIENT, _fast(adapter(oa)).publish, video_request())
+    assert error.code == "video_processing" and not zalo.articles
+
+
+def test_a_video_zalo_does_not_take_goes_as_a_link(oa, zalo, adapter, video_request, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import publisher.channels.zalo as zalo_module
+
+    monkeypatch.setattr(zalo_module, "VIDEO_MAX_BYTES", 1024)  # this clip is over the (lowered) upload limit
+    remote = _fast(adapter(oa)).publish(video_request()).remote_id
+    item = zalo.articles[remote].fields["body"][-1]
+    assert item["type"] == "video" and item["url"].startswith("http://loa.test/media/") and not zalo.videos
+
+
+def test_the_sandbox_refuses_a_video_item_with_an_unknown_video_id(zalo, oa, settings) -> None:  # type: ignore[no-untyped-def]
+    token = channel_secrets(oa, settings)["access_token"]
+    answer = requests.post(f"{zalo.urls['']}/v2.0/article/create", headers={"access_token": token}, json={
+        "type": "normal", "title": "T", "author": "A", "description": "D",
+        "cover": {"cover_type": "photo", "photo_url": "https://x/y.jpg", "status": "show"},
+        "body": [{"type": "video", "video_id": "no-such-video"}]}, timeout=5).json()
+    assert answer["error"] == -201

@@ -38,19 +38,19 @@ def _show_errors(form: Any, exc: ValidationFailed) -> list[str]:
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
+    """The channels, each with what its kind's description reports (quota, token health), and the connect
+    buttons: a form per kind, and the platforms' own sign-in where the description offers one that is set up."""
     settings = current_settings()
-    channels = services.list_channels(current_user)
-    rows = [{"channel": c, "quota": services.quota_for(c, settings),
-             "can_manage": has_role_in(current_user, "admin", c.unit),
-             "health": facebook_connect_service.health_view(c) if c.kind == "facebook" else None}
-            for c in channels]
-    return render_template("channels/index.html", rows=rows, kinds=list(descriptions()), labels=kind_labels(),
-                           reconnectable={kind for kind in descriptions() if reconnect_form(kind) is not None},
-                           is_admin=has_role_in(current_user, "admin", current_user.unit),
-                           google_ready=bool(settings.google_client_id and settings.google_client_secret),
-                           facebook_ready=facebook_connect_service.login_configured(settings),
-                           oauth_kinds=_oauth_kinds(settings),
-                           warn_days=facebook_connect_service.WARN_DAYS)
+    described = descriptions()
+    rows = [{"channel": c, "quota": services.quota_for(c, settings), "health": services.token_health(c),
+             "can_manage": has_role_in(current_user, "admin", c.unit)}
+            for c in services.list_channels(current_user)]
+    sign_ins = {kind: d.sign_in for kind, d in described.items()
+                if d.sign_in is not None and d.sign_in.configured(settings)}
+    return render_template("channels/index.html", rows=rows, kinds=list(described), labels=kind_labels(),
+                           described=described, sign_ins=sign_ins,
+                           reconnectable={kind for kind in described if reconnect_form(kind) is not None},
+                           is_admin=has_role_in(current_user, "admin", current_user.unit))
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
@@ -70,10 +70,7 @@ def connect(kind: str):  # type: ignore[no-untyped-def]
             problems = _show_errors(form, exc)
             status = 422
         else:
-            if kind == "facebook" and facebook_connect_service.login_configured(current_settings()):
-                token = services.channel_secrets(channel, current_settings()).get("access_token") or ""
-                facebook_connect_service.keep_token_health(
-                    channel, facebook_connect_service.read_token_health(current_settings(), token))
+            services.after_connect(channel, current_settings())
             flash(_("The channel %(name)s is connected.", name=channel.name), "success")
             return redirect(url_for("channels_ui.index"))
     elif form.is_submitted():
@@ -223,11 +220,6 @@ def facebook_token_warnings() -> list[Any]:
 # --- platform sign-in for any kind whose adapter offers it (authorization_url / exchange_code): Zalo OAs -----------
 
 OAUTH_KEY = "channel_oauth"  # the sign-in's state (and PKCE verifier), bound to this session, used once
-
-
-def _oauth_kinds(settings: Any) -> list[str]:
-    return [kind for kind in descriptions() if (cls := services.oauth_adapter(kind)) is not None
-            and cls.oauth_configured(settings)]
 
 
 def _oauth_problem(kind: str, message: Any, status: int = 400):  # type: ignore[no-untyped-def]

@@ -12,6 +12,15 @@ for :attr:`ZaloSandbox.processing_polls` polls, then the id); broadcast: at most
 The request shapes match Zalo's Java SDK examples (github.com/zaloplatform/zalo-java-sdk ``src/test/java/``,
 read 2026-12-02).
 
+Video upload for articles (read 2026-12-03, the same entries as the adapter): ``POST
+/v2.0/article/upload_video/preparevideo`` with the file as multipart field ``file`` answers ``data.token``
+(zalo-java-sdk ``src/test/java/UploadVideoForArticle.java``); ``GET /v2.0/article/upload_video/verify`` with the
+token in a ``token`` header (``CheckStatusVideo.java``) answers ``data.status`` — 1 processed (with ``video_id``),
+2 locked, 3 processing, 4 failed, 5 deleted, 0 unknown — for MP4 or AVI files of at most 50 MB (the
+@warriorteam/redai-zalo-sdk 1.32.17 ``VideoUploadService`` notes); a body item ``{"type": "video", "video_id"}``
+must name a processed video (redai ``ArticleBodyItem``). :attr:`ZaloSandbox.video_processing_polls` verifies say
+3 first; :attr:`ZaloSandbox.video_outcome` is the status they end on.
+
 Test controls (``POST /__sandbox/<action>``): ``expire_token {"token"?}`` (the current access token, or the one
 named), ``revoke`` (every token of the OA), ``advance {"seconds"}``, ``issue`` (a fresh token pair, answered).
 """
@@ -48,6 +57,8 @@ MESSAGES = {
     -14002: "Invalid app id or secret key",
     -14003: "Invalid authorization code",
 }
+VIDEO_MAX_BYTES = 50 * 1024 * 1024  # redai VideoUploadService notes (read 2026-12-03): MP4 or AVI, at most 50 MB
+VIDEO_EXTENSIONS = (".mp4", ".avi")
 
 
 def zalo_error(code: int, message: str | None = None) -> SandboxResponse:
@@ -66,6 +77,16 @@ class Article:
     created: float
     views: int = 0
     shares: int = 0
+
+
+@dataclass
+class Video:
+    id: str
+    name: str
+    data: bytes
+    polls_left: int
+    outcome: int
+    status: int = 3  # processing
 
 
 @dataclass
@@ -108,6 +129,11 @@ class ZaloSandbox(SandboxService):
         self.processing_polls = 1
         self.refresh_delay = 0.0  # seconds a refresh takes (two racing workers in tests)
         self.broadcast_monthly_limit = 40
+        self.videos: dict[str, Video] = {}  # video id -> the uploaded video
+        self.video_tokens: dict[str, str] = {}  # upload token -> video id
+        self.video_processing_polls = 1
+        self.video_outcome = 1  # the status a video ends on once processed (4: processing failed)
+        self.video_verifies = 0
         self._ids = itertools.count(7_100_000_000_000_000_001)
         self.tokens.access[DEMO_ACCESS_TOKEN] = self.now() + ACCESS_SECONDS
         self.tokens.refresh.add(DEMO_REFRESH_TOKEN)
@@ -200,6 +226,12 @@ class ZaloSandbox(SandboxService):
                 continue
             if kind in ("image", "video") and str(item.get("url") or "").startswith(("http://", "https://")):
                 continue
+            if kind == "video" and item.get("video_id"):
+                with self.lock:
+                    video = self.videos.get(str(item["video_id"]))
+                if video is not None and video.status == 1:
+                    continue
+                return zalo_error(-201, "video_id is invalid or the video is not processed")
             return zalo_error(-201, "body item is invalid")
         return None
 
@@ -283,6 +315,41 @@ class ZaloSandbox(SandboxService):
         return SandboxResponse(200, {"error": 0, "message": "Success",
                                      "data": {"message_id": "zmsg-" + secrets.token_hex(8)}})
 
+    # --- videos for articles ------------------------------------------------------------------------------
+
+    def _upload_video(self, request: SandboxRequest) -> SandboxResponse:
+        upload = request.files.get("file")
+        if upload is None or not upload.data:
+            return zalo_error(-201, "file is required")
+        if not upload.filename.lower().endswith(VIDEO_EXTENSIONS):
+            return zalo_error(-201, "Only mp4 and avi videos are supported")
+        if len(upload.data) > VIDEO_MAX_BYTES:
+            return zalo_error(-210, "video exceeds 50 MB")
+        token = "zvt-" + secrets.token_urlsafe(12)
+        with self.lock:
+            video_id = secrets.token_hex(16)
+            self.videos[video_id] = Video(video_id, upload.filename, upload.data, self.video_processing_polls,
+                                          self.video_outcome)
+            self.video_tokens[token] = video_id
+        return SandboxResponse(200, {"error": 0, "message": "Success", "data": {"token": token}})
+
+    def _verify_video(self, request: SandboxRequest) -> SandboxResponse:
+        token = request.headers.get("token") or request.arg("token") or ""
+        with self.lock:
+            self.video_verifies += 1
+            video = self.videos.get(self.video_tokens.get(token, ""))
+            if video is None:
+                return zalo_error(-201, "token is invalid")
+            if video.polls_left > 0:
+                video.polls_left -= 1
+            else:
+                video.status = video.outcome
+            data = {"status": video.status, "video_name": video.name, "video_size": len(video.data),
+                    "convert_percent": 100 if video.status != 3 else 50}
+            if video.status == 1:
+                data["video_id"] = video.id
+        return SandboxResponse(200, {"error": 0, "message": "Success", "data": data})
+
     # --- the service ---------------------------------------------------------------------------------------
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
@@ -298,6 +365,10 @@ class ZaloSandbox(SandboxService):
             return SandboxResponse(404, {"error": -201, "message": "Unknown endpoint"})
         if not self._authorised(request):
             return zalo_error(-216)
+        if request.path == "/v2.0/article/upload_video/preparevideo" and request.method == "POST":
+            return self._upload_video(request)
+        if request.path == "/v2.0/article/upload_video/verify" and request.method == "GET":
+            return self._verify_video(request)
         body = request.json() if request.method == "POST" and request.body else {}
         if request.method == "POST" and not isinstance(body, dict):
             return zalo_error(-201)
