@@ -231,6 +231,16 @@ def test_sent_broadcasts_still_count_after_a_redis_flush(oa, zalo, adapter, post
     assert len(zalo.pending) == before and len(zalo.broadcasts) == 1
 
 
+def approved_zalo_post(api, approver, cover, title: str) -> int:  # type: ignore[no-untyped-def]
+    """A post with a cover and a Zalo variant, written, submitted and approved through the API: its id."""
+    post = api.post("/api/v1/posts", json={
+        "title": title, "summary": "Tóm tắt", "body_html": "<p>Nội dung</p>", "media_ids": [cover.id],
+        "cover_media_id": cover.id, "variants": {"zalo": {"author": "Ban Tuyên giáo"}}}).get_json()
+    api.post(f"/api/v1/posts/{post['id']}/submit")
+    approver.post(f"/api/v1/posts/{post['id']}/approve")
+    return post["id"]
+
+
 def test_a_schedule_beyond_the_broadcast_quota_is_refused_after_a_flush(  # type: ignore[no-untyped-def]
         client, make_user, make_channel, zalo, api_as, make_media, settings) -> None:
     """Through the API and a real worker: one broadcast goes out today, Redis is flushed, and scheduling a second
@@ -247,12 +257,7 @@ def test_a_schedule_beyond_the_broadcast_quota_is_refused_after_a_flush(  # type
     cover = make_media("image")
 
     def approved(title: str) -> int:
-        post = api.post("/api/v1/posts", json={
-            "title": title, "summary": "Tóm tắt", "body_html": "<p>Nội dung</p>", "media_ids": [cover.id],
-            "cover_media_id": cover.id, "variants": {"zalo": {"author": "Ban Tuyên giáo"}}}).get_json()
-        api.post(f"/api/v1/posts/{post['id']}/submit")
-        approver.post(f"/api/v1/posts/{post['id']}/approve")
-        return post["id"]
+        return approved_zalo_post(api, approver, cover, title)
 
     first = approved("Hội nghị người lao động")
     assert api.post(f"/api/v1/posts/{first}/schedule", json={"channel_ids": [channel.id]}).status_code in (200, 201)
@@ -424,11 +429,7 @@ def test_scheduled_post_goes_out_a_revoked_oa_pauses_and_reconnecting_resumes(  
     cover = make_media("image")
 
     def scheduled(title: str) -> int:
-        post = api.post("/api/v1/posts", json={
-            "title": title, "summary": "Tóm tắt", "body_html": "<p>Nội dung</p>", "media_ids": [cover.id],
-            "cover_media_id": cover.id, "variants": {"zalo": {"author": "Ban Tuyên giáo"}}}).get_json()
-        api.post(f"/api/v1/posts/{post['id']}/submit")
-        approver.post(f"/api/v1/posts/{post['id']}/approve")
+        post = {"id": approved_zalo_post(api, approver, cover, title)}
         answer = api.post(f"/api/v1/posts/{post['id']}/schedule", json={"channel_ids": [channel.id]})
         assert answer.status_code in (200, 201), answer.get_json()
         return post["id"]
