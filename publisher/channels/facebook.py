@@ -594,6 +594,8 @@ class FacebookAdapter(ChannelAdapter):
         token_health=token_health,
         after_connect=read_health_after_connect,
         check_at_connect=True,
+        # Graph's codes for a photo or video file it refused (#324, #6000, #6001; classify below).
+        media_error_codes=frozenset({"324", "6000", "6001"}),
         connect_hint=_l("Use the Page access token of the Page itself, not your personal (user) token: Loa checks "
                         "it with Facebook before saving."),
         variant=(

@@ -19,6 +19,7 @@ from publisher.content.services import get_campaign, get_post
 from publisher.db import db, utcnow
 from publisher.errors import DomainError, PermissionDenied, ValidationFailed
 from publisher.labels import delivery_state_label
+from publisher.scheduler.explain import DeliveryProblem, explain_delivery
 from publisher.scheduler.models import Delivery
 from publisher.scheduler.services import (
     cancel_delivery,
@@ -62,6 +63,12 @@ bp.add_app_template_global(channel_look, "channel_look")
 @bp.app_template_global("delivery_state_label")
 def _state_label_global(state: str) -> str:
     return state_label(state)
+
+
+@bp.app_template_global("delivery_problem")
+def delivery_problem(delivery: Delivery) -> DeliveryProblem | None:
+    """Why the delivery has not gone out, in Loa's words (scheduler/_problem.html draws it)."""
+    return explain_delivery(delivery)
 
 
 @bp.app_template_global("post_deliveries")
@@ -292,6 +299,7 @@ def _wall(moment: datetime) -> str:
 def _event_of(delivery: Delivery, editable: bool) -> dict[str, Any]:
     look = channel_look(delivery.channel.kind)
     start = delivery.scheduled_at
+    problem = explain_delivery(delivery)
     return {
         "id": str(delivery.id), "title": delivery.post.title, "start": _wall(start),
         "end": _wall(start + timedelta(minutes=30)),
@@ -300,6 +308,7 @@ def _event_of(delivery: Delivery, editable: bool) -> dict[str, Any]:
         "extendedProps": {"at": _wall(start)[:16], "kind": look.kind, "icon": look.icon, "label": look.label,
                           "channel": delivery.channel.name, "state": delivery.state,
                           "stateLabel": state_label(delivery.state),
+                          "problem": problem.sentence if problem is not None else None,
                           "url": url_for("schedule_ui.delivery_detail", delivery_id=delivery.id),
                           "moveUrl": url_for("schedule_ui.delivery_move", delivery_id=delivery.id)},
     }
