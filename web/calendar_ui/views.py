@@ -21,6 +21,7 @@ from publisher.errors import DomainError, PermissionDenied, ValidationFailed
 from publisher.labels import delivery_state_label
 from publisher.scheduler.explain import DeliveryProblem, explain_delivery
 from publisher.scheduler.models import Delivery
+from publisher.scheduler.queries import deliveries_between
 from publisher.scheduler.services import (
     cancel_delivery,
     channel_slots,
@@ -234,7 +235,7 @@ def _local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def calendar():  # type: ignore[no-untyped-def]
     zone = current_settings().zone
     view = request.args.get("view", "month")
-    if view not in CALENDAR_VIEWS:
+    if view not in CALENDAR_VIEWS and view != "list":
         view = "month"
     try:
         anchor = date.fromisoformat(request.args.get("date", ""))
@@ -253,16 +254,16 @@ def calendar():  # type: ignore[no-untyped-def]
         next_month = (month_start + timedelta(days=32)).replace(day=1)
         first = month_start - timedelta(days=month_start.weekday())
         last = next_month - timedelta(days=1)
-        last = last + timedelta(days=6 - last.weekday())
+        if view == "list":  # the list: the month itself, day by day
+            first = month_start
+        else:
+            last = last + timedelta(days=6 - last.weekday())
         previous = (month_start - timedelta(days=1)).replace(day=1)
         following = next_month
     start, end = _local_day_bounds(first, last)
-    query = select(Delivery).where(visible_filter(current_user, Delivery.unit_id), Delivery.scheduled_at >= start,
-                                   Delivery.scheduled_at < end).order_by(Delivery.scheduled_at)
-    if channel_id:
-        query = query.where(Delivery.channel_id == channel_id)
+    deliveries = deliveries_between(current_user, start, end, channel_id)
     by_day: dict[date, list[Delivery]] = {}
-    for delivery in db.session.scalars(query):
+    for delivery in deliveries:
         by_day.setdefault(delivery.scheduled_at.astimezone(zone).date(), []).append(delivery)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
@@ -275,7 +276,8 @@ def calendar():  # type: ignore[no-untyped-def]
     return render_template("scheduler/calendar.html", view=view, weeks=weeks, by_day=by_day, anchor=anchor,
                            previous=previous, following=following, channels=_visible_channels(),
                            channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date(),
-                           campaigns=campaigns, library_view=CALENDAR_VIEWS[view],
+                           campaigns=campaigns, library_view=CALENDAR_VIEWS.get(view), deliveries=deliveries,
+                           first=first, last=last, movable_states=MOVABLE_STATES,
                            utc_offset=_utc_offset(zone), can_move=current_user.has_role("editor"))
 
 
@@ -333,13 +335,9 @@ def calendar_events():  # type: ignore[no-untyped-def]
         return _problem(422, "validation_failed", _error_message(exc), exc.fields)
     if start is None or end is None or end <= start or end - start > timedelta(days=62):
         return _problem(422, "validation_failed", _("Give a start and an end at most two months apart."))
-    query = select(Delivery).where(visible_filter(current_user, Delivery.unit_id), Delivery.scheduled_at >= start,
-                                   Delivery.scheduled_at < end).order_by(Delivery.scheduled_at)
-    channel_id = request.args.get("channel_id", type=int)
-    if channel_id:
-        query = query.where(Delivery.channel_id == channel_id)
+    deliveries = deliveries_between(current_user, start, end, request.args.get("channel_id", type=int))
     editable = current_user.has_role("editor")
-    return jsonify([_event_of(d, editable) for d in db.session.scalars(query)])
+    return jsonify([_event_of(d, editable) for d in deliveries])
 
 
 @bp.post("/deliveries/<int:delivery_id>/move")
