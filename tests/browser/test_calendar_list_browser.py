@@ -68,6 +68,10 @@ def test_the_list_view_from_the_keyboard_on_a_phone(browser_page, month):  # typ
     page = w.page
     w.goto("/admin/calendar?date=2099-05-01")
     page.locator(".ec-event").first.wait_for()  # the drag calendar is up (its scripts ran)
+    why = page.locator(".ec-event .ev[title]")  # the failed one says why, in Loa's words
+    assert why.count() == 1 and why.get_attribute("title").startswith("Kênh từ chối nội dung bài")
+    assert page.evaluate("[...document.querySelectorAll('.ec-event')].every(e => !/background/.test("
+                         "e.getAttribute('style') || ''))")  # colours come from the kinds' stylesheet
     link = page.locator("form.calendar-tools a").first
     assert link.get_attribute("id") == "calendar-list-link"
     link.focus()
