@@ -176,3 +176,31 @@ def test_the_api_adds_the_explanation_and_keeps_the_error(failed, api_as):  # ty
     assert body["error"] == "E401: fault 401" and body["error_code"] == "E401"
     assert body["explanation"]["cause"] == "unauthorised"
     assert body["explanation"]["message"].startswith("Kênh cần kết nối lại")  # the token's user reads Vietnamese
+
+
+def test_facebooks_community_standards_refusal_is_quoted(app, make_post, root_unit):  # type: ignore[no-untyped-def]
+    """A Graph refusal Loa words itself (#368) is the reason; a refused file (#324/…) is the media class."""
+    from publisher.channels.facebook import REFUSALS
+    from publisher.channels.models import Channel
+    from publisher.scheduler.explain import explain_delivery
+
+    channel = Channel(unit_id=root_unit.id, kind="facebook", name="Trang", settings={}, state="connected",
+                      last_error="")
+    db.session.add(channel)
+    db.session.flush()
+    causes = {}
+    for code in ("368", "324/2069019"):
+        delivery = Delivery(post_id=make_post(state="approved").id, channel_id=channel.id, unit_id=root_unit.id,
+                            state="failed", scheduled_at=utcnow(), idempotency_key=f"fb-{code}",
+                            last_error_code=code, last_error=f"{code}: (#{code}) Graph's words")
+        db.session.add(delivery)
+        db.session.flush()
+        db.session.add(DeliveryAttempt(delivery_id=delivery.id, outcome="rejected", code=code,
+                                       message=f"(#{code}) Graph's words"))
+        db.session.flush()
+        db.session.refresh(delivery)
+        with app.test_request_context():
+            causes[code] = explain_delivery(delivery)
+    assert causes["368"].cause == "rejected" and str(REFUSALS["368"]) in causes["368"].sentence
+    assert "Graph's words" not in causes["368"].sentence and causes["368"].message == "(#368) Graph's words"
+    assert causes["324/2069019"].cause == "media"
