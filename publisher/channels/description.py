@@ -13,7 +13,7 @@ receive descriptions and run :func:`check_variant` on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -254,6 +254,11 @@ class ChannelDescription:
     # Run after a channel of this kind is connected from its form (``(channel, settings)``, in the caller's unit of
     # work): e.g. reading what the platform says about the token just typed.
     after_connect: Callable[[Any, Any], None] | None = None
+    # The platform's error codes (as a delivery keeps them, e.g. "-210") -> the kind's own sentence for people
+    # (lazy_gettext), which the delivery's explanation quotes as the reason (publisher/scheduler/explain.py).
+    error_sentences: Mapping[str, Any] = field(default_factory=dict)
+    # The platform's error codes that mean the photo or video file was refused (too large, a format it does not take).
+    media_error_codes: frozenset[str] = frozenset()
 
     @property
     def oauth_endpoint(self) -> str | None:

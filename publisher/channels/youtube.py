@@ -203,6 +203,8 @@ class YouTubeAdapter(ChannelAdapter):
         label=_l("YouTube"),
         icon="▶",
         colour="#cc0000",
+        # YouTube's error reason for a file larger than it takes.
+        media_error_codes=frozenset({"mediaBodyTooLarge"}),
         connect_fields=(
             ConnectField("channel_id", _l("YouTube channel id"), max_length=100,
                          required_message=_l("The channel id is required.")),

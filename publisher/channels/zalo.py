@@ -611,6 +611,10 @@ class ZaloAdapter(ChannelAdapter):
         # Zalo gives an article's views and shares; no reactions, no comment count: "not available", never 0.
         metrics=MetricMapping(measures={"views": ("views",), "shares": ("shares",)}),
         preview="article",
+        # The sentences a failed delivery quotes as its reason: Zalo's codes and the video statuses that end an upload.
+        error_sentences={**{str(code): sentence for code, (_kind, sentence) in ERRORS.items()},
+                         **{f"video_status_{status}": sentence for status, sentence in VIDEO_REFUSED.items()}},
+        media_error_codes=frozenset(f"video_status_{status}" for status in VIDEO_REFUSED),
     )
     supports_comments = False
     verify_delays: tuple[float, ...] = VERIFY_DELAYS

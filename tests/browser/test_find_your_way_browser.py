@@ -15,6 +15,7 @@ from publisher.channels.models import Channel
 from publisher.db import db, utcnow
 from publisher.engagement.models import InboxComment
 from publisher.scheduler.models import Delivery
+from web.channel_look import under_white_text
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -271,7 +272,10 @@ def test_calendar_drag_reschedules_and_a_refused_move_snaps_back(browser_page, m
         assert toolbar.locator(f"button:text-is('{label}')").count() == 1, label
     assert event.locator(".channel-icon.kind-facebook").inner_text() == descriptions()["facebook"].icon
     colour = event.evaluate("e => getComputedStyle(e).backgroundColor")
-    assert colour == "rgb(24, 119, 242)"  # Facebook's colour
+    ink = under_white_text(descriptions()["facebook"].colour)  # Facebook's colour, dark enough under white text
+    assert colour == f"rgb({int(ink[1:3], 16)}, {int(ink[3:5], 16)}, {int(ink[5:7], 16)})"
+    assert event.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
+    assert event.get_attribute("style") is None or "background" not in event.get_attribute("style")
 
     _drag(page, event, day_cell(page, "2099-05-07"))
     page.wait_for_selector("#calendar-status.flash-success:has-text('Đã đổi lịch lượt đăng.')")

@@ -42,7 +42,8 @@ def test_failed_delivery_detail_and_retry_now(app, client, signed_in, make_post,
     [delivery] = schedule(make_post(author=user, state="approved"), [make_channel()])
     tick(app)
     page = client.get(f"/admin/deliveries/{delivery.id}").get_data(as_text=True)
-    assert "E400: fault 400" in page and "Retry now" in page and "rejected" in page
+    assert "The channel refused the post as it is" in page and "<code>E400</code> fault 400" in page
+    assert "Retry now" in page and "rejected" in page
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert f"/admin/deliveries/{delivery.id}" in dashboard  # flagged on the dashboard
     calendar = client.get("/admin/calendar").get_data(as_text=True)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import jsonify
 
 from publisher.content.services import get_campaign, get_post
+from publisher.scheduler.explain import explain_delivery
 from publisher.scheduler.models import Delivery
 from publisher.scheduler.services import (
     cancel_delivery,
@@ -35,11 +36,18 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "published_at": iso(delivery.published_at),
         "next_attempt_at": iso(delivery.next_attempt_at),
         "error_code": delivery.last_error_code,
+        # Why it has not gone out, in Loa's words and the caller's language (``error`` keeps the platform's).
+        "explanation": _explanation(delivery),
         "history": [{"started_at": iso(a.started_at), "ended_at": iso(a.ended_at), "action": a.action,
                      "outcome": a.outcome, "code": a.code, "message": a.message, "worker": a.worker,
                      "remote_id": a.remote_id, "remote_url": a.remote_url} for a in delivery.history],
     })
     return body
+
+
+def _explanation(delivery: Delivery) -> dict[str, str] | None:
+    problem = explain_delivery(delivery)
+    return {"cause": problem.cause, "message": problem.sentence} if problem is not None else None
 
 
 @bp.post("/posts/<int:post_id>/schedule")

@@ -19,7 +19,9 @@ from publisher.content.services import get_campaign, get_post
 from publisher.db import db, utcnow
 from publisher.errors import DomainError, PermissionDenied, ValidationFailed
 from publisher.labels import delivery_state_label
+from publisher.scheduler.explain import DeliveryProblem, explain_delivery
 from publisher.scheduler.models import Delivery
+from publisher.scheduler.queries import deliveries_between
 from publisher.scheduler.services import (
     cancel_delivery,
     channel_slots,
@@ -62,6 +64,12 @@ bp.add_app_template_global(channel_look, "channel_look")
 @bp.app_template_global("delivery_state_label")
 def _state_label_global(state: str) -> str:
     return state_label(state)
+
+
+@bp.app_template_global("delivery_problem")
+def delivery_problem(delivery: Delivery) -> DeliveryProblem | None:
+    """Why the delivery has not gone out, in Loa's words (scheduler/_problem.html draws it)."""
+    return explain_delivery(delivery)
 
 
 @bp.app_template_global("post_deliveries")
@@ -227,7 +235,7 @@ def _local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def calendar():  # type: ignore[no-untyped-def]
     zone = current_settings().zone
     view = request.args.get("view", "month")
-    if view not in CALENDAR_VIEWS:
+    if view not in CALENDAR_VIEWS and view != "list":
         view = "month"
     try:
         anchor = date.fromisoformat(request.args.get("date", ""))
@@ -246,16 +254,16 @@ def calendar():  # type: ignore[no-untyped-def]
         next_month = (month_start + timedelta(days=32)).replace(day=1)
         first = month_start - timedelta(days=month_start.weekday())
         last = next_month - timedelta(days=1)
-        last = last + timedelta(days=6 - last.weekday())
+        if view == "list":  # the list: the month itself, day by day
+            first = month_start
+        else:
+            last = last + timedelta(days=6 - last.weekday())
         previous = (month_start - timedelta(days=1)).replace(day=1)
         following = next_month
     start, end = _local_day_bounds(first, last)
-    query = select(Delivery).where(visible_filter(current_user, Delivery.unit_id), Delivery.scheduled_at >= start,
-                                   Delivery.scheduled_at < end).order_by(Delivery.scheduled_at)
-    if channel_id:
-        query = query.where(Delivery.channel_id == channel_id)
+    deliveries = deliveries_between(current_user, start, end, channel_id)
     by_day: dict[date, list[Delivery]] = {}
-    for delivery in db.session.scalars(query):
+    for delivery in deliveries:
         by_day.setdefault(delivery.scheduled_at.astimezone(zone).date(), []).append(delivery)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
@@ -268,7 +276,8 @@ def calendar():  # type: ignore[no-untyped-def]
     return render_template("scheduler/calendar.html", view=view, weeks=weeks, by_day=by_day, anchor=anchor,
                            previous=previous, following=following, channels=_visible_channels(),
                            channel_id=channel_id, zone=zone, today=utcnow().astimezone(zone).date(),
-                           campaigns=campaigns, library_view=CALENDAR_VIEWS[view],
+                           campaigns=campaigns, library_view=CALENDAR_VIEWS.get(view), deliveries=deliveries,
+                           first=first, last=last, movable_states=MOVABLE_STATES,
                            utc_offset=_utc_offset(zone), can_move=current_user.has_role("editor"))
 
 
@@ -292,14 +301,18 @@ def _wall(moment: datetime) -> str:
 def _event_of(delivery: Delivery, editable: bool) -> dict[str, Any]:
     look = channel_look(delivery.channel.kind)
     start = delivery.scheduled_at
+    problem = explain_delivery(delivery)
     return {
         "id": str(delivery.id), "title": delivery.post.title, "start": _wall(start),
         "end": _wall(start + timedelta(minutes=30)),
-        "backgroundColor": look.colour, "classNames": ["delivery", f"state-{delivery.state}", f"kind-{look.kind}"],
+        # No colour here: the library would write it into the event's style; .kind-<kind> colours it from the
+        # kinds' stylesheet (--kind-ink-bg, dark enough under white text), CSP style-src 'self' intact.
+        "classNames": ["delivery", f"state-{delivery.state}", f"kind-{look.kind}"],
         "startEditable": editable and delivery.state in MOVABLE_STATES, "durationEditable": False,
         "extendedProps": {"at": _wall(start)[:16], "kind": look.kind, "icon": look.icon, "label": look.label,
                           "channel": delivery.channel.name, "state": delivery.state,
                           "stateLabel": state_label(delivery.state),
+                          "problem": problem.sentence if problem is not None else None,
                           "url": url_for("schedule_ui.delivery_detail", delivery_id=delivery.id),
                           "moveUrl": url_for("schedule_ui.delivery_move", delivery_id=delivery.id)},
     }
@@ -324,13 +337,9 @@ def calendar_events():  # type: ignore[no-untyped-def]
         return _problem(422, "validation_failed", _error_message(exc), exc.fields)
     if start is None or end is None or end <= start or end - start > timedelta(days=62):
         return _problem(422, "validation_failed", _("Give a start and an end at most two months apart."))
-    query = select(Delivery).where(visible_filter(current_user, Delivery.unit_id), Delivery.scheduled_at >= start,
-                                   Delivery.scheduled_at < end).order_by(Delivery.scheduled_at)
-    channel_id = request.args.get("channel_id", type=int)
-    if channel_id:
-        query = query.where(Delivery.channel_id == channel_id)
+    deliveries = deliveries_between(current_user, start, end, request.args.get("channel_id", type=int))
     editable = current_user.has_role("editor")
-    return jsonify([_event_of(d, editable) for d in db.session.scalars(query)])
+    return jsonify([_event_of(d, editable) for d in deliveries])
 
 
 @bp.post("/deliveries/<int:delivery_id>/move")

@@ -52,6 +52,10 @@
       if (info.timeText) { box.appendChild(el("span", "ev-time", info.timeText)); }
       box.appendChild(el("span", "ev-title", info.event.title));
       box.appendChild(el("span", "ev-mark", p.stateLabel));
+      if (p.problem) {  // why it has not gone out, in Loa's words: on hover, and read out after the state
+        box.title = p.problem;
+        box.appendChild(el("span", "visually-hidden", " " + p.problem));
+      }
       return {domNodes: [box]};
     }
 
