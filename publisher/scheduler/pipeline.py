@@ -140,6 +140,19 @@ def channel_rate(channel: Channel) -> float:
     return float(rate or FALLBACK_RATE_PER_MINUTE)
 
 
+_BUCKET_SCRIPT: tuple[Any, Any] = (None, None)  # (the Redis connection, the script registered on it)
+
+
+def _bucket_script(conn: Any) -> Any:
+    """The token-bucket script registered once per connection (registering hashes the script's text)."""
+    global _BUCKET_SCRIPT
+    registered_on, script = _BUCKET_SCRIPT
+    if registered_on is not conn:
+        script = conn.register_script(_TOKEN_BUCKETS)
+        _BUCKET_SCRIPT = (conn, script)
+    return script
+
+
 def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
     """One publish token for each delivery's channel (in order), from the channels' buckets in Redis, in one
     round trip; 0 when granted, else the seconds to wait. Shared by every worker on every machine, so a big
@@ -156,8 +169,8 @@ def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
         per_minute = rates[channel.id]
         args += [per_minute / 60.0, max(1.0, per_minute / 6.0)]  # capacity: ten seconds' worth of burst
     try:
-        conn = redis_connection(settings)
-        waits = conn.register_script(_TOKEN_BUCKETS)(keys=[f"loa:bucket:{c.id}" for c in channels], args=args)
+        waits = _bucket_script(redis_connection(settings))(keys=[f"loa:bucket:{c.id}" for c in channels],
+                                                            args=args)
     except Exception:  # noqa: BLE001 - without Redis there is no queue either; do not block the publish on it
         log.warning("rate limiter unavailable; publishing without it")
         return [0.0] * len(channels)
