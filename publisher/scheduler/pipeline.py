@@ -140,6 +140,19 @@ def channel_rate(channel: Channel) -> float:
     return float(rate or FALLBACK_RATE_PER_MINUTE)
 
 
+_BUCKET_SCRIPT: tuple[Any, Any] = (None, None)  # (the Redis connection, the script registered on it)
+
+
+def _bucket_script(conn: Any) -> Any:
+    """The token-bucket script registered once per connection (registering hashes the script's text)."""
+    global _BUCKET_SCRIPT
+    registered_on, script = _BUCKET_SCRIPT
+    if registered_on is not conn:
+        script = conn.register_script(_TOKEN_BUCKETS)
+        _BUCKET_SCRIPT = (conn, script)
+    return script
+
+
 def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
     """One publish token for each delivery's channel (in order), from the channels' buckets in Redis, in one
     round trip; 0 when granted, else the seconds to wait. Shared by every worker on every machine, so a big
@@ -156,8 +169,8 @@ def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
         per_minute = rates[channel.id]
         args += [per_minute / 60.0, max(1.0, per_minute / 6.0)]  # capacity: ten seconds' worth of burst
     try:
-        conn = redis_connection(settings)
-        waits = conn.register_script(_TOKEN_BUCKETS)(keys=[f"loa:bucket:{c.id}" for c in channels], args=args)
+        waits = _bucket_script(redis_connection(settings))(keys=[f"loa:bucket:{c.id}" for c in channels],
+                                                            args=args)
     except Exception:  # noqa: BLE001 - without Redis there is no queue either; do not block the publish on it
         log.warning("rate limiter unavailable; publishing without it")
         return [0.0] * len(channels)
@@ -210,15 +223,16 @@ def _unnest(**columns: tuple[Any, list[Any]]) -> Any:
         .render_derived(name="batch", with_types=False)
 
 
-def _claim(*conditions: Any, worker: str, now: datetime) -> list[Claimed]:
-    """The claim's one conditional UPDATE (to ``publishing``, for this worker) and its commit; the claimed rows,
-    by id."""
+def _claim(*conditions: Any, worker: str, now: datetime, commit: bool = True) -> list[Claimed]:
+    """The claim's one conditional UPDATE (to ``publishing``, for this worker) and its commit (``commit=False``: the
+    caller's next commit, which must come before any platform call); the claimed rows, by id."""
     statement = (update(Delivery).where(*conditions)
                  .values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now)
                  .returning(*_CLAIMED).execution_options(synchronize_session=False))
     try:
         rows = sorted((Claimed(*row) for row in db.session.execute(statement)), key=lambda r: r.id)
-        db.session.commit()
+        if commit:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -252,11 +266,11 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
     return [row.id for row in _claim_pairs(pairs, worker, now)]
 
 
-def _claim_due(worker: str, limit: int, now: datetime | None = None) -> list[Claimed]:
+def _claim_due(worker: str, limit: int, now: datetime | None = None, commit: bool = True) -> list[Claimed]:
     now = now or utcnow()
     lockable = (select(Delivery.id).where(*due_filter(now)).order_by(Delivery.scheduled_at, Delivery.id)
                 .limit(max(1, limit)).with_for_update(of=Delivery, skip_locked=True))
-    return _claim(Delivery.id.in_(lockable.scalar_subquery()), worker=worker, now=now)
+    return _claim(Delivery.id.in_(lockable.scalar_subquery()), worker=worker, now=now, commit=commit)
 
 
 def claim_due(worker: str, limit: int, now: datetime | None = None) -> list[int]:
@@ -269,9 +283,21 @@ def claim_due(worker: str, limit: int, now: datetime | None = None) -> list[int]
 
 def publish_due(limit: int, now: datetime | None = None) -> dict[str, int]:
     """Claim one batch of due deliveries from the database (``claim_due``) and publish it; {} when nothing was
-    due. A woken worker calls this until it returns {}."""
+    due. A woken worker calls this until it returns {}.
+
+    The claim is committed with the batch's attempts (``publish_claimed``), still before any platform call: one
+    commit fewer per batch. Until then its rows stay locked, so other workers skip them; if anything fails before
+    that commit, the claim is rolled back with it and the deliveries are still ``scheduled``."""
     worker = worker_name()
-    return publish_claimed(_claim_due(worker, limit, now), worker)
+    try:
+        rows = _claim_due(worker, limit, now, commit=False)
+        if not rows:
+            db.session.rollback()  # nothing matched: end the claim's transaction
+            return {}
+        return publish_claimed(rows, worker)
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def publish_deliveries(pairs: list[tuple[int, int]], now: datetime | None = None) -> dict[str, int]:
@@ -462,7 +488,9 @@ _EVENTS = {"published": "delivery.published", "failed": "delivery.failed", "unco
 
 
 def publish_claimed(rows: list[Claimed], worker: str) -> dict[str, int]:
-    """Publish deliveries this worker has claimed (committed) — any number, one included; returns outcome counts.
+    """Publish deliveries this worker has claimed — any number, one included; returns outcome counts. The claim may
+    still be in the session's transaction: it is committed (with the put-back rows, or with the first round's
+    attempts) before any platform call.
 
     Per batch: their channels in one statement, paused and rate-limited ones put back in one statement each (one
     Redis call takes every token), each post's request built once, each channel's adapter from the worker's pool;
@@ -481,10 +509,9 @@ def publish_claimed(rows: list[Claimed], worker: str) -> dict[str, int]:
     over = [(r, wait) for r, wait in zip(ready, waits, strict=True) if wait > 0]
     _count(outcomes, "deferred", _put_back([r for r, _w in over], worker, state="scheduled",
                                            retry_in=[w for _r, w in over]))
-    if pausing or over:
-        db.session.commit()
-
     steps = _prepare([r for r, wait in zip(ready, waits, strict=True) if wait <= 0], channels, settings)
+    if not steps:  # else the first round's attempts commit the claim and the put-back rows with them
+        db.session.commit()
     try:
         following = steps
         while following:

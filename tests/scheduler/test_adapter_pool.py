@@ -28,12 +28,26 @@ def test_reused_after_checkin_never_handed_out_twice_and_renewed_when_the_channe
     assert pool.checkout(key, channel, settings) is not first  # the old channel's adapters were dropped
 
 
-def test_adapters_sessions_read_the_environment_only_where_a_proxy_or_ca_is_configured(monkeypatch):  # type: ignore[no-untyped-def]
+def test_adapters_sessions_read_the_environment_per_call_only_where_a_proxy_or_netrc_is_configured(  # type: ignore[no-untyped-def]
+        monkeypatch, tmp_path):
     from publisher.channels.base import http_session
 
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert http_session().trust_env is False
+    # A private CA: read once, as the session's own setting (what requests would pick on every call).
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/loa/ca.pem")
+    session = http_session()
+    assert session.trust_env is False and session.verify == "/etc/loa/ca.pem"
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/loa/curl-ca.pem")
+    assert http_session().verify == "/etc/loa/curl-ca.pem"
+    # A .netrc file or a proxy: requests reads the environment per call (NO_PROXY is decided per URL).
+    (tmp_path / ".netrc").write_text("machine graph.facebook.com login x password y\n")
+    assert http_session().trust_env is True
+    (tmp_path / ".netrc").unlink()
     assert http_session().trust_env is False
     monkeypatch.setenv("https_proxy", "http://proxy.congdoan.local:3128")
     assert http_session().trust_env is True

@@ -99,6 +99,49 @@ def test_concurrent_claims_from_the_table_never_share_a_delivery(app, settings, 
     assert {fresh(d.id).state for d in deliveries} == {"publishing"}
 
 
+def test_a_woken_claim_is_committed_with_the_attempts_before_the_platform_is_called(  # type: ignore[no-untyped-def]
+        app, make_post, make_channel, schedule, platform, monkeypatch):
+    from sqlalchemy import text
+
+    from tests.scheduler.testchannel import TestChannelAdapter
+
+    [delivery] = schedule(make_post(state="approved"), [make_channel()])
+    db.session.commit()
+    seen: list[tuple[str, str, str]] = []
+    publish = TestChannelAdapter.publish
+
+    def publish_and_look(self, request):  # type: ignore[no-untyped-def]
+        with db.engine.connect() as other:  # another connection sees only what is committed
+            seen.append(tuple(other.execute(text(
+                "SELECT d.state, d.claimed_by, a.outcome FROM deliveries d JOIN delivery_attempts a "
+                "ON a.delivery_id = d.id WHERE d.id = :id"), {"id": delivery.id}).one()))
+        return publish(self, request)
+
+    monkeypatch.setattr(TestChannelAdapter, "publish", publish_and_look)
+    assert pipeline.publish_due(10) == {"published": 1}
+    [(state, claimed_by, outcome)] = seen
+    assert (state, outcome) == ("publishing", "running") and claimed_by == pipeline.worker_name()
+    assert fresh(delivery.id).state == "published" and platform.duplicates() == 0
+
+
+def test_a_woken_claim_that_fails_before_any_call_is_rolled_back(  # type: ignore[no-untyped-def]
+        app, make_post, make_channel, schedule, platform, monkeypatch):
+    deliveries = schedule(make_post(state="approved"), [make_channel(), make_channel()])
+    db.session.commit()
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("posts could not be read")
+
+    monkeypatch.setattr(pipeline, "_prepare", broken)
+    with pytest.raises(RuntimeError):
+        pipeline.publish_due(10)
+    assert {(fresh(d.id).state, fresh(d.id).claimed_by) for d in deliveries} == {("scheduled", None)}
+    assert not platform.received  # nothing was called, and nothing waits for a lease to expire
+    monkeypatch.undo()
+    assert pipeline.publish_due(10) == {"published": 2}
+    assert sorted(platform.created.values()) == [1, 1]
+
+
 def test_woken_worker_processes_race_and_publish_each_delivery_once(app, app_config, settings, make_post,
                                                                     make_channel, schedule, platform):
     from publisher.queue import get_queue
