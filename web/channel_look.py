@@ -25,12 +25,39 @@ class ChannelLook:
     label: str
     icon: str
     colour: str
+    # The colour darkened until white text on it reads at WCAG AA (4.5:1): a box filled with the kind's colour
+    # (a calendar event) uses this one.
+    fill: str = ""
 
 
 def channel_look(kind: str) -> ChannelLook:
     described = descriptions().get(kind)
     label, icon = (str(described.tab_label), described.icon) if described is not None else (kind, "")
-    return ChannelLook(kind=kind, label=label, icon=icon or "•", colour=kind_colour(kind))
+    colour = kind_colour(kind)
+    return ChannelLook(kind=kind, label=label, icon=icon or "•", colour=colour, fill=fill_under_white_text(colour))
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def fill_under_white_text(colour: str, ratio: float = 4.5) -> str:
+    """``colour`` (``#rrggbb`` or ``#rgb``), darkened in small steps until white text on it has ``ratio``:1 contrast
+    (WCAG's relative luminance); a colour that is not a plain hex colour gives the neutral one."""
+    if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", colour):
+        colour = OTHER_KIND_COLOUR
+    digits = colour[1:]
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    rgb = tuple(int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    scale = 1.0
+    while scale > 0 and 1.05 / (_luminance(tuple(c * scale for c in rgb)) + 0.05) < ratio:  # type: ignore[arg-type]
+        scale -= 0.02
+    return "#" + "".join(f"{round(max(scale, 0) * c * 255):02x}" for c in rgb)
 
 
 def kinds_stylesheet() -> str:

@@ -271,7 +271,7 @@ def test_calendar_drag_reschedules_and_a_refused_move_snaps_back(browser_page, m
         assert toolbar.locator(f"button:text-is('{label}')").count() == 1, label
     assert event.locator(".channel-icon.kind-facebook").inner_text() == descriptions()["facebook"].icon
     colour = event.evaluate("e => getComputedStyle(e).backgroundColor")
-    assert colour == "rgb(24, 119, 242)"  # Facebook's colour
+    assert colour == "rgb(23, 114, 232)"  # Facebook's colour, a shade darker: white text on it reads at 4.5:1
 
     _drag(page, event, day_cell(page, "2099-05-07"))
     page.wait_for_selector("#calendar-status.flash-success:has-text('Đã đổi lịch lượt đăng.')")

@@ -295,7 +295,7 @@ def _event_of(delivery: Delivery, editable: bool) -> dict[str, Any]:
     return {
         "id": str(delivery.id), "title": delivery.post.title, "start": _wall(start),
         "end": _wall(start + timedelta(minutes=30)),
-        "backgroundColor": look.colour, "classNames": ["delivery", f"state-{delivery.state}", f"kind-{look.kind}"],
+        "backgroundColor": look.fill, "classNames": ["delivery", f"state-{delivery.state}", f"kind-{look.kind}"],
         "startEditable": editable and delivery.state in MOVABLE_STATES, "durationEditable": False,
         "extendedProps": {"at": _wall(start)[:16], "kind": look.kind, "icon": look.icon, "label": look.label,
                           "channel": delivery.channel.name, "state": delivery.state,
