@@ -6,22 +6,30 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from publisher.accounts.models import User
-from publisher.accounts.services import create_user, find_user_by_email, get_root_unit
+from publisher.accounts.models import Unit, User
+from publisher.accounts.services import create_unit, create_user, find_user_by_email, get_root_unit
 from publisher.channels import facebook_connect
 from publisher.channels import services as channels
 from publisher.channels.models import Channel
 from publisher.content.media import MediaLimits, save_upload
 from publisher.content.models import Campaign, Post
 from publisher.content.services import approve_post, create_campaign, create_post, submit_post
-from publisher.db import db
+from publisher.db import db, utcnow
+from publisher.engagement.services import collect_engagement, local_day
 from publisher.errors import DomainError
+from publisher.hierarchy.services import send_kit
+from publisher.scheduler import pipeline
+from publisher.scheduler.models import Delivery, DeliveryAttempt
+from publisher.scheduler.services import schedule_post
 from publisher.settings import Settings
+from publisher.website.services import add_views, get_article, submit_comment
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +66,31 @@ POSTS: tuple[dict[str, Any], ...] = (
      "body_html": "<p>Căn cứ Kế hoạch hành động của Ban Thường vụ LĐLĐ tỉnh, Ban Chấp hành công đoàn cơ sở xây dựng "
                   "kế hoạch thực hiện, cụ thể hóa thành nhiệm vụ hằng năm.</p>",
      "category": "Hoạt động cơ sở", "locality": "TP. Thanh Hóa", "state": "draft", "variants": {}},
+    {"title": "Công đoàn tỉnh trao 500 suất quà Tết cho đoàn viên khó khăn",
+     "summary": "Những phần quà ấm áp đến với đoàn viên, người lao động có hoàn cảnh khó khăn trước Tết Nguyên đán.",
+     "body_html": "<p>Liên đoàn Lao động tỉnh trao 500 suất quà Tết cho đoàn viên, người lao động có hoàn cảnh khó "
+                  "khăn, mỗi suất trị giá 1.000.000 đồng.</p><p>Chương trình “Tết Sum vầy” còn tổ chức xe đưa "
+                  "công nhân về quê đón Tết.</p>",
+     "category": "Chăm lo đoàn viên", "locality": "Toàn tỉnh", "with_image": True, "state": "approved",
+     "variants": {"facebook": {"message": "500 suất quà Tết đến với đoàn viên khó khăn: Công đoàn tỉnh chung tay để "
+                                          "không ai bị bỏ lại phía sau."}}},
 )
+# What a new user finds in the workspace (issue #14): readers' comments waiting, deliveries out, refused and
+# unconfirmed, one scheduled for tomorrow, a kit sent down to a district union, and the first figures.
+DISTRICT = "Liên đoàn Lao động huyện Quảng Xương"
+WEBSITE_COMMENTS = (
+    ("Nguyễn Văn Hải", "hai.nv@example.vn", "Công ty tôi đã cài ứng dụng Công đoàn Việt Nam, đoàn viên tra cứu "
+                                            "quyền lợi rất tiện. Mong sớm có hướng dẫn cho công nhân lớn tuổi."),
+    ("Lê Thị Hằng", "", "Cho hỏi công đoàn cơ sở ở khu công nghiệp Lễ Môn được tập huấn chuyển đổi số vào "
+                        "thời gian nào ạ?"),
+)
+PAGE_COMMENTS = (
+    ("Trịnh Văn Quang", "Đoàn phí có nộp qua ngân hàng được chưa ạ? Ở công ty em vẫn thu tiền mặt.", 95),
+    ("Phạm Thị Lan", "Rất mong Công đoàn tỉnh mở lớp hướng dẫn dùng sổ đoàn viên điện tử cho anh chị em "
+                     "công nhân ca đêm.", 40),
+)
+# The refusal an Official Account gets for an article Zalo will not take (its error -201), as Zalo answers it.
+ZALO_REFUSAL = {"error": -201, "message": "Parameters are invalid"}
 
 
 def _demo_image() -> io.BytesIO:
@@ -131,14 +163,17 @@ def set_up_demo(settings: Settings, demo_channels: list[dict[str, Any]]) -> list
 
     limits = MediaLimits(max_image_bytes=settings.max_image_mb * 1024 * 1024,
                          max_video_bytes=settings.max_video_mb * 1024 * 1024)
+    media = None
     for spec in POSTS:
         post = db.session.scalar(select(Post).where(Post.title == spec["title"]))
         if post is None:
             data = {k: v for k, v in spec.items() if k not in ("state", "with_image")}
             data["campaign_id"] = campaign.id
             if spec.get("with_image"):
-                media = save_upload(_demo_image(), "chuyen-doi-so.jpg", editor, settings.media_dir, limits,
-                                    caption="Hội nghị triển khai chuyển đổi số", alt_text="Ảnh minh họa chuyển đổi số")
+                if media is None:  # one picture serves every demo post (made once: renditions take time)
+                    media = save_upload(_demo_image(), "chuyen-doi-so.jpg", editor, settings.media_dir, limits,
+                                        caption="Hội nghị triển khai chuyển đổi số",
+                                        alt_text="Ảnh minh họa chuyển đổi số")
                 data["media_ids"] = [media.id]
                 data["cover_media_id"] = media.id
             post = create_post(editor, data)
@@ -147,5 +182,120 @@ def set_up_demo(settings: Settings, demo_channels: list[dict[str, Any]]) -> list
             if spec["state"] == "approved":
                 approve_post(post, approver)
         lines.append(f"post #{post.id} ({post.state}): {post.title}")
+    db.session.flush()
+    try:
+        lines += _set_up_workspace(settings, admin, editor)
+    except requests.RequestException as exc:  # a sandbox that does not answer: the demo starts without the examples
+        db.session.rollback()
+        lines.append(f"workspace examples skipped: a sandbox did not answer ({exc.__class__.__name__})")
+    return lines
+
+
+def _sandbox_call(base_url: str, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    response = requests.post(f"{base_url}{path}", json=body, timeout=timeout)
+    response.raise_for_status()
+    return response.json() or {}
+
+
+def _go_out(deliveries: list[Delivery], now: datetime | None = None) -> None:
+    """The deliveries published as the worker publishes them (the same pipeline, in this process)."""
+    db.session.commit()
+    pipeline.publish_deliveries([(d.id, d.version) for d in deliveries], now=now)
+    for delivery in deliveries:
+        db.session.refresh(delivery)
+
+
+def _answer_lost(delivery: Delivery) -> None:
+    """What the pipeline stores for a publish whose answer was lost (a 502 after Zalo took the article) and whose
+    look-up 30 seconds later failed too (a 503): two attempts, the delivery ``unconfirmed`` with the first error.
+    Whether Zalo took the article, Loa cannot tell: a person retries (Loa looks it up first) or cancels."""
+    from publisher.channels.zalo import ERRORS
+
+    sentence = str(ERRORS[-100][1])  # the sentence Zalo's adapter gives any 5xx answer
+    worker = pipeline.worker_name()
+    started = utcnow() - timedelta(minutes=3)
+    retry_at = started + timedelta(seconds=30)
+    delivery.history.append(DeliveryAttempt(
+        action="publish", started_at=started, ended_at=started + timedelta(seconds=1), worker=worker, outcome="error",
+        code="502", message=sentence, details={"version": delivery.version, "retry_after": None, "http_status": 502}))
+    delivery.history.append(DeliveryAttempt(
+        action="lookup", started_at=retry_at, ended_at=retry_at + timedelta(seconds=1), worker=worker,
+        outcome="unknown", code="503", message=sentence, details={"version": delivery.version}))
+    delivery.state, delivery.attempts, delivery.needs_lookup = "unconfirmed", 1, True
+    delivery.scheduled_at, delivery.next_attempt_at = started, None
+    delivery.last_error, delivery.last_error_code = f"502: {sentence}", "502"
+    db.session.flush()
+
+
+def _set_up_workspace(settings: Settings, admin: User, editor: User) -> list[str]:
+    """Once, on the first start: the story of the first post is out on the website and the Page, with readers'
+    comments waiting and the first figures; Zalo refused it; the second approved post's Zalo article may have
+    gone out (the answer was lost: ``unconfirmed``) and it is scheduled elsewhere for tomorrow morning; a kit
+    was sent down to a district union. It goes through the services and the publishing pipeline, as it would with
+    people at work, the sandboxes playing the platforms (their faults for the refusal); only the unconfirmed
+    delivery's attempts are written as the pipeline writes them (``_answer_lost``)."""
+    first = db.session.scalar(select(Post).where(Post.title == POSTS[0]["title"]))
+    gifts = db.session.scalar(select(Post).where(Post.title == POSTS[3]["title"]))
+    if first is None or gifts is None or db.session.scalar(select(Delivery.id).where(Delivery.post_id == first.id)
+                                                            .limit(1)) is not None:
+        return []  # an earlier start did it (or people changed the demo's posts)
+    lines: list[str] = []
+    by_kind = {c.kind: c for c in db.session.scalars(select(Channel).where(Channel.state == "connected")
+                                                      .order_by(Channel.id))}
+    timeout = settings.channel_timeout_seconds
+
+    out = [k for k in ("website", "facebook") if k in by_kind]
+    published = schedule_post(first, admin, {"channel_ids": [by_kind[k].id for k in out]}, settings)
+    _go_out(published)
+    for delivery in published:
+        lines.append(f"delivery #{delivery.id} {delivery.channel.kind}: {delivery.state}")
+    live = {d.channel.kind: d for d in published if d.state == "published"}
+    if "website" in live:
+        article = get_article(int(live["website"].remote_id))
+        for name, email, message in WEBSITE_COMMENTS:
+            submit_comment(article, name, message, consent=True, email=email)
+        add_views(article.id, local_day(utcnow(), settings), 146)  # read on the site this morning
+    if "facebook" in live:
+        for name, message, minutes_ago in PAGE_COMMENTS:
+            _sandbox_call(settings.facebook_graph_url, "/__sandbox/reader_comment",
+                          {"post_id": live["facebook"].remote_id, "name": name, "message": message,
+                           "minutes_ago": minutes_ago}, timeout)
+    if live:
+        collect_engagement(every_published=True, settings=settings)  # figures and the Page's comments
+        db.session.commit()
+
+    if "zalo" in by_kind:
+        zalo = by_kind["zalo"]
+        # Zalo refuses the first post's article: the delivery fails, with Zalo's reason.
+        _sandbox_call(settings.zalo_api_url, "/__sandbox/faults",
+                      {"path_prefix": "/v2.0/article/create", "method": "POST", "status": 200, "body": ZALO_REFUSAL,
+                       "count": 1}, timeout)
+        refused = schedule_post(first, admin, {"channel_ids": [zalo.id]}, settings)
+        _go_out(refused)
+        # The second one reached Zalo but its answer was lost, and the look-up before trying again could not reach
+        # Zalo either: the delivery waits for a person to decide (``unconfirmed``). Zalo takes 10 publishes a minute
+        # from Loa, so the pipeline would hold these calls back for seconds: the attempts are written as it writes
+        # them.
+        lost = schedule_post(gifts, admin, {"channel_ids": [zalo.id]}, settings)
+        _answer_lost(lost[0])
+        for delivery in refused + lost:
+            lines.append(f"delivery #{delivery.id} zalo: {delivery.state} ({delivery.last_error})")
+
+    tomorrow = (utcnow().astimezone(settings.zone) + timedelta(days=1)).replace(hour=7, minute=30, second=0,
+                                                                               microsecond=0)
+    later = [by_kind[k].id for k in ("website", "facebook") if k in by_kind]
+    if later:
+        schedule_post(gifts, admin, {"channel_ids": later, "at": tomorrow.isoformat()}, settings)
+        lines.append(f"post #{gifts.id}: scheduled for {tomorrow:%Y-%m-%d %H:%M}")
+
+    district = db.session.scalar(select(Unit).where(Unit.name == DISTRICT))
+    if district is None:
+        district = create_unit(DISTRICT, get_root_unit(), actor=admin)
+    campaign = db.session.get(Campaign, first.campaign_id)
+    deadline = (utcnow().astimezone(settings.zone) + timedelta(days=14)).date()
+    kit = send_kit(editor, campaign, {"post_ids": [first.id, gifts.id], "unit_ids": [district.id],
+                                      "deadline": deadline.isoformat(),
+                                      "schedule": [{"post_id": gifts.id, "at": tomorrow.isoformat()}]}, settings)
+    lines.append(f"kit #{kit.id}: sent down to {district.name}")
     db.session.flush()
     return lines

@@ -30,7 +30,8 @@ class ChannelLook:
 def channel_look(kind: str) -> ChannelLook:
     described = descriptions().get(kind)
     label, icon = (str(described.tab_label), described.icon) if described is not None else (kind, "")
-    return ChannelLook(kind=kind, label=label, icon=icon or "•", colour=kind_colour(kind))
+    colour = kind_colour(kind)
+    return ChannelLook(kind=kind, label=label, icon=icon or "•", colour=colour)
 
 
 # WCAG 2.x level AA for normal text: the contrast white text needs on a kind's colour (badges, calendar events).

@@ -8,20 +8,19 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import axe_playwright_python
 import pytest
-from sqlalchemy import func, select
 
 from publisher.channels.base import kinds
-from publisher.db import db, utcnow
+from tests.channels.fb_fixtures import *  # noqa: F403  (every sandbox; the demo's channels point at them)
+from tests.web.demo_pages import DEMO_PASSWORD, build_demo, missing_on_pages
 from tests.web.editorial.conftest import sign_in
+from tests.web.test_every_page_vi import visible_text
 
 AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
-DEMO_PASSWORD = "loa-demo-2026"
 # Not pages: hand-offs to Facebook and Google, images and downloads, the sign-in page (a signed-in user is sent on).
 NOT_PAGES = {"channels_ui.facebook_callback", "channels_ui.facebook_connect", "channels_ui.facebook_pages",
              "youtube_oauth.callback", "youtube_oauth.connect", "reports.chart", "reports.export", "editorial.login",
@@ -33,30 +32,10 @@ KINDS = tuple(kinds())  # every registered channel kind, Zalo too
 
 
 @pytest.fixture
-def demo(app, settings):  # type: ignore[no-untyped-def]
-    """What ``publisher run --demo`` creates (without the sandbox platforms), a delivery scheduled for tomorrow on
-    the website and a news source; answers the ids each /admin/ route takes."""
-    from publisher.accounts.models import User
-    from publisher.channels.models import Channel
-    from publisher.content.models import Campaign, Post
-    from publisher.demo import set_up_demo
-    from publisher.feeds.models import Source
-    from publisher.feeds.services import create_source
-    from publisher.hierarchy.models import Kit
-    from publisher.scheduler.models import Delivery
-    from publisher.scheduler.services import schedule_post
-
-    set_up_demo(settings, [])
-    admin = db.session.scalar(select(User).where(User.email == "admin@demo.loa"))
-    website = db.session.scalar(select(Channel).where(Channel.kind == "website"))
-    approved = db.session.scalar(select(Post).where(Post.state == "approved"))
-    at = (utcnow() + timedelta(days=1)).astimezone(settings.zone).strftime("%Y-%m-%dT%H:%M")
-    schedule_post(approved, admin, {"channel_ids": [website.id], "at": at}, settings)
-    create_source(admin, {"name": "Báo Lao Động", "url": "http://127.0.0.1:9/rss.xml", "allow_private_address": True})
-    db.session.commit()
-    models = {"post_id": Post, "campaign_id": Campaign, "channel_id": Channel, "delivery_id": Delivery,
-              "kit_id": Kit, "source_id": Source, "user_id": User}
-    return {name: db.session.scalar(select(func.min(model.id))) for name, model in models.items()}
+def demo(app, settings, sandboxes):  # type: ignore[no-untyped-def]
+    """What ``publisher run --demo`` creates, against the sandbox platforms, and a news source (tests/web/demo_pages.py);
+    answers the ids each /admin/ route takes."""
+    return build_demo(settings, sandboxes)
 
 
 def admin_pages(app, ids: dict[str, Any]) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -100,6 +79,8 @@ def test_every_admin_page_is_valid_html(app, demo, tmp_path):  # type: ignore[no
             file.write_text(response.get_data(as_text=True), encoding="utf-8")
             files.append(str(file))
     assert [r for r, s in statuses.items() if s not in (200, 404)] == [], statuses  # no 500, no redirect away
+    assert demo["failed"] and not missing_on_pages(  # the walk saw the workspace filled, not its empty states
+        demo, lambda path: visible_text(client.get(path, follow_redirects=True).get_data(as_text=True)))
     run = subprocess.run([java, "-Xss4m", "-jar", str(_vnu_jar()), "--format", "json", "--errors-only", *files],
                          capture_output=True, text=True, timeout=300)
     report = json.loads(run.stderr or '{"messages": []}')
@@ -126,3 +107,9 @@ def test_every_admin_page_has_no_serious_axe_violation(app, demo, browser_page, 
         problems += [f"{rule}: {v['id']}: {v['help']} ({', '.join(str(n['target'][0]) for n in v['nodes'][:3])})"
                      for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert not problems, "\n".join(problems)
+
+    def text_of(path: str) -> str:
+        w.goto(path)
+        return w.page.locator("body").inner_text()
+
+    assert not missing_on_pages(demo, text_of)  # axe looked at the filled pages, not at empty states

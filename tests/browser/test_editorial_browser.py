@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +13,6 @@ from publisher.db import db
 from tests.conftest import image_bytes
 
 pytestmark = pytest.mark.browser
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "compose.png"
 
 
 def fresh_post(post_id: int) -> Post:
@@ -74,10 +70,7 @@ def test_compose_submit_and_approve(browser_page, make_user, make_campaign, tmp_
     # autosave creates the draft and moves the page to its edit address
     page.wait_for_url(re.compile(r".*/admin/posts/\d+/edit$"), timeout=15000)
     page.wait_for_selector("#save-status:has-text('phiên bản')")
-    shot = w.screenshot("compose")
-    if os.environ.get("LOA_UPDATE_SCREENSHOTS") == "1":  # the README's picture, refreshed on request only
-        DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, DOCS_SCREENSHOT)
+    w.screenshot("compose")  # (the README's picture is tests/browser/test_demo_walk.py's, on the demo's data)
     post_id = int(re.search(r"/posts/(\d+)/edit", page.url).group(1))
 
     page.click("#submit-review")

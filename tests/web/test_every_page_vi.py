@@ -10,14 +10,14 @@ as bare words, ``None``/``True``/``False``, ISO timestamps, UTC, worker ids and 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from publisher.db import db, utcnow
+from publisher.db import db
 from tests.channels.fb_fixtures import *  # noqa: F403  (every sandbox; the demo's channels point at them)
 from tests.conftest import sign_in_session
 
@@ -178,59 +178,9 @@ def catalogue_misses(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
 
 def demo_data(app: Flask, settings: Any, sandboxes: Any) -> dict[str, Any]:
-    from publisher.accounts.models import User
-    from publisher.accounts.services import create_unit
-    from publisher.channels.models import Channel
-    from publisher.content.models import Campaign, Post
-    from publisher.content.services import update_post
-    from publisher.demo import set_up_demo
-    from publisher.feeds.services import create_source, update_source
-    from publisher.hierarchy.services import send_kit
-    from publisher.scheduler.models import Delivery
-    from publisher.scheduler.services import schedule_post
-    from tests.scheduler.conftest import tick
+    from tests.web.demo_pages import build_demo
 
-    set_up_demo(settings, sandboxes.demo_channels())
-    db.session.commit()
-    admin = db.session.query(User).filter_by(email="admin@demo.loa").one()
-    posts = db.session.query(Post).order_by(Post.id).all()
-    approved, in_review, draft = posts
-    campaign = db.session.query(Campaign).one()
-    channels = db.session.query(Channel).order_by(Channel.id).all()
-    website = next(c for c in channels if c.kind == "website")
-    schedule_post(approved, admin, {"channel_ids": [website.id]}, settings)
-    db.session.commit()
-    for _ in range(3):
-        tick(app)
-    later = utcnow() + timedelta(days=2)
-    others = [c.id for c in channels if c.kind == "facebook"]
-    if others:
-        schedule_post(approved, admin, {"channel_ids": others, "at": later.isoformat()}, settings)
-    update_post(draft, admin, {"title": draft.title + " năm 2026",
-                               "summary": "Định kỳ 6 tháng, một năm báo cáo kết quả về Ban Thường vụ."}, draft.version)
-    unit = create_unit("Công đoàn cơ sở Bệnh viện tỉnh", admin.unit, actor=admin)
-    source = create_source(admin, {"name": "Báo Lao Động", "url": "https://laodong.vn/rss/cong-doan.rss"})
-    update_source(source, admin, {"allow_private_address": True})
-    db.session.commit()
-    kit = send_kit(admin, campaign, {"post_ids": [approved.id], "unit_ids": [unit.id]}, settings)
-    db.session.commit()
-    delivery = db.session.query(Delivery).order_by(Delivery.id).first()
-    return {"admin": admin, "post_id": approved.id, "campaign_id": campaign.id, "channel_id": channels[-1].id,
-            "delivery_id": delivery.id, "kit_id": kit.id, "source_id": source.id, "unit_id": unit.id,
-            "user_id": admin.id, "kind": "facebook", "name": "by_channel", "fmt": "xlsx",
-            "content": _content_words(posts, channels, campaign, admin, unit, source)}
-
-
-def _content_words(posts: list[Any], channels: list[Any], campaign: Any, admin: Any, unit: Any, source: Any) -> set[str]:
-    """What the data says (titles, names, bodies): content is the user's, not the UI's."""
-    from publisher.accounts.models import User
-
-    words = {campaign.name, campaign.description, unit.name, source.name, source.url, admin.unit.name}
-    for post in posts:
-        words |= {post.title, post.summary or "", post.slug, post.category or "", post.locality or ""}
-    words |= {c.name for c in channels}
-    words |= {u.name for u in db.session.query(User)} | {u.email for u in db.session.query(User)}
-    return {w for w in words if w}
+    return build_demo(settings, sandboxes)
 
 
 # Rules the walk does not render as pages (downloads and redirects to platforms), with why.
@@ -273,12 +223,28 @@ def test_every_admin_page_is_vietnamese(app, settings, sandboxes, client, catalo
     sign_in_session(client, data["admin"])
     pages = admin_pages(app, data)
     assert len(pages) >= 40
+    texts: dict[str, str] = {}
     for endpoint, path, text, new_misses in walk(client, pages, catalogue_misses):
+        texts[path] = text
         found = [_in_context(code, text) for code in raw_codes_in(text, data["content"])]
         found += [f"catalogue miss: {m!r}" for m in new_misses]
         if found:
             problems[f"{path} ({endpoint})"] = found
     assert not problems, "\n".join(f"{page}: {found}" for page, found in problems.items())
+    assert_workspace_filled(client, data, texts)
+
+
+def assert_workspace_filled(client: Any, data: dict[str, Any], texts: dict[str, str]) -> None:
+    """The inbox, the calendar, the post with a failed delivery, the kits and the reports show the demo's data."""
+    from tests.web.demo_pages import missing_on_pages
+
+    def text_of(path: str) -> str:
+        if path not in texts:
+            texts[path] = visible_text(client.get(path, follow_redirects=True).get_data(as_text=True))
+        return texts[path]
+
+    assert data["failed"], "the sandboxes ran, so a platform refused one delivery"
+    assert not missing_on_pages(data, text_of)
 
 
 def test_every_admin_page_in_english_shows_no_vietnamese_wording(app, settings, sandboxes, client):  # type: ignore[no-untyped-def]
@@ -292,13 +258,16 @@ def test_every_admin_page_in_english_shows_no_vietnamese_wording(app, settings, 
                   and "%(" not in msgstr}
     sign_in_session(client, data["admin"])
     problems: dict[str, list[str]] = {}
+    texts: dict[str, str] = {}
     for endpoint, path, text, _misses in walk(client, admin_pages(app, data), set()):
+        texts[path] = text
         text = without_content(text, data["content"])
         leaked = sorted(v for v in vietnamese if v in text)
         if leaked:
             problems[f"{path} ({endpoint})"] = [f"{v} in “…{text[max(0, text.index(v) - 40):text.index(v) + 60]}…”"
                                                 for v in leaked]
     assert not problems, "\n".join(f"{page}: {found}" for page, found in problems.items())
+    assert_workspace_filled(client, data, texts)
 
 
 def walk(client: Any, pages: list[tuple[str, str]], misses: set[str]) -> Any:

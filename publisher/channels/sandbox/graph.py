@@ -230,6 +230,16 @@ class GraphSandbox(SandboxService):
             self.tokens[page.token] = ("page", page.id)
             return page
 
+    def add_reader_comment(self, post_id: str, name: str, message: str, minutes_ago: float = 0) -> Comment:
+        """A reader (not the Page) comments on one of the Page's posts; KeyError for an unknown post."""
+        with self.lock:
+            post = self.posts[post_id]
+            author = "person" + hashlib.sha1(name.encode()).hexdigest()[:10]  # not "reader…": those grow on their own
+            comment = Comment(f"{post.id.split('_')[-1]}_{self.new_id()}", post.id, post.id, author, name, message,
+                              self.now() - minutes_ago * 60)
+            self.comments[comment.id] = comment
+            return comment
+
     def create_user(self, name: str, token: str | None = None) -> str:
         """A user access token (what people often paste instead of a Page token)."""
         with self.lock:
@@ -288,7 +298,9 @@ class GraphSandbox(SandboxService):
 
     def control(self, action: str, data: dict[str, Any]) -> SandboxResponse:
         """Test controls over HTTP: ``expire_token {"token"}``, ``advance {"seconds"}``, ``user_token {"name"}``,
-        ``page {"name"}``, ``rate_limit {"path_prefix", "code", "minutes", "count"}``, ``legacy_app {"allowed"}``."""
+        ``page {"name"}``, ``rate_limit {"path_prefix", "code", "minutes", "count"}``, ``legacy_app {"allowed"}``,
+        ``reader_comment {"post_id", "name", "message", "minutes_ago"}`` (a reader comments on a post now, or that
+        many minutes ago)."""
         if action == "expire_token":
             self.expire_token(str(data.get("token") or DEMO_PAGE_TOKEN))
             return SandboxResponse(200, {"expired": True})
@@ -303,6 +315,10 @@ class GraphSandbox(SandboxService):
         if action == "legacy_app":
             self.legacy_app = bool(data.get("allowed", True))
             return SandboxResponse(200, {"legacy_app": self.legacy_app})
+        if action == "reader_comment":
+            comment = self.add_reader_comment(str(data["post_id"]), str(data["name"]), str(data["message"]),
+                                              minutes_ago=float(data.get("minutes_ago") or 0))
+            return SandboxResponse(201, {"id": comment.id})
         if action == "rate_limit":
             self.rate_limit(str(data.get("path_prefix") or ""), code=int(data.get("code") or 4),
                             minutes=data.get("minutes"), count=int(data.get("count") or 1))
