@@ -715,42 +715,56 @@ def _engagement_report(scope: Scope, period: Period, settings: Settings | None =
     # Plain columns through the connection (a province has thousands of channels: no ORM objects or row
     # processing, no secrets decoded)
     freshness: dict[int, dict[str, Any]] | None = None
-    if postgresql:  # the channels came with the statement, with their figures (and, for the whole tree, freshness)
-        channels = []
-        for channel_id, name, values in channel_rows:
-            channels.append((channel_id, values[1], name, values[0]))
-            if values[7] is not None:  # the channel has figures in the period (else none, as elsewhere)
-                by_channel[channel_id] = dict(zip(measures, values[7:11], strict=True))
+    states: dict[str, dict[str, str]] = {}
+    watch_states: dict[str, str] = {}
+
+    def kind_states(kind: str) -> dict[str, str]:
+        if kind not in states:
+            mapping = config.mapping(kind)
+            states[kind] = {m: mapping.state(m) for m in REPORTED_MEASURES}
+            watch_states[kind] = mapping.state("watch_time")
+        return states[kind]
+
+    channel_list = []
+    with_watch = watch is not None
+    watch_minutes = watch["by_channel"] if watch is not None else {}
+    if postgresql:
+        # The channels came with the statement, one row each with its figures (and, for the whole tree, its
+        # freshness): each becomes its entry directly, in channel order (then most views first, below).
+        channel_rows.sort(key=itemgetter(0))
+        with_freshness = bool(channel_rows) and channel_rows[0][2][6] is not None
+        fresh: dict[int, dict[str, Any]] = {}
+        if with_freshness or (scope.include_sub_units and scope.unit.parent_id is None):
+            freshness = fresh  # (the whole tree without any channel has none)
+        for channel_id, name, (unit_id, kind, oldest, newest, failing, removed, has_totals, *figures) in channel_rows:
+            if figures[0] is None:  # no figures in the period
+                gained = _zero()
+            else:
+                gained = {"views": figures[0], "reactions": figures[1], "comments": figures[2], "shares": figures[3]}
                 if folded_watch:
-                    watch_by_channel[channel_id] = values[11]
-        if channel_rows and channel_rows[0][2][6] is not None:
-            freshness = {channel_id: {"oldest": values[2], "newest": values[3], "failing": int(values[4] or 0),
-                                      "removed": int(values[5] or 0)}
-                         for channel_id, _name, values in channel_rows if values[6]}
-        elif scope.include_sub_units and scope.unit.parent_id is None:
-            freshness = {}  # the whole tree without any channel
+                    watch_by_channel[channel_id] = figures[4]
+            entry = {"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id, "totals": gained,
+                     "measure_states": dict(states[kind] if kind in states else kind_states(kind))}
+            if with_watch:
+                entry["watch_time"] = watch_minutes.get(channel_id, 0)
+                entry["watch_time_state"] = watch_states[kind]
+            channel_list.append(entry)
+            if with_freshness and has_totals:
+                fresh[channel_id] = {"oldest": oldest, "newest": newest, "failing": int(failing or 0),
+                                     "removed": int(removed or 0)}
     else:
         channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id)
         if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
             channel_stmt = channel_stmt.where(
                 (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
-        channels = list(db.session.connection().execute(channel_stmt).all())
-    channels.sort(key=itemgetter(0))
-    states: dict[str, dict[str, str]] = {}
-    watch_states: dict[str, str] = {}
-    channel_list = []
-    watch_minutes = watch["by_channel"] if watch is not None else None
-    for channel_id, kind, name, unit_id in channels:
-        if kind not in states:
-            mapping = config.mapping(kind)
-            states[kind] = {m: mapping.state(m) for m in REPORTED_MEASURES}
-            watch_states[kind] = mapping.state("watch_time")
-        entry = {"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
-                 "totals": by_channel.get(channel_id) or _zero(), "measure_states": dict(states[kind])}
-        if watch_minutes is not None:
-            entry["watch_time"] = watch_minutes.get(channel_id, 0)
-            entry["watch_time_state"] = watch_states[kind]
-        channel_list.append(entry)
+        for channel_id, kind, name, unit_id in sorted(db.session.connection().execute(channel_stmt).all(),
+                                                      key=itemgetter(0)):
+            entry = {"channel_id": channel_id, "kind": kind, "name": name, "unit_id": unit_id,
+                     "totals": by_channel.get(channel_id) or _zero(), "measure_states": dict(kind_states(kind))}
+            if with_watch:
+                entry["watch_time"] = watch_minutes.get(channel_id, 0)
+                entry["watch_time_state"] = watch_states[kind]
+            channel_list.append(entry)
     channel_list.sort(key=lambda c: c["totals"]["views"], reverse=True)  # most views first; stable: then by id
 
     if not postgresql:
