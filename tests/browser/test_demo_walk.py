@@ -128,11 +128,16 @@ def test_a_new_user_walks_the_demo(browser_page, demo, locale, size):  # type: i
     walk.go("/admin/calendar")
     page.wait_for_selector("#calendar .ec-event")
     walk.look("calendar", first)
+    walk.go("/admin/calendar?view=list")  # the same deliveries as a table, the calendar toolbar's first link
+    walk.look("calendar-list", first, demo["failed_channel"])
 
     walk.go("/admin/comments/")
     walk.look("inbox", WEBSITE_COMMENTS[0][2], WEBSITE_COMMENTS[1][0], PAGE_COMMENTS[0][1], PAGE_COMMENTS[1][0])
 
     walk.go("/admin/reports/")
     walk.look("reports", first)
+
+    walk.go("/admin/channels/")  # the four demo channels, the Page's token health and permissions in words
+    walk.look("channels", demo["failed_channel"])
 
     assert not walk.problems, "\n".join(walk.problems)
