@@ -82,3 +82,17 @@ def test_the_list_in_vietnamese(client, signed_in):  # type: ignore[no-untyped-d
     signed_in(locale="vi")
     html = client.get("/admin/calendar?view=list&date=2099-05-10").get_data(as_text=True)
     assert "Danh sách lượt đăng" in html and "Lượt đăng từ" in html
+
+
+def test_a_failed_or_unconfirmed_delivery_is_offered_a_retry_not_a_pause(app, client, signed_in, make_post,  # type: ignore[no-untyped-def]
+                                                                       make_channel):
+    user = signed_in()
+    zone = app.extensions["publisher.settings"].zone
+    channel = make_channel()
+    for hour, state in ((6, "failed"), (7, "unconfirmed"), (8, "scheduled")):
+        deliver(make_post(author=user, state="approved"), channel, datetime(2099, 5, 3, hour, 0, tzinfo=zone),
+                state=state)
+    failed, unconfirmed, scheduled = rows(client.get("/admin/calendar?view=list&date=2099-05-10").get_data(as_text=True))
+    for row in (failed, unconfirmed):
+        assert "/retry" in row and "Retry now" in row and "/pause" not in row
+    assert "/pause" in scheduled and "/retry" not in scheduled
