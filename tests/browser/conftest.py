@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from publisher.db import db
 from tests.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -69,3 +70,13 @@ def browser_page(chromium, live_server) -> Iterator[Callable[..., Watched]]:  # 
     for w in opened:
         w.context.close()
     assert not problems, f"browser console errors (CSP violations or script errors): {problems}"
+
+
+@pytest.fixture
+def close_connections(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The server's (and a worker's) threads open their own connections: close them all once the test and its other
+    fixtures are done (PostgreSQL's connection limit). Used with ``pytest.mark.usefixtures`` so that it is set up
+    first and torn down last."""
+    yield
+    db.session.remove()
+    db.engine.dispose()

@@ -8,7 +8,6 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -20,14 +19,8 @@ from publisher.scheduler.models import Delivery, DeliveryAttempt
 from tests.browser.test_admin_quality import AXE_SOURCE, _vnu_jar
 from tests.conftest import sign_in_session
 
+pytestmark = pytest.mark.usefixtures("close_connections")
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def _close_connections(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    yield
-    db.session.remove()
-    db.engine.dispose()
 
 
 @pytest.fixture

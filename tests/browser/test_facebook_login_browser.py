@@ -3,8 +3,6 @@ Loa's Page picker, and a post is published to it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
@@ -15,14 +13,7 @@ from publisher.scheduler.models import Delivery
 from tests.channels.fb_fixtures import *  # noqa: F403  (every sandbox; the app points at them)
 from tests.scheduler.conftest import tick
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _close_connections(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    yield
-    db.session.remove()
-    db.engine.dispose()
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("close_connections")]
 
 
 def test_an_admin_connects_a_page_with_facebook_login_and_it_publishes(browser_page, make_user, sandboxes, app,  # type: ignore[no-untyped-def]

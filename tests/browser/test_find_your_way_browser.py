@@ -5,7 +5,6 @@ to scheduling and scheduling to the calendar; the drag-and-drop calendar resched
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,16 +16,8 @@ from publisher.engagement.models import InboxComment
 from publisher.scheduler.models import Delivery
 from web.channel_look import under_white_text
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("close_connections")]
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def _close_connections(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """The server thread opens its own connections: close them all afterwards (PostgreSQL's limit)."""
-    yield
-    db.session.remove()
-    db.engine.dispose()
 
 
 def fresh(model, row_id):  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,20 +24,12 @@ from tests.channels.fb_fixtures import *  # noqa: F403  (every sandbox; the app 
 from tests.conftest import image_bytes
 from tests.scheduler.conftest import tick
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("close_connections")]
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "channels.png"
 VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(200_000)
 TITLE = "Đẩy mạnh chuyển đổi số trong hoạt động Công đoàn"
 SLUG = "day-manh-chuyen-doi-so-trong-hoat-dong-cong-doan"
 ZALO_TITLE = "Công đoàn tỉnh đẩy mạnh chuyển đổi số"
-
-
-@pytest.fixture(autouse=True)
-def _close_connections(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """The server and worker threads open their own connections: close them all afterwards (PostgreSQL's limit)."""
-    yield
-    db.session.remove()
-    db.engine.dispose()
 
 
 def deliveries_of(post_id: int) -> list[Delivery]:
