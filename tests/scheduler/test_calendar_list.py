@@ -96,3 +96,21 @@ def test_a_failed_or_unconfirmed_delivery_is_offered_a_retry_not_a_pause(app, cl
     for row in (failed, unconfirmed):
         assert "/retry" in row and "Retry now" in row and "/pause" not in row
     assert "/pause" in scheduled and "/retry" not in scheduled
+
+
+def test_the_plain_month_table_offers_the_same_actions_as_the_list(app, client, signed_in, make_post,  # type: ignore[no-untyped-def]
+                                                                   make_channel):
+    """Without JavaScript the month is a plain table: a failed delivery there is tried again, not paused, as in
+    the list view (one action form serves both)."""
+    user = signed_in()
+    zone = app.extensions["publisher.settings"].zone
+    channel = make_channel()
+    failed = deliver(make_post(author=user, state="approved"), channel, datetime(2099, 5, 3, 6, 0, tzinfo=zone),
+                     state="failed")
+    waiting = deliver(make_post(author=user, state="approved"), channel, datetime(2099, 5, 4, 6, 0, tzinfo=zone))
+    html = client.get("/admin/calendar?view=month&date=2099-05-10").get_data(as_text=True)
+    table = re.search(r'<table class="calendar calendar-month fallback-only">.*?</table>', html, re.S)
+    assert table is not None
+    assert f"/admin/deliveries/{failed.id}/retry" in table.group(0)
+    assert f"/admin/deliveries/{failed.id}/pause" not in table.group(0)
+    assert f"/admin/deliveries/{waiting.id}/pause" in table.group(0)
