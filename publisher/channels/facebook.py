@@ -96,10 +96,13 @@ RATE_LIMIT_CODES = {4, 17, 32, 613}
 AUTH_SUBCODES = {458, 459, 460, 463, 464, 467, 492}
 # Graph's refusals Loa words itself (classify below); a failed delivery quotes them as its reason (the description's
 # error_sentences, read by publisher/scheduler/explain.py).
+# Graph's codes for a photo or video file it refused (#324, #6000, #6001).
+MEDIA_REFUSED_CODES = ("324", "6000", "6001")
 REFUSALS: dict[str, Any] = {
+    # a retired or legacy Graph feature: a Loa bug, not the post's fault (but no retry helps)
     "12": _l("Facebook no longer accepts this kind of request from Loa (a retired Graph API feature); update Loa."),
     "368": _l("Facebook blocked this post under its community standards."),
-    **dict.fromkeys(("324", "6000", "6001"), _l("Facebook refused the photo or video file.")),
+    **dict.fromkeys(MEDIA_REFUSED_CODES, _l("Facebook refused the photo or video file.")),
 }
 DEFAULT_RATE_LIMIT_WAIT = {4: 300.0, 17: 300.0, 32: 300.0, 613: 60.0}
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage")
@@ -349,11 +352,7 @@ def classify(exc: GraphCallError) -> ChannelError:
                             _("Facebook refused: the token lacks a permission for this Page. If every post fails "
                               "like this, the channel was probably connected with a user token instead of a Page "
                               "access token: reconnect it with the Page's own token."), **details)
-    if code == 12:  # a retired or legacy Graph feature: a Loa bug, not the post's fault (but no retry helps)
-        return ChannelError(ErrorKind.REJECTED, str(REFUSALS["12"]), **details)
-    if code == 368:
-        return ChannelError(ErrorKind.REJECTED, str(REFUSALS["368"]), **details)
-    if code == 324 or code in (6000, 6001):
+    if code is not None and str(code) in REFUSALS:
         return ChannelError(ErrorKind.REJECTED, str(REFUSALS[str(code)]), **details)
     if code == 100 or (exc.http_status or 0) >= 400:
         return ChannelError(ErrorKind.REJECTED, _("Facebook refused the request."), **details)
@@ -599,9 +598,8 @@ class FacebookAdapter(ChannelAdapter):
         token_health=token_health,
         after_connect=read_health_after_connect,
         check_at_connect=True,
-        # Graph's codes for a photo or video file it refused (#324, #6000, #6001; classify below), and the sentences
-        # of the refusals Loa words itself.
-        media_error_codes=frozenset({"324", "6000", "6001"}),
+        # Graph's codes for a refused photo or video file, and the sentences of the refusals Loa words itself.
+        media_error_codes=frozenset(MEDIA_REFUSED_CODES),
         error_sentences=REFUSALS,
         connect_hint=_l("Use the Page access token of the Page itself, not your personal (user) token: Loa checks "
                         "it with Facebook before saving."),
