@@ -180,13 +180,20 @@ def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
 # --- claiming --------------------------------------------------------------------------------------------
 
 
+# The hot path's statements are Core statements on the tables (no ORM compile, no ORM rows: a few times cheaper
+# per statement in a worker); the rest of Loa reads and writes deliveries through the ORM.
+_DT = Delivery.__table__
+_D = _DT.c
+_POSTS = Post.__table__.c
+
+
 def due_filter(now: datetime) -> list[Any]:
-    approved_posts = select(Post.id).where(Post.state == "approved")
+    approved_posts = select(_POSTS.id).where(_POSTS.state == "approved")
     return [
-        Delivery.state == "scheduled",
-        Delivery.scheduled_at <= now,
-        (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now),
-        Delivery.post_id.in_(approved_posts),
+        _D.state == "scheduled",
+        _D.scheduled_at <= now,
+        (_D.next_attempt_at.is_(None)) | (_D.next_attempt_at <= now),
+        _D.post_id.in_(approved_posts),
     ]
 
 
@@ -200,10 +207,12 @@ class Claimed:
     channel_id: int
     idempotency_key: str
     needs_lookup: bool
+    attempts: int  # publish attempts so far, the one this claim is for included (a look-up is not one)
 
 
-_CLAIMED = (Delivery.id, Delivery.version, Delivery.post_id, Delivery.channel_id, Delivery.idempotency_key,
-            Delivery.needs_lookup)
+_CLAIMED = (_D.id, _D.version, _D.post_id, _D.channel_id, _D.idempotency_key, _D.needs_lookup, _D.attempts)
+# What a claim adds to a delivery's attempts: its first call is the publish, unless it must be looked up first.
+_FIRST_CALL_COUNTS = case((_D.needs_lookup, 0), else_=1)
 
 
 def _on_postgresql() -> bool:
@@ -224,11 +233,13 @@ def _unnest(**columns: tuple[Any, list[Any]]) -> Any:
 
 
 def _claim(*conditions: Any, worker: str, now: datetime, commit: bool = True) -> list[Claimed]:
-    """The claim's one conditional UPDATE (to ``publishing``, for this worker) and its commit (``commit=False``: the
-    caller's next commit, which must come before any platform call); the claimed rows, by id."""
-    statement = (update(Delivery).where(*conditions)
-                 .values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now)
-                 .returning(*_CLAIMED).execution_options(synchronize_session=False))
+    """The claim's one conditional UPDATE (to ``publishing``, for this worker, its first call counted as an attempt
+    when it is the publish) and its commit (``commit=False``: the caller's next commit, which must come before any
+    platform call); the claimed rows, by id."""
+    statement = (update(_DT).where(*conditions)
+                 .values(state="publishing", claimed_by=worker, claimed_at=now, updated_at=now,
+                         attempts=_D.attempts + _FIRST_CALL_COUNTS)
+                 .returning(*_CLAIMED))
     try:
         rows = sorted((Claimed(*row) for row in db.session.execute(statement)), key=lambda r: r.id)
         if commit:
@@ -249,11 +260,11 @@ def _claim_pairs(pairs: list[tuple[int, int]], worker: str, now: datetime | None
         # concurrent claim are skipped; the rows locked here matched every condition and nobody else can change
         # them until this commits.
         wanted = _unnest(id=(Integer, [int(i) for i, _v in pairs]), version=(Integer, [int(v) for _i, v in pairs]))
-        lockable = (select(Delivery.id)
-                    .join(wanted, (Delivery.id == wanted.c.id) & (Delivery.version == wanted.c.version))
-                    .where(*due_filter(now)).with_for_update(of=Delivery, skip_locked=True))
-        return _claim(Delivery.id.in_(lockable.scalar_subquery()), worker=worker, now=now)
-    return _claim(Delivery.id.in_([i for i, _v in pairs]), tuple_(Delivery.id, Delivery.version).in_(pairs),
+        lockable = (select(_D.id)
+                    .join(wanted, (_D.id == wanted.c.id) & (_D.version == wanted.c.version))
+                    .where(*due_filter(now)).with_for_update(of=_DT, skip_locked=True))
+        return _claim(_D.id.in_(lockable.scalar_subquery()), worker=worker, now=now)
+    return _claim(_D.id.in_([i for i, _v in pairs]), tuple_(_D.id, _D.version).in_(pairs),
                   *due_filter(now), worker=worker, now=now)
 
 
@@ -268,9 +279,9 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
 
 def _claim_due(worker: str, limit: int, now: datetime | None = None, commit: bool = True) -> list[Claimed]:
     now = now or utcnow()
-    lockable = (select(Delivery.id).where(*due_filter(now)).order_by(Delivery.scheduled_at, Delivery.id)
-                .limit(max(1, limit)).with_for_update(of=Delivery, skip_locked=True))
-    return _claim(Delivery.id.in_(lockable.scalar_subquery()), worker=worker, now=now, commit=commit)
+    lockable = (select(_D.id).where(*due_filter(now)).order_by(_D.scheduled_at, _D.id)
+                .limit(max(1, limit)).with_for_update(of=_DT, skip_locked=True))
+    return _claim(_D.id.in_(lockable.scalar_subquery()), worker=worker, now=now, commit=commit)
 
 
 def claim_due(worker: str, limit: int, now: datetime | None = None) -> list[int]:
@@ -354,11 +365,10 @@ def _finish(rows: list[Claimed], worker: str, per_row: dict[str, list[Any]], **v
     ids it wrote. Callers commit."""
     if not rows:
         return set()
-    conditions, exprs = _each_row(Delivery.__table__, [(r.id, r.version) for r in rows], per_row)
+    conditions, exprs = _each_row(_DT, [(r.id, r.version) for r in rows], per_row)
     written = set(db.session.scalars(
-        update(Delivery).where(*conditions, Delivery.state == "publishing", Delivery.claimed_by == worker)
-        .values(**values, **exprs, updated_at=utcnow()).returning(Delivery.id)
-        .execution_options(synchronize_session=False)))
+        update(_DT).where(*conditions, _D.state == "publishing", _D.claimed_by == worker)
+        .values(**values, **exprs, updated_at=utcnow()).returning(_D.id)))
     for row in rows:
         if row.id not in written:
             log.warning("delivery %s: claim lost before the outcome could be written (%s)", row.id,
@@ -367,11 +377,13 @@ def _finish(rows: list[Claimed], worker: str, per_row: dict[str, list[Any]], **v
 
 
 def _put_back(rows: list[Claimed], worker: str, *, state: str, retry_in: list[float] | None = None) -> int:
-    """Release claimed deliveries without an attempt (a paused channel, a rate limit), with a new version so that
-    a queued job for the old one does nothing; returns how many. Callers commit."""
+    """Release claimed deliveries without an attempt (a paused channel, a rate limit; the attempt their claim
+    counted taken back), with a new version so that a queued job for the old one does nothing; returns how many.
+    Callers commit."""
     now = utcnow()
     per_row = {"next_attempt_at": [now + timedelta(seconds=w) for w in retry_in]} if retry_in else {}
-    return len(_finish(rows, worker, per_row, state=state, version=Delivery.version + 1, claimed_by=None))
+    return len(_finish(rows, worker, per_row, state=state, version=_D.version + 1, claimed_by=None,
+                       attempts=_D.attempts - _FIRST_CALL_COUNTS))
 
 
 # --- the publish path ------------------------------------------------------------------------------------
@@ -479,9 +491,9 @@ class _Answer:
 _OUTCOMES: dict[str, dict[str, Any]] = {
     "published": {"state": "published", "claimed_by": None, "last_error": None, "last_error_code": None,
                   "needs_lookup": False, "next_attempt_at": None},
-    "retry": {"state": "scheduled", "version": Delivery.version + 1, "claimed_by": None},
+    "retry": {"state": "scheduled", "version": _D.version + 1, "claimed_by": None},
     "failed": {"state": "failed", "claimed_by": None, "next_attempt_at": None},
-    "paused": {"state": "paused", "version": Delivery.version + 1, "claimed_by": None, "attempts": 0},
+    "paused": {"state": "paused", "version": _D.version + 1, "claimed_by": None, "attempts": 0},
     "unconfirmed": {"state": "unconfirmed", "claimed_by": None, "needs_lookup": True},
 }
 _EVENTS = {"published": "delivery.published", "failed": "delivery.failed", "unconfirmed": "delivery.unconfirmed"}
@@ -513,9 +525,9 @@ def publish_claimed(rows: list[Claimed], worker: str) -> dict[str, int]:
     if not steps:  # else the first round's attempts commit the claim and the put-back rows with them
         db.session.commit()
     try:
-        following = steps
+        following, first = steps, True
         while following:
-            following = _round(following, worker, settings, outcomes)
+            following, first = _round(following, worker, settings, outcomes, first), False
         # A platform that refreshed a channel's access token (YouTube) hands it back: keep it, encrypted.
         if any([keep_refreshed_secrets(channels[s.row.channel_id], s.adapter, settings) for s in steps if s.adapter]):
             db.session.commit()
@@ -558,10 +570,12 @@ def _prepare(rows: list[Claimed], channels: dict[int, Channel], settings: Settin
     return steps
 
 
-def _round(steps: list[_Step], worker: str, settings: Settings, outcomes: dict[str, int]) -> list[_Step]:
+def _round(steps: list[_Step], worker: str, settings: Settings, outcomes: dict[str, int],
+           first: bool = False) -> list[_Step]:
     """One call for each step: the attempts started and committed, the calls overlapped, the answers decided,
-    the attempts' ends and the outcomes written in one commit; returns the steps the answers lead to."""
-    started = _start_attempts(steps, worker)
+    the attempts' ends and the outcomes written in one commit; returns the steps the answers lead to. ``first``:
+    the claim's own round, whose attempts the claim counted."""
+    started = _start_attempts(steps, worker, counted_by_claim=first)
     _count(outcomes, "skipped", len(steps) - len(started))  # claim lost meanwhile: no call
     steps = [step for step in steps if step.row.id in started]
     answers = [_decide(step, started[step.row.id][1], *called, settings)
@@ -592,20 +606,24 @@ def _round(steps: list[_Step], worker: str, settings: Settings, outcomes: dict[s
     return [answer.next for answer in answers if answer.next is not None]
 
 
-def _start_attempts(steps: list[_Step], worker: str) -> dict[int, tuple[int, int]]:
+def _start_attempts(steps: list[_Step], worker: str, counted_by_claim: bool = False) -> dict[int, tuple[int, int]]:
     """Where this worker still holds the claim: one more attempt counted for each publish (and ``needs_lookup``
     cleared: the look-up, if any, is done), and an attempt row for each step, in two statements and one commit,
-    before the platform is called; {delivery id: (attempt row id, attempts so far)}."""
+    before the platform is called; {delivery id: (attempt row id, attempts so far)}. ``counted_by_claim``: the
+    claim's round, whose attempts the claim counted (its first call is the publish unless ``needs_lookup``), in the
+    same transaction or committed just before: only the rows are inserted."""
     if not steps:
         return {}
-    conditions, exprs = _each_row(Delivery.__table__, [(s.row.id, s.row.version) for s in steps],
-                                  {"counted": [int(s.counts) for s in steps]}, types={"counted": Integer()})
-    counted = dict(db.session.execute(
-        update(Delivery).where(*conditions, Delivery.state == "publishing", Delivery.claimed_by == worker)
-        .values(attempts=Delivery.attempts + exprs["counted"],
-                needs_lookup=case((exprs["counted"] == 1, False), else_=Delivery.needs_lookup))
-        .returning(Delivery.id, Delivery.attempts)
-        .execution_options(synchronize_session=False)).all())
+    if counted_by_claim:
+        counted = {s.row.id: s.row.attempts for s in steps}
+    else:
+        conditions, exprs = _each_row(_DT, [(s.row.id, s.row.version) for s in steps],
+                                      {"counted": [int(s.counts) for s in steps]}, types={"counted": Integer()})
+        counted = dict(db.session.execute(
+            update(_DT).where(*conditions, _D.state == "publishing", _D.claimed_by == worker)
+            .values(attempts=_D.attempts + exprs["counted"],
+                    needs_lookup=case((exprs["counted"] == 1, False), else_=_D.needs_lookup))
+            .returning(_D.id, _D.attempts)).all())
     for step in steps:
         if step.row.id not in counted:
             log.warning("delivery %s: claim lost before the %s; no call made", step.row.id, step.action)
