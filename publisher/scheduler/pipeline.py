@@ -131,7 +131,8 @@ return waits
 """
 
 
-def channel_rate(channel: Channel) -> float:
+def channel_rate(channel: Any) -> float:
+    """Publishes per minute for a channel (a ``Channel``, or a row with its ``kind`` and ``settings``)."""
     configured = (channel.settings or {}).get("rate_per_minute")
     if isinstance(configured, (int, float)) and not isinstance(configured, bool) and configured > 0:
         return float(configured)
@@ -153,7 +154,7 @@ def _bucket_script(conn: Any) -> Any:
     return script
 
 
-def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
+def take_tokens(settings: Settings, channels: list[Any]) -> list[float]:
     """One publish token for each delivery's channel (in order), from the channels' buckets in Redis, in one
     round trip; 0 when granted, else the seconds to wait. Shared by every worker on every machine, so a big
     campaign stays under the platforms' limits."""
@@ -185,16 +186,31 @@ def take_tokens(settings: Settings, channels: list[Channel]) -> list[float]:
 _DT = Delivery.__table__
 _D = _DT.c
 _POSTS = Post.__table__.c
+_CHANNELS = Channel.__table__.c
+# What a batch reads of its channels: their state (paused?), rate and kind, and what keys their adapters; an adapter
+# is made from the whole channel (its secrets) only when the worker has none for that channel as it is now.
+_CHANNEL_COLUMNS = (_CHANNELS.id, _CHANNELS.kind, _CHANNELS.state, _CHANNELS.settings, _CHANNELS.updated_at)
 
 
 def due_filter(now: datetime) -> list[Any]:
-    approved_posts = select(_POSTS.id).where(_POSTS.state == "approved")
+    """A delivery is due: scheduled, its time (and its retry's) come, its post approved. The post's state is a
+    correlated look-up by primary key, not ``IN (approved posts)``: the planner could turn that into a join with
+    every approved post (a year's posts) and a sort of every due row before the claim's ``LIMIT``; the look-up
+    keeps the claim an index scan in due order that stops after the rows it takes."""
+    post_state = select(_POSTS.state).where(_POSTS.id == _D.post_id).scalar_subquery()
     return [
         _D.state == "scheduled",
         _D.scheduled_at <= now,
         (_D.next_attempt_at.is_(None)) | (_D.next_attempt_at <= now),
-        _D.post_id.in_(approved_posts),
+        post_state == "approved",
     ]
+
+
+def due_in_order(now: datetime, limit: int) -> Any:
+    """The oldest due deliveries' ids, at most ``limit``, in the order of the index on (state, scheduled_at): no
+    tie-break on id, which no index gives and would sort every delivery due at that second (a campaign's
+    thousands) for each claim of fifty."""
+    return select(_D.id).where(*due_filter(now)).order_by(_D.scheduled_at).limit(max(1, limit))
 
 
 @dataclass(frozen=True)
@@ -279,8 +295,7 @@ def claim(pairs: list[tuple[int, int]], worker: str, now: datetime | None = None
 
 def _claim_due(worker: str, limit: int, now: datetime | None = None, commit: bool = True) -> list[Claimed]:
     now = now or utcnow()
-    lockable = (select(_D.id).where(*due_filter(now)).order_by(_D.scheduled_at, _D.id)
-                .limit(max(1, limit)).with_for_update(of=_DT, skip_locked=True))
+    lockable = due_in_order(now, limit).with_for_update(of=_DT, skip_locked=True)
     return _claim(_D.id.in_(lockable.scalar_subquery()), worker=worker, now=now, commit=commit)
 
 
@@ -419,14 +434,19 @@ class AdapterPool:
         self.per_channel = per_channel
 
     @staticmethod
-    def key(channel: Channel) -> tuple[int, Any]:
+    def key(channel: Any) -> tuple[int, Any]:
+        """A channel's key (a ``Channel``, or a row with its ``id`` and ``updated_at``)."""
         return channel.id, channel.updated_at
 
-    def checkout(self, key: tuple[int, Any], channel: Channel, settings: Settings) -> Any:
+    def checkout(self, key: tuple[int, Any], settings: Settings) -> Any:
+        """An idle adapter of the channel ``key`` names, else a new one (the channel loaded for its secrets)."""
         with self._lock:
             idle = self._idle.get(key)
             if idle:
                 return idle.pop()
+        channel = db.session.get(Channel, key[0])
+        if channel is None:
+            raise LookupError(f"channel {key[0]} no longer exists")
         return adapter_for(channel, settings)
 
     def checkin(self, key: tuple[int, Any], adapter: Any) -> None:
@@ -511,8 +531,8 @@ def publish_claimed(rows: list[Claimed], worker: str) -> dict[str, int]:
     if not rows:
         return outcomes
     settings = current_settings()
-    channels = {c.id: c for c in db.session.scalars(
-        select(Channel).where(_in_ids(Channel.id, sorted({r.channel_id for r in rows}))))}
+    channels = {c.id: c for c in db.session.execute(
+        select(*_CHANNEL_COLUMNS).where(_in_ids(_CHANNELS.id, sorted({r.channel_id for r in rows}))))}
     pausing = [r for r in rows if channels[r.channel_id].state in PAUSING_STATES]
     _count(outcomes, "paused", _put_back(pausing, worker, state="paused"))
     ready = [r for r in rows if channels[r.channel_id].state not in PAUSING_STATES]
@@ -529,7 +549,8 @@ def publish_claimed(rows: list[Claimed], worker: str) -> dict[str, int]:
         while following:
             following, first = _round(following, worker, settings, outcomes, first), False
         # A platform that refreshed a channel's access token (YouTube) hands it back: keep it, encrypted.
-        if any([keep_refreshed_secrets(channels[s.row.channel_id], s.adapter, settings) for s in steps if s.adapter]):
+        if any([keep_refreshed_secrets(db.session.get(Channel, s.row.channel_id), s.adapter, settings)
+                for s in steps if getattr(s.adapter, "updated_secrets", None)]):
             db.session.commit()
     finally:
         for step in steps:
@@ -543,7 +564,7 @@ def _in_ids(column_: Any, ids: list[int]) -> Any:
     return column_ == any_(_int_array(ids)) if _on_postgresql() else column_.in_(ids)
 
 
-def _prepare(rows: list[Claimed], channels: dict[int, Channel], settings: Settings) -> list[_Step]:
+def _prepare(rows: list[Claimed], channels: dict[int, Any], settings: Settings) -> list[_Step]:
     """Each delivery's first step: its look-up when it ``needs_lookup``, else its publish; the posts loaded in one
     query, each post's request built once per channel kind and given each delivery's idempotency key, the adapters
     from the pool. One that cannot be prepared gets a step that makes no call."""
@@ -561,7 +582,7 @@ def _prepare(rows: list[Claimed], channels: dict[int, Channel], settings: Settin
             if key not in built:
                 built[key] = build_request(posts[row.post_id], channel, row.idempotency_key, settings)
             request = dataclasses.replace(built[key], idempotency_key=row.idempotency_key)
-            adapter = ADAPTERS.checkout(AdapterPool.key(channel), channel, settings)
+            adapter = ADAPTERS.checkout(AdapterPool.key(channel), settings)
         except Exception as exc:  # noqa: BLE001 - no adapter for the kind, unreadable secrets, a missing media file
             log.exception("delivery %s: cannot prepare the publish", row.id)
             steps.append(_Step(row, "publish", None, None, unprepared=exc))
@@ -834,8 +855,8 @@ def resume_reconnected() -> int:
 
 
 def due_pairs(now: datetime | None = None, limit: int = 10000) -> list[tuple[int, int, int]]:
-    """(id, version, channel id) of deliveries due now, oldest first."""
+    """(id, version, channel id) of deliveries due now, oldest first (``due_in_order``)."""
     now = now or utcnow()
-    rows = db.session.execute(select(Delivery.id, Delivery.version, Delivery.channel_id).where(*due_filter(now))
-                              .order_by(Delivery.scheduled_at, Delivery.id).limit(limit))
+    rows = db.session.execute(select(_D.id, _D.version, _D.channel_id).where(*due_filter(now))
+                              .order_by(_D.scheduled_at).limit(max(1, limit)))
     return [(r[0], r[1], r[2]) for r in rows]

@@ -12,20 +12,20 @@ def test_reused_after_checkin_never_handed_out_twice_and_renewed_when_the_channe
     pool = AdapterPool()
     channel = make_channel()
     key = AdapterPool.key(channel)
-    first = pool.checkout(key, channel, settings)
-    second = pool.checkout(key, channel, settings)
+    first = pool.checkout(key, settings)
+    second = pool.checkout(key, settings)
     assert first is not second  # two deliveries of one channel in flight at once
     pool.checkin(key, first)
-    assert pool.checkout(key, channel, settings) is first
+    assert pool.checkout(key, settings) is first
 
     pool.checkin(key, first)
     channel.name = "Kênh đã đổi"  # any change to the channel row moves its updated_at
     db.session.commit()
     changed = AdapterPool.key(channel)
     assert changed != key
-    assert pool.checkout(changed, channel, settings) is not first
+    assert pool.checkout(changed, settings) is not first
     pool.checkin(changed, second)
-    assert pool.checkout(key, channel, settings) is not first  # the old channel's adapters were dropped
+    assert pool.checkout(key, settings) is not first  # the old channel's adapters were dropped
 
 
 def test_adapters_sessions_read_the_environment_per_call_only_where_a_proxy_or_netrc_is_configured(  # type: ignore[no-untyped-def]
