@@ -113,18 +113,22 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 def _totals_for(delivery_ids: list[int]) -> dict[int, EngagementTotals]:
+    """The latest-totals row of each delivery, inserted at zero where there is none yet. The insert ignores rows
+    that another scheduler or job inserted since this one looked (two rounds may plan the same deliveries), and
+    those rows are then read like the others."""
     rows = db.session.scalars(select(EngagementTotals).where(EngagementTotals.delivery_id.in_(delivery_ids)))
     found = {row.delivery_id: row for row in rows}
     missing = [i for i in delivery_ids if i not in found]
-    coordinates = {i: (channel_id, unit_id) for i, channel_id, unit_id in db.session.execute(
-        select(Delivery.id, Delivery.channel_id, Delivery.unit_id).where(Delivery.id.in_(missing)))} if missing else {}
-    for delivery_id in missing:
-        if delivery_id in coordinates:
-            channel_id, unit_id = coordinates[delivery_id]
-            row = EngagementTotals(delivery_id=delivery_id, channel_id=channel_id, unit_id=unit_id, views=0,
-                                   reactions=0, comments=0, shares=0, removed=False, measure_states={})
-            db.session.add(row)
-            found[delivery_id] = row
+    if not missing:
+        return found
+    zero = {"views": 0, "reactions": 0, "comments": 0, "shares": 0, "removed": False, "measure_states": {}}
+    _upsert(EngagementTotals, [
+        {"delivery_id": delivery_id, "channel_id": channel_id, "unit_id": unit_id, **zero}
+        for delivery_id, channel_id, unit_id in db.session.execute(
+            select(Delivery.id, Delivery.channel_id, Delivery.unit_id).where(Delivery.id.in_(missing))
+            .order_by(Delivery.id))], ["delivery_id"])
+    found.update((row.delivery_id, row) for row in db.session.scalars(
+        select(EngagementTotals).where(EngagementTotals.delivery_id.in_(missing))))
     return found
 
 
