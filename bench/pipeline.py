@@ -9,7 +9,8 @@ Needs a real Redis and a scratch database (its tables are dropped and created):
     python bench/pipeline.py [--deliveries 10000] [--workers 1,2,4] [--latency 0,0.2]
 
 Prints a table: workers x latency -> publishes/s, ratio to the no-op ceiling, lateness p50/p99, duplicates, losses,
-and the machine's load beside them. Each row is several rounds measured interleaved (ceiling, Loa, ceiling, Loa…)
+and the machine's load beside them. Each row is several rounds measured interleaved (ceiling, Loa, ceiling, Loa…,
+ceiling: each round's ceiling is the mean of the no-op runs just before and after it)
 with the same worker processes, started and warm before anything is due; median and min–max are printed, so a
 busy machine shows as spread rather than as a different answer. Lateness runs from the due second to the platform's
 acceptance.
@@ -107,6 +108,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved ceiling/Loa rounds per row")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--batch", type=int, default=50, help="deliveries per publish job (PUBLISH_BATCH_SIZE)")
+    parser.add_argument("--claim-threads", type=int, default=0,
+                        help="claim threads per worker (PUBLISHER_WORKER_CLAIM_THREADS; 0: the setting's default)")
     parser.add_argument("--latency-deliveries", type=int, default=2000,
                         help="deliveries due at once in the rows with platform latency (their measure is publishes/s "
                              "per worker, not the ratio)")
@@ -142,6 +145,8 @@ def main() -> None:
            "PUBLISHER_DATABASE_URL": db_url, "PUBLISHER_REDIS_URL": redis_url, "PUBLISHER_SECRET_KEY": secret,
            "PUBLISHER_INSTANCE_PATH": instance, "PUBLISHER_SCHEDULER_INTERVAL_SECONDS": "0.25",
            "PUBLISHER_PUBLISH_BATCH_SIZE": str(args.batch), "PYTHONPATH": str(ROOT)}
+    if args.claim_threads:
+        env["PUBLISHER_WORKER_CLAIM_THREADS"] = str(args.claim_threads)
     app = create_app({"database_url": db_url, "redis_url": redis_url, "secret_key": secret,
                       "instance_path": Path(instance), "scheduler_interval_seconds": 0.25,
                       "publish_batch_size": args.batch})
@@ -231,13 +236,19 @@ def main() -> None:
                 for latency, size in [(float(x), n) for x in args.latency.split(",")
                                       for n in ((args.latency_deliveries if float(x) else args.deliveries),
                                                 args.within_capacity) if n]:
-                    ceilings, results, loads = [], [], []
-                    for _ in range(args.rounds):  # interleaved: ceiling, Loa, ceiling, Loa…
+                    measures_ratio = size == args.deliveries and not latency
+                    noops, results, loads = [], [], []
+                    for _ in range(args.rounds):  # interleaved: ceiling, Loa, ceiling, Loa…, ceiling
                         deadline = time.time() + args.timeout
-                        if size == args.deliveries and not latency:
-                            ceilings.append(drain_noops(queue, args.ceiling_jobs, deadline))
+                        if measures_ratio:
+                            noops.append(drain_noops(queue, args.ceiling_jobs, deadline))
                         results.append(publish_round(root, post_ids, latency, size, deadline))
                         loads.append(os.getloadavg()[0])
+                    if measures_ratio:
+                        noops.append(drain_noops(queue, args.ceiling_jobs, time.time() + args.timeout))
+                    # Each round's ceiling is the mean of the no-op runs just before and just after it, so a load
+                    # that changes during the round moves both sides of its ratio.
+                    ceilings = [(a + b) / 2 for a, b in zip(noops, noops[1:], strict=False)]
                     ratios = [r["rate"] / c for r, c in zip(results, ceilings, strict=True)] if ceilings else []
                     row = {"workers": n_workers, "latency": latency, "due": size,
                            "rate": [r["rate"] for r in results], "ceiling": ceilings, "ratio": ratios,
@@ -258,7 +269,8 @@ def main() -> None:
     print()
     print(f"{args.rounds} interleaved rounds per row (median, then min–max); deliveries due at one whole second, "
           f"{args.channels} channels, {args.batch} per claim; ceiling = RQ no-op jobs ({args.ceiling_jobs} a round) on "
-          f"the same worker processes, measured before each round of the 0 ms rows; {machine_load()} at the end")
+          f"the same worker processes, the mean of the runs just before and after each round of the 0 ms rows; "
+          f"{machine_load()} at the end")
     print("| workers | latency | due | publishes/s | per worker | ceiling/s | ratio | lateness p50 | lateness p99 | "
           "duplicates | lost | load (1 min) |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
