@@ -19,9 +19,10 @@ from publisher.reports.services import (
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 ACROSS_MONTHS = Period(date(2026, 5, 20), date(2026, 7, 5))  # edge days from the daily roll-up, June from the monthly
+YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))  # a calendar year: the top posts from the per-post years
 
 
-@pytest.mark.parametrize("period", [JUNE, ACROSS_MONTHS], ids=["month", "across-months"])
+@pytest.mark.parametrize("period", [JUNE, ACROSS_MONTHS, YEAR], ids=["month", "across-months", "year"])
 def test_top_posts_are_the_head_of_the_full_list(app, seeded, period):
     scope = resolve_scope(seeded["editor"], include_sub_units=True)
     full = engagement_report(scope, period, trend_bucket="auto")
@@ -32,6 +33,20 @@ def test_top_posts_are_the_head_of_the_full_list(app, seeded, period):
         for key in ("totals", "by_channel", "by_unit", "by_campaign", "trend", "previous"):
             assert top[key] == full[key], key
     assert full["by_post"][0]["title"] == "Ngày hội Công nhân"
+
+
+@pytest.mark.parametrize("who, sub_units, in_campaign", [("editor", True, False), ("editor", False, False),
+                                                         ("editor", False, True), ("child_editor", True, False)])
+def test_a_years_top_posts_are_the_head_of_its_full_list_in_every_scope(app, seeded, who, sub_units, in_campaign):
+    scope = resolve_scope(seeded[who], include_sub_units=sub_units,
+                          campaign_id=seeded["campaign"].id if in_campaign else None)
+    full = engagement_report(scope, YEAR)
+    assert full["by_post"]
+    for n in (1, 10):
+        assert engagement_report(scope, YEAR, top_posts=n)["by_post"] == full["by_post"][:n]
+    report, freshness = dashboard_report(scope, YEAR)
+    assert report["by_post"] == full["by_post"][:DASHBOARD_TOP_POSTS]
+    assert freshness == channel_freshness(scope)
 
 
 def test_no_posts_asked_keeps_every_other_breakdown(app, seeded):
