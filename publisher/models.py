@@ -9,6 +9,7 @@ from publisher.channels.youtube_quota import YouTubeQuotaUsage  # noqa: F401
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostRevision, Variant  # noqa: F401
 from publisher.engagement.models import (  # noqa: F401
     EngagementChannelFreshness,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
     EngagementPostYearly,

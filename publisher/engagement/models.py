@@ -196,6 +196,23 @@ class EngagementChannelMonthly(_Gains, db.Model):
         return f"<EngagementChannelMonthly c={self.channel_id} k={self.campaign_key} {self.month} +{self.views}>"
 
 
+class EngagementChannelYearly(_Gains, db.Model):
+    """Gains per channel, unit and calendar year (the sum of the per-channel months of that year, every campaign
+    together): a calendar year's breakdowns per channel and per unit read one row per channel instead of grouping
+    its months (62,000 for a province's year). No campaign in the key, so a post moving between campaigns leaves
+    these rows as they are; a report for one campaign reads the months."""
+
+    __tablename__ = "engagement_channel_yearly"
+    __table_args__ = (Index("ix_engagement_channel_yearly_unit", "unit_id", "year"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<EngagementChannelYearly c={self.channel_id} {self.year} +{self.views}>"
+
+
 class EngagementTotals(db.Model):
     """The latest known figures of one delivery, with when they were read (their age), the last failed
     attempt, when the next collection is due, and whether the remote post was removed."""

@@ -32,6 +32,7 @@ from publisher.engagement.models import (
     CHANNEL_MONTHLY_KEY,
     EngagementChannelFreshness,
     EngagementChannelMonthly,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
     EngagementPostMonthly,
@@ -147,8 +148,8 @@ def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_column
 
 class PeriodRollups:
     """Gains for the roll-ups that several deliveries share (per post and month, per post and year; per channel,
-    unit, campaign and month), gathered over a batch and written at its end, once per row and in key order (the
-    post's months, its years, then the channels' months): concurrent jobs (another chunk of the same channel,
+    unit, campaign and month; per channel, unit and year), gathered over a batch and written at its end, once per
+    row and in key order (the post's months, its years, the channels' months, then their years): concurrent jobs (another chunk of the same channel,
     another channel of the same post) then lock shared rows in one order, so they wait for each other instead of
     deadlocking."""
 
@@ -156,6 +157,7 @@ class PeriodRollups:
         self.posts: dict[tuple[int, date], dict[str, Any]] = {}
         self.years: dict[tuple[int, int], dict[str, Any]] = {}
         self.channels: dict[tuple[date, int, int, int], dict[str, Any]] = {}
+        self.channel_years: dict[tuple[int, int, int], dict[str, Any]] = {}
 
     def add(self, where: dict[str, Any], month: date, gains: dict[str, int]) -> None:
         post = self.posts.setdefault((where["post_id"], month), {
@@ -165,29 +167,37 @@ class PeriodRollups:
             "post_id": where["post_id"], "year": month.year, "unit_id": where["unit_id"],
             "campaign_id": where["campaign_id"], **dict.fromkeys(MEASURES, 0)})
         channel = channel_month(self.channels, month, where["channel_id"], where["unit_id"], where["campaign_id"])
+        channel_year = self.channel_years.setdefault((month.year, where["channel_id"], where["unit_id"]), {
+            "year": month.year, "channel_id": where["channel_id"], "unit_id": where["unit_id"],
+            **dict.fromkeys(MEASURES, 0)})
         for name in MEASURES:
             post[name] += gains.get(name, 0)
             year[name] += gains.get(name, 0)
             channel[name] += gains.get(name, 0)
+            channel_year[name] += gains.get(name, 0)
 
     def write(self) -> None:
         _upsert(EngagementPostMonthly, [self.posts[k] for k in sorted(self.posts)], ["post_id", "month"], MEASURES)
         _upsert(EngagementPostYearly, [self.years[k] for k in sorted(self.years)], ["post_id", "year"], MEASURES)
         _upsert(EngagementChannelMonthly, [self.channels[k] for k in sorted(self.channels)], CHANNEL_MONTHLY_KEY,
                 MEASURES)
+        _upsert(EngagementChannelYearly, [self.channel_years[k] for k in sorted(self.channel_years)],
+                ["year", "channel_id", "unit_id"], MEASURES)
         self.posts.clear()
         self.years.clear()
         self.channels.clear()
+        self.channel_years.clear()
 
 
 def rebuild_period_rollups() -> None:
-    """Recompute the per-post monthly and yearly and the per-channel monthly roll-ups from the per-delivery
-    monthly rows (a repair, and how bulk loads fill them)."""
+    """Recompute the per-post monthly and yearly and the per-channel monthly and yearly roll-ups from the
+    per-delivery monthly rows (a repair, and how bulk loads fill them)."""
     m = EngagementMonthly
     sums = [func.sum(getattr(m, name)) for name in MEASURES]
     db.session.execute(delete(EngagementPostMonthly))
     db.session.execute(delete(EngagementPostYearly))
     db.session.execute(delete(EngagementChannelMonthly))
+    db.session.execute(delete(EngagementChannelYearly))
     db.session.execute(insert(EngagementPostMonthly).from_select(
         ["post_id", "month", "unit_id", "campaign_id", *MEASURES],
         select(m.post_id, m.month, func.min(m.unit_id), func.min(m.campaign_id), *sums).group_by(m.post_id, m.month)))
@@ -202,6 +212,12 @@ def rebuild_period_rollups() -> None:
         [*CHANNEL_MONTHLY_KEY, *MEASURES],
         select(m.month, m.channel_id, m.unit_id, campaign_key, *sums)
         .group_by(m.month, m.channel_id, m.unit_id, campaign_key)))
+    c = EngagementChannelMonthly  # the channels' years from their months just written
+    channel_year = cast(extract("year", c.month), Integer)
+    db.session.execute(insert(EngagementChannelYearly).from_select(
+        ["year", "channel_id", "unit_id", *MEASURES],
+        select(channel_year, c.channel_id, c.unit_id, *[func.sum(getattr(c, name)) for name in MEASURES])
+        .group_by(channel_year, c.channel_id, c.unit_id)))
 
 
 def _freshness_columns(channel_id: Any) -> dict[str, Any]:

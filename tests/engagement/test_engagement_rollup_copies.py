@@ -12,6 +12,7 @@ from publisher.db import db
 from publisher.engagement.config import MEASURES
 from publisher.engagement.models import (
     EngagementChannelMonthly,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
     EngagementPostMonthly,
@@ -79,7 +80,9 @@ def _shared_rollups():
                 for r in db.session.scalars(select(EngagementChannelMonthly))}
     years = {(r.post_id, r.year): (r.unit_id, r.campaign_id, *[getattr(r, m) for m in MEASURES])
              for r in db.session.scalars(select(EngagementPostYearly))}
-    return posts, channels, years
+    channel_years = {(r.year, r.channel_id, r.unit_id): tuple(getattr(r, m) for m in MEASURES)
+                     for r in db.session.scalars(select(EngagementChannelYearly))}
+    return posts, channels, years, channel_years
 
 
 def _sums_of_monthly():
@@ -97,12 +100,17 @@ def _sums_of_monthly():
     for (post_id, month), (unit_id, campaign_id, *values) in posts.items():
         old = years.get((post_id, month.year), (unit_id, campaign_id, *[0] * len(MEASURES)))
         years[(post_id, month.year)] = (unit_id, campaign_id, *[a + b for a, b in zip(old[2:], values, strict=True)])
-    return posts, channels, years
+    channel_years: dict[tuple[int, int, int], tuple] = {}
+    for (month, channel_id, unit_id, _key), values in channels.items():
+        old = channel_years.get((month.year, channel_id, unit_id), (0,) * len(MEASURES))
+        channel_years[(month.year, channel_id, unit_id)] = tuple(a + b for a, b in zip(old, values, strict=True))
+    return posts, channels, years, channel_years
 
 
 def test_the_collector_keeps_per_post_and_per_channel_months_equal_to_the_delivery_months(app, seeded):
-    posts, channels, years = _shared_rollups()
-    assert (posts, channels, years) == _sums_of_monthly()
+    posts, channels, years, channel_years = _shared_rollups()
+    assert (posts, channels, years, channel_years) == _sums_of_monthly()
+    assert channel_years[(2026, seeded["a"].id, seeded["a"].unit_id)][0] == 300 + 40  # post 1 from May to July, post 2
     assert years[(seeded["post1"].id, 2026)][:3] == (seeded["post1"].unit_id, seeded["campaign"].id, 300 + 10)
     d1, _d2, d3, _d4 = seeded["deliveries"]
     june = date(2026, 6, 1)
@@ -118,8 +126,8 @@ def test_moving_a_post_between_campaigns_moves_its_months_in_the_shared_rollups(
     post1 = seeded["post1"]
     update_post(post1, editor, {"campaign_id": other.id}, post1.version)
     db.session.commit()
-    posts, channels, years = _shared_rollups()
-    assert (posts, channels, years) == _sums_of_monthly()
+    posts, channels, years, channel_years = _shared_rollups()
+    assert (posts, channels, years, channel_years) == _sums_of_monthly()
     assert years[(post1.id, 2026)][1] == other.id
     assert not [key for key in channels if key[3] == seeded["campaign"].id]  # nothing left behind, not even zeros
     update_post(post1, editor, {"campaign_id": None}, post1.version)
@@ -132,6 +140,7 @@ def test_rebuilding_the_shared_rollups_gives_what_the_collector_wrote(app, seede
     db.session.execute(EngagementPostMonthly.__table__.delete())
     db.session.execute(EngagementChannelMonthly.__table__.delete())
     db.session.execute(EngagementPostYearly.__table__.delete())
+    db.session.execute(EngagementChannelYearly.__table__.delete())
     rebuild_period_rollups()
     db.session.commit()
     assert _shared_rollups() == collected
@@ -148,6 +157,7 @@ def test_cli_rebuilds_shared_rollups_that_drifted(app, seeded, monkeypatch):
     row.views += 1000  # drifted (say, a hand edit in the database)
     db.session.execute(EngagementPostMonthly.__table__.delete())
     db.session.execute(EngagementPostYearly.__table__.delete())
+    db.session.execute(EngagementChannelYearly.__table__.delete())
     db.session.commit()
     assert _shared_rollups() != collected
     monkeypatch.setattr(web.cli, "_app", lambda: app)
@@ -155,7 +165,7 @@ def test_cli_rebuilds_shared_rollups_that_drifted(app, seeded, monkeypatch):
     result = CliRunner().invoke(web.cli.cli, ["engagement", "rebuild-rollups"])
     assert result.exit_code == 0, result.output
     assert f"{len(collected[0])} post-month rows and {len(collected[1])} channel-month rows rebuilt" in result.output
-    assert f"{len(collected[2])} post-year rows" in result.output
+    assert f"{len(collected[2])} post-year rows, {len(collected[3])} channel-year rows" in result.output
     db.session.expire_all()
     assert _shared_rollups() == collected
 
@@ -171,6 +181,8 @@ def test_a_posts_gains_fall_into_the_year_of_their_local_day(app, metrics_server
     years = _shared_rollups()[2]
     assert {key: row[2] for key, row in years.items()} == {(delivery.post_id, 2026): 100, (delivery.post_id, 2027): 30}
     assert years == _sums_of_monthly()[2]
+    assert {key[0]: row[0] for key, row in _shared_rollups()[3].items()} == {2026: 100, 2027: 30}
+    assert _shared_rollups()[3] == _sums_of_monthly()[3]
 
 
 def test_a_post_moved_while_a_collection_holds_its_rows_takes_that_collections_gains(app, seeded, make_campaign,
