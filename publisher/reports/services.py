@@ -46,6 +46,7 @@ from publisher.engagement.config import REPORTED_MEASURES, engagement_config
 from publisher.engagement.models import (
     EngagementChannelFreshness,
     EngagementChannelMonthly,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
     EngagementPostMonthly,
@@ -256,6 +257,12 @@ def _calendar_year(period: Period) -> int | None:
     return year if (period.start, period.end) == (date(year, 1, 1), date(year, 12, 31)) else None
 
 
+def _uses_channel_years(period: Period, scope: Scope) -> bool:
+    """Whether a report's channel and unit breakdowns come from the per-channel years: a calendar year, for a
+    scope outside any one campaign (those rows have no campaign)."""
+    return _calendar_year(period) is not None and scope.campaign is None
+
+
 def period_bounds(period: Period, monthly: bool = True) -> dict[str, date]:
     """The days and months a gains source reads for the period: ``start``–``end`` from the daily roll-up when it
     has no whole month (or ``monthly`` is off); else the whole months ``first``–``last_month`` (first days) from a
@@ -433,6 +440,7 @@ def _breakdown_statement(scope: Scope, period: Period, *, days: bool, previous: 
         kind_by_mask[full & ~(1 << (len(grouped) - 1 - i))] = name.removesuffix("_id")
     campaign_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "campaign")
     channel_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "channel")
+    unit_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "unit")
     campaign_day_mask = 0b1100  # the (campaign, day) set, summed again below (not a breakdown of its own)
     mask = func.grouping(*grouped)
 
@@ -444,13 +452,37 @@ def _breakdown_statement(scope: Scope, period: Period, *, days: bool, previous: 
                     else_=None)
 
     campaign_set = tuple_(coarse.c.campaign_id, coarse.c.day) if days else tuple_(coarse.c.campaign_id)
-    sets = (select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
-                   coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
-                   (none_text if days else campaign_name(coarse.c.campaign_id, mask == campaign_mask)).label("title"),
-                   none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
-                   *_fast_sums(coarse, measures))
-            .group_by(func.grouping_sets(tuple_(coarse.c.channel_id), tuple_(coarse.c.unit_id), campaign_set))
-            .cte("sets"))
+    if _uses_channel_years(period, scope):
+        # A calendar year outside any one campaign: the channel and unit rows from the per-channel years (one row
+        # per channel: 4,600 for a province instead of grouping its 62,000 months), the (campaign[, month]) rows
+        # grouped once from the per-post months (the same sums, 26,000 rows instead of 62,000); the same rows,
+        # masks and columns as the grouping sets give.
+        cy = EngagementChannelYearly
+        of_year = [cy.year == bindparam("cur_year", type_=Integer), *_scope_filter(cy, scope, named=True)]
+        year_sums = [cast(_float_sum(getattr(cy, name)), BigInteger).label(name) for name in measures]
+        coarse = gains_source(period, scope=scope, grain="post", measures=measures, named="cur")
+        by_campaign = [coarse.c.campaign_id, coarse.c.day] if days else [coarse.c.campaign_id]
+        sets = union_all(
+            select(literal(channel_mask, Integer).label("mask"), none_int.label("post_id"),
+                   cy.channel_id.label("channel_id"), none_int.label("unit_id"), none_int.label("campaign_id"),
+                   none_date.label("day"), none_text.label("title"), none_text.label("label"), none_time.label("t1"),
+                   none_time.label("t2"), *year_sums).where(*of_year).group_by(cy.channel_id),
+            select(literal(unit_mask, Integer), none_int, none_int, cy.unit_id, none_int,
+                   none_date, none_text, none_text, none_time, none_time, *year_sums)
+            .where(*of_year).group_by(cy.unit_id),
+            select(literal(campaign_day_mask if days else campaign_mask, Integer), none_int, none_int, none_int,
+                   coarse.c.campaign_id, coarse.c.day if days else none_date,
+                   none_text if days else campaign_name(coarse.c.campaign_id, true()), none_text, none_time,
+                   none_time, *_fast_sums(coarse, measures)).group_by(*by_campaign),
+        ).cte("sets")
+    else:
+        sets = (select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
+                       coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
+                       (none_text if days else campaign_name(coarse.c.campaign_id, mask == campaign_mask))
+                       .label("title"), none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
+                       *_fast_sums(coarse, measures))
+                .group_by(func.grouping_sets(tuple_(coarse.c.channel_id), tuple_(coarse.c.unit_id), campaign_set))
+                .cte("sets"))
     passed = sets.c.mask != campaign_day_mask if days else true()
     if names:
         # The channels' own rows carry their figures (one row per channel, not two): the channel branch joins
@@ -553,7 +585,7 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         previous_bounds = period_bounds(previous) if previous is not None else None
         shape = (days, watch_time, names, top_posts is None, top_posts == 0, tuple(bounds),
                  tuple(previous_bounds) if previous_bounds is not None else None, _scope_shape(scope),
-                 bool(top_posts) and _calendar_year(period) is not None)
+                 _calendar_year(period) is not None)
         built = _BREAKDOWN_STATEMENTS.get(shape)
         if built is None:  # the statement is built once per shape; its values are bind parameters
             built = _BREAKDOWN_STATEMENTS[shape] = _breakdown_statement(

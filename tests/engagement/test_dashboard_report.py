@@ -49,6 +49,24 @@ def test_a_years_top_posts_are_the_head_of_its_full_list_in_every_scope(app, see
     assert freshness == channel_freshness(scope)
 
 
+@pytest.mark.parametrize("who, sub_units", [("editor", True), ("editor", False), ("child_editor", True)])
+def test_a_calendar_years_report_equals_the_same_figures_read_from_its_months(app, seeded, who, sub_units):
+    """A calendar year reads its channels' and units' figures from the per-channel years and its top posts from
+    the per-post years; a day more (no figures on it) is read from the months and the days: the same figures."""
+    scope = resolve_scope(seeded[who], include_sub_units=sub_units)
+    longer = Period(date(2025, 12, 31), YEAR.end)
+    for top_posts in (None, 10):
+        year = engagement_report(scope, YEAR, top_posts=top_posts)
+        months = engagement_report(scope, longer, top_posts=top_posts)
+        for key in ("totals", "by_channel", "by_post", "by_campaign", *(("by_unit",) if sub_units else ())):
+            assert year[key] == months[key], key
+    assert year["totals"]["views"]
+    assert dashboard_report(scope, YEAR)[0]["trend"]["series"][5]["views"] == JUNE_VIEWS[(who, sub_units)]
+
+
+JUNE_VIEWS = {("editor", True): 207, ("editor", False): 200, ("child_editor", True): 7}
+
+
 def test_no_posts_asked_keeps_every_other_breakdown(app, seeded):
     scope = resolve_scope(seeded["editor"])
     full = engagement_report(scope, JUNE)
