@@ -657,11 +657,15 @@ def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]
             return day.replace(day=1)
         return day
 
+    # Every bucket the period touches, zeros too: one step per bucket (a year's months: 12 steps, not 365 days)
     series: dict[date, dict[str, int]] = {}
-    day = period.start
-    while day <= period.end:
-        series.setdefault(key(day), dict.fromkeys(measures, 0))
-        day += timedelta(days=1)
+    start = key(period.start)
+    while start <= period.end:
+        series[start] = dict.fromkeys(measures, 0)
+        if bucket == "month":
+            start = (start + timedelta(days=31)).replace(day=1)
+        else:
+            start += timedelta(days=7 if bucket == "week" else 1)
     for day, values in rows:
         bucket_values = series[key(day)]
         for m, v in zip(measures, values, strict=True):
