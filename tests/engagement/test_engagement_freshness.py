@@ -98,3 +98,62 @@ def test_cli_rebuilds_the_freshness_and_the_post_years(app, seeded, monkeypatch)
     assert f" channel-year rows and {len(kept)} channels' freshness rebuilt" in result.output
     db.session.expire_all()
     assert _kept() == kept
+
+
+def test_of_two_jobs_of_one_channel_the_second_reads_what_the_first_committed(app, metrics_server, make_channel,
+                                                                             make_delivery):
+    """PostgreSQL: a job of a channel has collected (flushed, not committed) when a second job of the same channel
+    collects other deliveries; the second waits for the first's freshness row, then reads both jobs' totals."""
+    import threading
+    import time
+
+    import pytest
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks between two transactions: PostgreSQL")
+    channel = make_channel()
+    first, second = make_delivery(channel), make_delivery(channel)
+    for delivery, views in ((first, 10), (second, 20)):
+        metrics_server.figures[delivery.remote_id] = {"values": {"post_media_view": views}}
+    collect_engagement(NOW, every_published=True)
+    db.session.commit()
+    metrics_server.figures[first.remote_id] = {"values": {"post_media_view": 15}}
+    metrics_server.figures[second.remote_id] = {"values": {"post_media_view": 25}}
+    # Another month and year for the second job: the two share no roll-up row, only the channel's freshness
+    at_first, at_second = NOW + timedelta(hours=1), datetime(2027, 1, 10, 3, 0, tzinfo=UTC)
+    channel_id, unit_id, first_id, second_id = channel.id, channel.unit_id, first.id, second.id
+    written, go_on, errors = threading.Event(), threading.Event(), []
+
+    def job(delivery_id: int, at: datetime, hold: bool) -> None:
+        with app.app_context():
+            try:
+                collect_channel(channel_id, [delivery_id], at)
+                if hold:
+                    written.set()
+                    go_on.wait(10)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                written.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=job, args=(first_id, at_first, True)),
+               threading.Thread(target=job, args=(second_id, at_second, False))]
+    threads[0].start()
+    assert written.wait(10)
+    threads[1].start()
+    deadline = time.monotonic() + 10
+    while not db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                     "AND datname = current_database()")):
+        assert time.monotonic() < deadline, "the second job never waited for the first's freshness row"
+        db.session.rollback()
+        time.sleep(0.02)
+    db.session.rollback()
+    go_on.set()
+    for thread in threads:
+        thread.join(20)
+    assert not errors, errors
+    db.session.expire_all()
+    assert _kept() == _from_totals() == {channel_id: (unit_id, at_first, at_second, 0, 0)}
