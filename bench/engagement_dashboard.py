@@ -198,9 +198,10 @@ def generate(app, rows: int, posts: int, seed: int) -> dict[str, int]:  # type: 
             flush()
             print(f"  {written:,} snapshots written ({time.perf_counter() - started:.0f} s)", flush=True)
     flush()
-    from publisher.engagement.services import rebuild_period_rollups
+    from publisher.engagement.services import rebuild_channel_freshness, rebuild_period_rollups
 
     rebuild_period_rollups()  # the per-post and per-channel monthly roll-ups the collector keeps beside these
+    rebuild_channel_freshness()  # the channels' freshness over the totals written above
     db.session.commit()
     counts["snapshots"] = written
     counts["deliveries"] = len(deliveries)

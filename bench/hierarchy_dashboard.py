@@ -146,9 +146,10 @@ def generate(posts_per_unit: int, seed: int, year: int) -> dict[str, int]:
     cur.execute("SELECT setval('posts_id_seq', %s)", (post_id,))
     cur.execute("SELECT setval('deliveries_id_seq', %s)", (delivery_id,))
     raw.commit()
-    from publisher.engagement.services import rebuild_period_rollups
+    from publisher.engagement.services import rebuild_channel_freshness, rebuild_period_rollups
 
     rebuild_period_rollups()  # the per-post and per-channel monthly roll-ups the collector keeps beside these
+    rebuild_channel_freshness()  # the channels' freshness over the totals written above
     db.session.commit()
     raw.autocommit = True
     cur.execute("VACUUM ANALYZE")

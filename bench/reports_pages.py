@@ -53,7 +53,7 @@ def prepare(instance: Path):  # type: ignore[no-untyped-def]
     from publisher.db import db
     from publisher.demo import set_up_demo
     from publisher.engagement.models import EngagementDaily, EngagementMonthly, EngagementTotals
-    from publisher.engagement.services import rebuild_period_rollups
+    from publisher.engagement.services import rebuild_channel_freshness, rebuild_period_rollups
     from publisher.scheduler.models import Delivery
     from web import MIGRATIONS_DIR, create_app
 
@@ -101,6 +101,7 @@ def prepare(instance: Path):  # type: ignore[no-untyped-def]
                                                 collected_at=datetime.now(UTC) - timedelta(minutes=rng.randrange(90)),
                                                 measure_states={}, **totals))
         rebuild_period_rollups()
+        rebuild_channel_freshness()  # the channels' freshness over the totals written above
         db.session.commit()
         return app, campaign.id, sandboxes
 

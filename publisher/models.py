@@ -8,8 +8,11 @@ from publisher.channels.models import Channel  # noqa: F401
 from publisher.channels.youtube_quota import YouTubeQuotaUsage  # noqa: F401
 from publisher.content.models import Campaign, MediaItem, Post, PostMedia, PostRevision, Variant  # noqa: F401
 from publisher.engagement.models import (  # noqa: F401
+    EngagementChannelFreshness,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
+    EngagementPostYearly,
     EngagementSnapshot,
     EngagementTotals,
     InboxComment,

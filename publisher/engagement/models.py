@@ -1,6 +1,6 @@
 """The engagement store: change-point snapshots per delivery and measure, daily and monthly roll-ups of gains
-(per delivery, and per month also per post and per channel and campaign), the latest totals per delivery, and
-the unified comments inbox.
+(per delivery, and per month also per post and per channel and campaign; per year per post), the latest totals
+per delivery and each channel's freshness over them, and the unified comments inbox.
 
 Sized for tens of millions of snapshot rows on PostgreSQL: rows are narrow (no surrogate key; the measure is a
 small integer, see ``config.MEASURE_CODES``), the primary key is the (delivery, measure, time) index that
@@ -146,6 +146,30 @@ class EngagementPostMonthly(_Gains, db.Model):
         return f"<EngagementPostMonthly p={self.post_id} {self.month} +{self.views}>"
 
 
+class EngagementPostYearly(_Gains, db.Model):
+    """A post's gains per calendar year (the organisation's time zone) over all its channels: the sum of its
+    per-post months of that year. A year's top posts are the first rows of an index in views order instead of an
+    aggregate of every post's months (18,000 posts a year for a province). Kept by the collector beside the
+    per-post months (``PeriodRollups``); the campaign follows the post."""
+
+    __tablename__ = "engagement_post_yearly"
+    __table_args__ = (
+        Index("ix_engagement_post_yearly_top", "year", "views", postgresql_include=_POST_COVERED),
+        Index("ix_engagement_post_yearly_unit_top", "unit_id", "year", "views", postgresql_include=_POST_GAINS),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer)  # the post's unit
+
+    @declared_attr
+    def campaign_id(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+
+    def __repr__(self) -> str:
+        return f"<EngagementPostYearly p={self.post_id} {self.year} +{self.views}>"
+
+
 class EngagementChannelMonthly(_Gains, db.Model):
     """Gains per channel, unit, campaign and calendar month (the sum of the per-delivery monthly rows): every
     breakdown but the posts' (channel, unit, campaign, month, totals, the previous period) reads these few rows.
@@ -170,6 +194,23 @@ class EngagementChannelMonthly(_Gains, db.Model):
 
     def __repr__(self) -> str:
         return f"<EngagementChannelMonthly c={self.channel_id} k={self.campaign_key} {self.month} +{self.views}>"
+
+
+class EngagementChannelYearly(_Gains, db.Model):
+    """Gains per channel, unit and calendar year (the sum of the per-channel months of that year, every campaign
+    together): a calendar year's breakdowns per channel and per unit read one row per channel instead of grouping
+    its months (62,000 for a province's year). No campaign in the key, so a post moving between campaigns leaves
+    these rows as they are; a report for one campaign reads the months."""
+
+    __tablename__ = "engagement_channel_yearly"
+    __table_args__ = (Index("ix_engagement_channel_yearly_unit", "unit_id", "year"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<EngagementChannelYearly c={self.channel_id} {self.year} +{self.views}>"
 
 
 class EngagementTotals(db.Model):
@@ -218,6 +259,27 @@ class EngagementTotals(db.Model):
 
     def __repr__(self) -> str:
         return f"<EngagementTotals d={self.delivery_id} v={self.views} r={self.reactions} removed={self.removed}>"
+
+
+class EngagementChannelFreshness(db.Model):
+    """How fresh one channel's figures are, over its deliveries' totals: the oldest and newest figures' times,
+    how many deliveries' last read failed and how many remote posts were removed. A row per channel with totals
+    (none before its first), rewritten by the collector at the end of each of the channel's collections
+    (``refresh_channel_freshness``), so a province's dashboard joins 4,600 of these instead of aggregating every
+    delivery's totals. ``publisher engagement rebuild-rollups`` recomputes them (e.g. after deliveries were
+    deleted, which leaves a channel's row as it was until its next collection)."""
+
+    __tablename__ = "engagement_channel_freshness"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer)  # the channel's unit, as its totals carry it
+    oldest: Mapped[datetime | None]  # min(collected_at); None while no delivery of the channel was read yet
+    newest: Mapped[datetime | None]  # max(collected_at)
+    failing: Mapped[int] = mapped_column(Integer, default=0)  # deliveries whose last read failed
+    removed: Mapped[int] = mapped_column(Integer, default=0)  # deliveries whose remote post was removed
+
+    def __repr__(self) -> str:
+        return f"<EngagementChannelFreshness c={self.channel_id} oldest={self.oldest} failing={self.failing}>"
 
 
 class InboxComment(db.Model):
@@ -298,8 +360,8 @@ def follow_campaign(session: Session, _context: object) -> None:
     connection = session.connection()
     daily, monthly = EngagementDaily.__table__, EngagementMonthly.__table__
     post_monthly, cube = EngagementPostMonthly.__table__, EngagementChannelMonthly.__table__
-    # Rows are locked in the collector's order (a delivery's daily and monthly rows, the post's months, then the
-    # per-channel months in key order), so a collection running meanwhile is waited for, never deadlocked with,
+    # Rows are locked in the collector's order (a delivery's daily and monthly rows, the post's months and years,
+    # then the per-channel months in key order), so a collection running meanwhile is waited for, never deadlocked with,
     # and the gains it commits are in what moves (its monthly rows are read only once locked).
     for post_id, campaign_id in moved:
         connection.execute(daily.update().where(daily.c.post_id == post_id).values(campaign_id=campaign_id))
@@ -317,7 +379,7 @@ def follow_campaign(session: Session, _context: object) -> None:
                 row = channel_month(shifts, month, channel_id, unit_id, campaign)
                 for name, value in zip(MEASURES, values, strict=True):
                     row[name] += sign * int(value or 0)
-    for table in (monthly, post_monthly):
+    for table in (monthly, post_monthly, EngagementPostYearly.__table__):
         for post_id, campaign_id in moved:
             connection.execute(table.update().where(table.c.post_id == post_id).values(campaign_id=campaign_id))
     add_rows(connection, cube, [shifts[key] for key in sorted(shifts)], CHANNEL_MONTHLY_KEY, MEASURES)

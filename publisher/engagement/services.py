@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import BigInteger, Integer, case, cast, delete, exists, extract, func, insert, or_, select
 
 from publisher.accounts.models import User
 from publisher.accounts.services import can_see_unit, require_role, visible_filter
@@ -30,10 +30,13 @@ from publisher.db import db, utcnow
 from publisher.engagement.config import MEASURE_CODES, MEASURES, EngagementConfig, engagement_config
 from publisher.engagement.models import (
     CHANNEL_MONTHLY_KEY,
+    EngagementChannelFreshness,
     EngagementChannelMonthly,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
     EngagementPostMonthly,
+    EngagementPostYearly,
     EngagementSnapshot,
     EngagementTotals,
     InboxComment,
@@ -148,47 +151,124 @@ def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_column
 
 
 class PeriodRollups:
-    """Gains for the roll-ups that several deliveries share (per post and month; per channel, unit, campaign and
-    month), gathered over a batch and written at its end, once per row and in key order: concurrent jobs (another
-    chunk of the same channel, another channel of the same post) then lock shared rows in one order, so they
-    wait for each other instead of deadlocking."""
+    """Gains for the roll-ups that several deliveries share (per post and month, per post and year; per channel,
+    unit, campaign and month; per channel, unit and year), gathered over a batch and written at its end, once per
+    row and in key order (the post's months, its years, the channels' months, then their years): concurrent jobs (another chunk of the same channel,
+    another channel of the same post) then lock shared rows in one order, so they wait for each other instead of
+    deadlocking."""
 
     def __init__(self) -> None:
         self.posts: dict[tuple[int, date], dict[str, Any]] = {}
+        self.years: dict[tuple[int, int], dict[str, Any]] = {}
         self.channels: dict[tuple[date, int, int, int], dict[str, Any]] = {}
+        self.channel_years: dict[tuple[int, int, int], dict[str, Any]] = {}
 
     def add(self, where: dict[str, Any], month: date, gains: dict[str, int]) -> None:
         post = self.posts.setdefault((where["post_id"], month), {
             "post_id": where["post_id"], "month": month, "unit_id": where["unit_id"],
             "campaign_id": where["campaign_id"], **dict.fromkeys(MEASURES, 0)})
+        year = self.years.setdefault((where["post_id"], month.year), {
+            "post_id": where["post_id"], "year": month.year, "unit_id": where["unit_id"],
+            "campaign_id": where["campaign_id"], **dict.fromkeys(MEASURES, 0)})
         channel = channel_month(self.channels, month, where["channel_id"], where["unit_id"], where["campaign_id"])
+        channel_year = self.channel_years.setdefault((month.year, where["channel_id"], where["unit_id"]), {
+            "year": month.year, "channel_id": where["channel_id"], "unit_id": where["unit_id"],
+            **dict.fromkeys(MEASURES, 0)})
         for name in MEASURES:
             post[name] += gains.get(name, 0)
+            year[name] += gains.get(name, 0)
             channel[name] += gains.get(name, 0)
+            channel_year[name] += gains.get(name, 0)
 
     def write(self) -> None:
         _upsert(EngagementPostMonthly, [self.posts[k] for k in sorted(self.posts)], ["post_id", "month"], MEASURES)
+        _upsert(EngagementPostYearly, [self.years[k] for k in sorted(self.years)], ["post_id", "year"], MEASURES)
         _upsert(EngagementChannelMonthly, [self.channels[k] for k in sorted(self.channels)], CHANNEL_MONTHLY_KEY,
                 MEASURES)
+        _upsert(EngagementChannelYearly, [self.channel_years[k] for k in sorted(self.channel_years)],
+                ["year", "channel_id", "unit_id"], MEASURES)
         self.posts.clear()
+        self.years.clear()
         self.channels.clear()
+        self.channel_years.clear()
 
 
 def rebuild_period_rollups() -> None:
-    """Recompute the per-post and per-channel monthly roll-ups from the per-delivery monthly rows (a repair, and
-    how bulk loads fill them)."""
+    """Recompute the per-post monthly and yearly and the per-channel monthly and yearly roll-ups from the
+    per-delivery monthly rows (a repair, and how bulk loads fill them)."""
     m = EngagementMonthly
     sums = [func.sum(getattr(m, name)) for name in MEASURES]
     db.session.execute(delete(EngagementPostMonthly))
+    db.session.execute(delete(EngagementPostYearly))
     db.session.execute(delete(EngagementChannelMonthly))
+    db.session.execute(delete(EngagementChannelYearly))
     db.session.execute(insert(EngagementPostMonthly).from_select(
         ["post_id", "month", "unit_id", "campaign_id", *MEASURES],
         select(m.post_id, m.month, func.min(m.unit_id), func.min(m.campaign_id), *sums).group_by(m.post_id, m.month)))
+    p = EngagementPostMonthly  # the years from the (fewer) per-post months just written
+    year = cast(extract("year", p.month), Integer)
+    db.session.execute(insert(EngagementPostYearly).from_select(
+        ["post_id", "year", "unit_id", "campaign_id", *MEASURES],
+        select(p.post_id, year, func.min(p.unit_id), func.min(p.campaign_id),
+               *[func.sum(getattr(p, name)) for name in MEASURES]).group_by(p.post_id, year)))
     campaign_key = func.coalesce(m.campaign_id, 0)
     db.session.execute(insert(EngagementChannelMonthly).from_select(
         [*CHANNEL_MONTHLY_KEY, *MEASURES],
         select(m.month, m.channel_id, m.unit_id, campaign_key, *sums)
         .group_by(m.month, m.channel_id, m.unit_id, campaign_key)))
+    c = EngagementChannelMonthly  # the channels' years from their months just written
+    channel_year = cast(extract("year", c.month), Integer)
+    db.session.execute(insert(EngagementChannelYearly).from_select(
+        ["year", "channel_id", "unit_id", *MEASURES],
+        select(channel_year, c.channel_id, c.unit_id, *[func.sum(getattr(c, name)) for name in MEASURES])
+        .group_by(channel_year, c.channel_id, c.unit_id)))
+
+
+def _freshness_columns(channel_id: Any) -> dict[str, Any]:
+    """A channel's freshness over its deliveries' totals, as expressions: each is a probe of one of the totals'
+    indexes (the oldest and newest read, then the nearly empty partial indexes of failed reads and removed posts),
+    not a pass over the channel's deliveries."""
+    t = EngagementTotals
+    mine = t.channel_id == channel_id
+    return {"oldest": select(func.min(t.collected_at)).where(mine).scalar_subquery(),
+            "newest": select(func.max(t.collected_at)).where(mine).scalar_subquery(),
+            "failing": select(func.count()).where(mine, t.last_error.is_not(None)).scalar_subquery(),
+            "removed": select(func.count()).where(mine, t.removed).scalar_subquery()}
+
+
+def refresh_channel_freshness(channel_ids: Iterable[int]) -> None:
+    """Rewrite these channels' freshness rows from their deliveries' totals (the collector calls it as the last
+    write of a channel's collection; flushes, never commits). Each row is locked before its figures are read, so
+    of two jobs of one channel the second reads what the first committed; the rows are taken in channel order
+    and nothing else is locked after them, so jobs wait for each other and never deadlock."""
+    db.session.flush()  # the totals the ORM still holds
+    connection = db.session.connection()
+    f = EngagementChannelFreshness.__table__
+    t = EngagementTotals
+    for channel_id in sorted(set(channel_ids)):
+        unit_id = db.session.scalar(select(Channel.unit_id).where(Channel.id == channel_id))
+        if unit_id is None:  # the channel is gone (its row went with it)
+            continue
+        add_rows(connection, f, [{"channel_id": channel_id, "unit_id": unit_id, "oldest": None, "newest": None,
+                                  "failing": 0, "removed": 0}], ["channel_id"])
+        connection.execute(select(f.c.channel_id).where(f.c.channel_id == channel_id).with_for_update())
+        connection.execute(f.update().where(f.c.channel_id == channel_id)
+                           .values(unit_id=unit_id, **_freshness_columns(channel_id)))
+        connection.execute(f.delete().where(f.c.channel_id == channel_id,
+                                            ~exists().where(t.channel_id == channel_id)))
+
+
+def rebuild_channel_freshness() -> int:
+    """Recompute every channel's freshness row from the deliveries' totals in one pass (a repair, and how bulk
+    loads fill them). Returns how many channels have one."""
+    t = EngagementTotals
+    db.session.execute(delete(EngagementChannelFreshness))
+    db.session.execute(insert(EngagementChannelFreshness).from_select(
+        ["channel_id", "unit_id", "oldest", "newest", "failing", "removed"],
+        select(t.channel_id, func.min(t.unit_id), func.min(t.collected_at), func.max(t.collected_at),
+               func.count(t.last_error), cast(func.sum(case((t.removed, 1), else_=0)), BigInteger))
+        .group_by(t.channel_id)))
+    return int(db.session.scalar(select(func.count()).select_from(EngagementChannelFreshness)) or 0)
 
 
 def rollup_coordinates(delivery: Delivery) -> dict[str, int | None]:
@@ -264,7 +344,16 @@ def _mark_failed(totals: EngagementTotals, now: datetime, message: str, retry_at
 
 def collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | None = None,
                     settings: Settings | None = None) -> RoundResult:
-    """Read the figures of these deliveries of one channel, in batches; quota-aware. Flushes, never commits."""
+    """Read the figures of these deliveries of one channel, in batches; quota-aware; then the channel's
+    freshness. Flushes, never commits."""
+    result = _collect_channel(channel_id, delivery_ids, now, settings)
+    refresh_channel_freshness([channel_id])
+    return result
+
+
+def _collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | None = None,
+                     settings: Settings | None = None) -> RoundResult:
+    """``collect_channel`` but the channel's freshness (its totals only)."""
     now = now or utcnow()
     settings = settings or current_settings()
     config = engagement_config(settings)
@@ -358,11 +447,15 @@ def collect_channel(channel_id: int, delivery_ids: list[int], now: datetime | No
 
 def collect_engagement(now: datetime | None = None, *, every_published: bool = False,
                        settings: Settings | None = None) -> RoundResult:
-    """One collection round, inline: every due delivery (or every published one), channel by channel."""
+    """One collection round, inline: every due delivery (or every published one), channel by channel, then the
+    channels' freshness (all at the end: a channel job waiting for one of those rows holds nothing the round
+    still needs)."""
     now = now or utcnow()
     result = RoundResult()
-    for channel_id, delivery_ids in due_deliveries(now, every_published=every_published).items():
-        result.add(collect_channel(channel_id, delivery_ids, now, settings))
+    due = due_deliveries(now, every_published=every_published)
+    for channel_id, delivery_ids in due.items():
+        result.add(_collect_channel(channel_id, delivery_ids, now, settings))
+    refresh_channel_freshness(due)
     return result
 
 
@@ -476,4 +569,5 @@ def totals_for_deliveries(delivery_ids: list[int]) -> dict[int, EngagementTotals
 
 
 __all__ = ["RoundResult", "collect_engagement", "collect_channel", "due_deliveries", "store_metrics",
-           "inbox_comments", "answer_comment", "get_comment"]
+           "inbox_comments", "answer_comment", "get_comment", "refresh_channel_freshness", "rebuild_channel_freshness",
+           "rebuild_period_rollups"]

@@ -44,10 +44,13 @@ from publisher.content.services import get_campaign
 from publisher.db import db
 from publisher.engagement.config import REPORTED_MEASURES, engagement_config
 from publisher.engagement.models import (
+    EngagementChannelFreshness,
     EngagementChannelMonthly,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
     EngagementPostMonthly,
+    EngagementPostYearly,
     EngagementTotals,
 )
 from publisher.errors import NotFound, ValidationFailed
@@ -248,6 +251,18 @@ def _scope_shape(scope: Scope) -> tuple[bool, bool, bool]:
     return scope.include_sub_units, scope.unit.parent_id is None, scope.campaign is not None
 
 
+def _calendar_year(period: Period) -> int | None:
+    """The year, when the period is exactly one calendar year (the per-post years then hold its posts' gains)."""
+    year = period.start.year
+    return year if (period.start, period.end) == (date(year, 1, 1), date(year, 12, 31)) else None
+
+
+def _uses_channel_years(period: Period, scope: Scope) -> bool:
+    """Whether a report's channel and unit breakdowns come from the per-channel years: a calendar year, for a
+    scope outside any one campaign (those rows have no campaign)."""
+    return _calendar_year(period) is not None and scope.campaign is None
+
+
 def period_bounds(period: Period, monthly: bool = True) -> dict[str, date]:
     """The days and months a gains source reads for the period: ``start``–``end`` from the daily roll-up when it
     has no whole month (or ``monthly`` is off); else the whole months ``first``–``last_month`` (first days) from a
@@ -372,41 +387,25 @@ _POST_ROW, _PREVIOUS_ROW, _CHANNEL_ROW = -2, -1, -4  # the "mask" of the rows th
 
 def _channel_branch(scope: Scope, sets: Any, channel_mask: int, measures: tuple[str, ...]) -> Any:
     """The statement's branch listing the scope's channels, ONE row each with its figures (the per-channel rows of
-    the grouping sets ``sets``, joined here so that the client reads a channel once) and for the whole tree its
-    freshness (as ``channel_freshness`` gives it): by index probes per channel when the tree is small (a few
-    channels), else from one pass over the totals joined to the channels. The scope's units are the bind
-    parameter ``scope_units``."""
-    t, c = EngagementTotals, Channel
-    as_time = DateTime(timezone=True)  # psycopg reads timestamptz as aware datetimes: no per-row conversion
-    none_big = literal(None, BigInteger)
+    the grouping sets ``sets``, joined here so that the client reads a channel once) and its freshness (as
+    ``channel_freshness`` gives it), joined from the channels' freshness rows the collector keeps (one row per
+    channel: a province joins 4,600 of them instead of aggregating 55,000 deliveries' totals). The scope's units
+    are the bind parameter ``scope_units``."""
+    c, f = Channel, EngagementChannelFreshness
     on = (sets.c.channel_id == c.id) & (sets.c.mask == channel_mask)
     figures = [sets.c[name] for name in measures]  # NULL: no figures in the period
-
-    def branch(oldest: Any, newest: Any, failing: Any, removed: Any, has_totals: Any) -> Any:
-        return select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
-                      literal(None, Date), c.name, c.kind, oldest, newest, *figures, failing, removed, has_totals)
-
-    if not (scope.include_sub_units and scope.unit.parent_id is None):
-        # Channels of the scope's units and any other channel that gained within it; freshness apart
-        return (branch(literal(None, as_time), literal(None, as_time), none_big, none_big, none_big)
-                .select_from(c).outerjoin(sets, on)
-                .where((c.unit_id == func.any(bindparam("scope_units", type_=ARRAY(Integer))))
-                       | sets.c.channel_id.is_not(None)))
-    if len(scope.units) * 3 <= FRESHNESS_PROBE_CHANNELS:  # about three channels a unit
-        mine = t.channel_id == c.id
-        return (branch(type_coerce(select(func.min(t.collected_at)).where(mine).scalar_subquery(), as_time),
-                       type_coerce(select(func.max(t.collected_at)).where(mine).scalar_subquery(), as_time),
-                       select(func.count()).where(mine, t.last_error.is_not(None)).scalar_subquery(),
-                       select(func.count()).where(mine, t.removed).scalar_subquery(),
-                       case((select(t.delivery_id).where(mine).exists(), 1), else_=0))
-                .select_from(c).outerjoin(sets, on))
-    fresh = (select(t.channel_id, func.min(t.collected_at).label("oldest"), func.max(t.collected_at).label("newest"),
-                    func.count(t.last_error).label("failing"),
-                    func.count().filter(t.removed).label("removed")).group_by(t.channel_id).subquery("fresh"))
-    return (branch(type_coerce(fresh.c.oldest, as_time), type_coerce(fresh.c.newest, as_time),
-                   func.coalesce(fresh.c.failing, 0), func.coalesce(fresh.c.removed, 0),
-                   case((fresh.c.channel_id.is_(None), 0), else_=1))
-            .select_from(c).outerjoin(sets, on).outerjoin(fresh, fresh.c.channel_id == c.id))
+    as_time = DateTime(timezone=True)  # psycopg reads timestamptz as aware datetimes: no per-row conversion
+    stmt = (select(literal(_CHANNEL_ROW, Integer), literal(None, Integer), c.id, c.unit_id, literal(None, Integer),
+                   literal(None, Date), c.name, c.kind, type_coerce(f.oldest, as_time), type_coerce(f.newest, as_time),
+                   *figures, func.coalesce(f.failing, 0), func.coalesce(f.removed, 0),
+                   case((f.channel_id.is_(None), 0), else_=1))
+            .select_from(c).outerjoin(sets, on))
+    if scope.include_sub_units and scope.unit.parent_id is None:  # the whole tree: every channel
+        return stmt.outerjoin(f, f.channel_id == c.id)
+    # Channels of the scope's units and any other channel that gained within it; the freshness of the scope's units
+    units = func.any(bindparam("scope_units", type_=ARRAY(Integer)))
+    return (stmt.outerjoin(f, (f.channel_id == c.id) & (f.unit_id == units))
+            .where((c.unit_id == units) | sets.c.channel_id.is_not(None)))
 
 
 def _breakdown_statement(scope: Scope, period: Period, *, days: bool, previous: Period | None,
@@ -441,6 +440,7 @@ def _breakdown_statement(scope: Scope, period: Period, *, days: bool, previous: 
         kind_by_mask[full & ~(1 << (len(grouped) - 1 - i))] = name.removesuffix("_id")
     campaign_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "campaign")
     channel_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "channel")
+    unit_mask = next(mask for mask, kind in kind_by_mask.items() if kind == "unit")
     campaign_day_mask = 0b1100  # the (campaign, day) set, summed again below (not a breakdown of its own)
     mask = func.grouping(*grouped)
 
@@ -452,13 +452,37 @@ def _breakdown_statement(scope: Scope, period: Period, *, days: bool, previous: 
                     else_=None)
 
     campaign_set = tuple_(coarse.c.campaign_id, coarse.c.day) if days else tuple_(coarse.c.campaign_id)
-    sets = (select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
-                   coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
-                   (none_text if days else campaign_name(coarse.c.campaign_id, mask == campaign_mask)).label("title"),
-                   none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
-                   *_fast_sums(coarse, measures))
-            .group_by(func.grouping_sets(tuple_(coarse.c.channel_id), tuple_(coarse.c.unit_id), campaign_set))
-            .cte("sets"))
+    if _uses_channel_years(period, scope):
+        # A calendar year outside any one campaign: the channel and unit rows from the per-channel years (one row
+        # per channel: 4,600 for a province instead of grouping its 62,000 months), the (campaign[, month]) rows
+        # grouped once from the per-post months (the same sums, 26,000 rows instead of 62,000); the same rows,
+        # masks and columns as the grouping sets give.
+        cy = EngagementChannelYearly
+        of_year = [cy.year == bindparam("cur_year", type_=Integer), *_scope_filter(cy, scope, named=True)]
+        year_sums = [cast(_float_sum(getattr(cy, name)), BigInteger).label(name) for name in measures]
+        coarse = gains_source(period, scope=scope, grain="post", measures=measures, named="cur")
+        by_campaign = [coarse.c.campaign_id, coarse.c.day] if days else [coarse.c.campaign_id]
+        sets = union_all(
+            select(literal(channel_mask, Integer).label("mask"), none_int.label("post_id"),
+                   cy.channel_id.label("channel_id"), none_int.label("unit_id"), none_int.label("campaign_id"),
+                   none_date.label("day"), none_text.label("title"), none_text.label("label"), none_time.label("t1"),
+                   none_time.label("t2"), *year_sums).where(*of_year).group_by(cy.channel_id),
+            select(literal(unit_mask, Integer), none_int, none_int, cy.unit_id, none_int,
+                   none_date, none_text, none_text, none_time, none_time, *year_sums)
+            .where(*of_year).group_by(cy.unit_id),
+            select(literal(campaign_day_mask if days else campaign_mask, Integer), none_int, none_int, none_int,
+                   coarse.c.campaign_id, coarse.c.day if days else none_date,
+                   none_text if days else campaign_name(coarse.c.campaign_id, true()), none_text, none_time,
+                   none_time, *_fast_sums(coarse, measures)).group_by(*by_campaign),
+        ).cte("sets")
+    else:
+        sets = (select(mask.label("mask"), none_int.label("post_id"), coarse.c.channel_id,
+                       coarse.c.unit_id, coarse.c.campaign_id, (coarse.c.day if days else none_date).label("day"),
+                       (none_text if days else campaign_name(coarse.c.campaign_id, mask == campaign_mask))
+                       .label("title"), none_text.label("label"), none_time.label("t1"), none_time.label("t2"),
+                       *_fast_sums(coarse, measures))
+                .group_by(func.grouping_sets(tuple_(coarse.c.channel_id), tuple_(coarse.c.unit_id), campaign_set))
+                .cte("sets"))
     passed = sets.c.mask != campaign_day_mask if days else true()
     if names:
         # The channels' own rows carry their figures (one row per channel, not two): the channel branch joins
@@ -477,7 +501,21 @@ def _breakdown_statement(scope: Scope, period: Period, *, days: bool, previous: 
         branches.append(select(literal(full, Integer), none_int, none_int, none_int, none_int, none_date,
                                none_text, none_text, none_time, none_time, *_sums(sets, measures), *counts)
                         .where(of_campaigns))
-    if top_posts != 0:
+    if top_posts is not None and top_posts != 0 and _calendar_year(period) is not None:
+        # A calendar year's top posts: the first rows of the per-post years' index in views order (per unit, or
+        # for the whole tree), not an aggregate of every post's months
+        y = EngagementPostYearly
+        everything = y.views + y.reactions + y.comments + y.shares
+        agg = (select(y.post_id, *[getattr(y, name) for name in REPORTED_MEASURES])
+               .where(y.year == bindparam("cur_year", type_=Integer), *_scope_filter(y, scope, named=True))
+               .order_by(y.views.desc(), everything.desc(), y.post_id)
+               .limit(bindparam("top_posts", type_=Integer)).subquery("per_post"))
+        branches.append(select(literal(_POST_ROW, Integer), agg.c.post_id, none_int, none_int, none_int,
+                               none_date, Post.title, none_text, none_time, none_time,
+                               *[agg.c[name] for name in REPORTED_MEASURES],
+                               *([literal(0, BigInteger)] if watch_time else []), *counts)
+                        .outerjoin(Post, Post.id == agg.c.post_id))
+    elif top_posts != 0:
         posts_source = gains_source(period, scope=scope, grain="post", named="cur")
         sums = _fast_sums(posts_source)
         per_post = select(posts_source.c.post_id, *sums).group_by(posts_source.c.post_id)
@@ -529,9 +567,8 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
     ``names`` (PostgreSQL; elsewhere the caller reads them itself): the campaigns' rows carry the campaign's name
     (None once it was deleted), and "channel_row" rows list the channels of the scope instead of "channel" rows,
     one row per channel with its figures (key: the channel's id, title: its name, figures: (unit id, kind,
-    oldest, newest, failing, removed, has totals, then its gains in every measure: None when it has no figures in the period));
-    for the whole tree with the channels' freshness too ("has totals" 1 or 0; None when the freshness is not in
-    the statement), so a dashboard is ONE statement.
+    oldest, newest, failing, removed, has totals (1 when the channel has a freshness row, else 0), then its gains
+    in every measure: None when it has no figures in the period)), so a dashboard is ONE statement.
     """
     measures = (*REPORTED_MEASURES, "watch_time") if watch_time else REPORTED_MEASURES
     if top_posts is not None and top_posts < 0:
@@ -548,7 +585,7 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
         previous_bounds = period_bounds(previous) if previous is not None else None
         shape = (days, watch_time, names, top_posts is None, top_posts == 0, tuple(bounds),
                  tuple(previous_bounds) if previous_bounds is not None else None, _scope_shape(scope),
-                 len(scope.units) * 3 <= FRESHNESS_PROBE_CHANNELS)
+                 _calendar_year(period) is not None)
         built = _BREAKDOWN_STATEMENTS.get(shape)
         if built is None:  # the statement is built once per shape; its values are bind parameters
             built = _BREAKDOWN_STATEMENTS[shape] = _breakdown_statement(
@@ -556,7 +593,7 @@ def breakdown_rows(scope: Scope, period: Period, *, days: bool = False, previous
                 names=names)
         stmt, columns = built
         params = {**{f"cur_{key}": value for key, value in bounds.items()}, **_scope_binds(scope),
-                  "top_posts": top_posts}
+                  "top_posts": top_posts, "cur_year": period.start.year}
         if previous_bounds is not None:
             params.update({f"prev_{key}": value for key, value in previous_bounds.items()})
         # Plain tuples and positions; one fetch, not a round of fetchone calls, and per row only what formats it.
@@ -620,11 +657,15 @@ def _series(period: Period, bucket: str, rows: list[tuple[date, tuple[int, ...]]
             return day.replace(day=1)
         return day
 
+    # Every bucket the period touches, zeros too: one step per bucket (a year's months: 12 steps, not 365 days)
     series: dict[date, dict[str, int]] = {}
-    day = period.start
-    while day <= period.end:
-        series.setdefault(key(day), dict.fromkeys(measures, 0))
-        day += timedelta(days=1)
+    start = key(period.start)
+    while start <= period.end:
+        series[start] = dict.fromkeys(measures, 0)
+        if bucket == "month":
+            start = (start + timedelta(days=31)).replace(day=1)
+        else:
+            start += timedelta(days=7 if bucket == "week" else 1)
     for day, values in rows:
         bucket_values = series[key(day)]
         for m, v in zip(measures, values, strict=True):
@@ -733,13 +774,11 @@ def _engagement_report(scope: Scope, period: Period, settings: Settings | None =
     with_watch = watch is not None
     watch_minutes = watch["by_channel"] if watch is not None else {}
     if postgresql:
-        # The channels came with the statement, one row each with its figures (and, for the whole tree, its
-        # freshness): each becomes its entry directly, in channel order (then most views first, below).
+        # The channels came with the statement, one row each with its figures and its freshness: each becomes its
+        # entry directly, in channel order (then most views first, below).
         channel_rows.sort(key=itemgetter(0))
-        with_freshness = bool(channel_rows) and channel_rows[0][2][6] is not None
         fresh: dict[int, dict[str, Any]] = {}
-        if with_freshness or (scope.include_sub_units and scope.unit.parent_id is None):
-            freshness = fresh  # (the whole tree without any channel has none)
+        freshness = fresh
         # values: (unit id, kind, oldest, newest, failing, removed, has totals, then the figures), read by position
         # (4,600 channels a province: no starred unpacking, which builds a list per row)
         for channel_id, name, values in channel_rows:
@@ -756,7 +795,7 @@ def _engagement_report(scope: Scope, period: Period, settings: Settings | None =
                 entry["watch_time"] = watch_minutes.get(channel_id, 0)
                 entry["watch_time_state"] = watch_states[kind]
             channel_list.append(entry)
-            if with_freshness and values[6]:
+            if values[6]:
                 fresh[channel_id] = {"oldest": values[2], "newest": values[3], "failing": int(values[4] or 0),
                                      "removed": int(values[5] or 0)}
     else:
@@ -852,51 +891,23 @@ def dashboard_report(scope: Scope, period: Period, settings: Settings | None = N
     the channels' freshness."""
     report, freshness = _engagement_report(scope, period, settings, trend_bucket=bucket,
                                            top_posts=DASHBOARD_TOP_POSTS)
-    if freshness is None:  # not in the report's statement (SQLite, or a part of the tree)
-        freshness = channel_freshness(scope, channel_ids=[c["channel_id"] for c in report["by_channel"]])
+    if freshness is None:  # not in the report's statement (SQLite)
+        freshness = channel_freshness(scope)
     return report, freshness
 
 
-# Up to this many channels, the whole tree's freshness is read by index probes per channel (a handful of index
-# pages each) rather than by aggregating every delivery's totals (tens of thousands of rows for a few channels).
-FRESHNESS_PROBE_CHANNELS = 64
-
-
-def channel_freshness(scope: Scope, channel_ids: list[int] | None = None) -> dict[int, dict[str, Any]]:
-    """Per channel: the oldest figures' time, deliveries whose last read failed, remote posts removed. Reads the
-    totals' own copies of channel and unit (no join).
-
-    ``channel_ids``: every channel of the scope, when the caller has them (the report's channel list); for the
-    whole tree with few channels, PostgreSQL then answers from the indexes alone."""
-    t = EngagementTotals
-    whole_tree = scope.include_sub_units and scope.unit.parent_id is None
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    if postgresql and whole_tree and channel_ids is not None and len(channel_ids) <= FRESHNESS_PROBE_CHANNELS:
-        # The whole tree's report lists every channel, so these are all the channels any totals row can name.
-        ids = func.unnest(literal(sorted(set(channel_ids)), ARRAY(Integer))).table_valued("id").render_derived(name="c")
-        mine = t.channel_id == ids.c.id
-
-        def each(column: Any) -> Any:
-            return select(column).where(mine).scalar_subquery()
-
-        stmt = (select(ids.c.id,
-                       type_coerce(each(func.min(t.collected_at)), DateTime(timezone=True)),
-                       type_coerce(each(func.max(t.collected_at)), DateTime(timezone=True)),
-                       select(func.count()).where(mine, t.last_error.is_not(None)).scalar_subquery(),
-                       select(func.count()).where(mine, t.removed).scalar_subquery())
-                .where(select(t.delivery_id).where(mine).exists()))
-    else:
-        oldest, newest = func.min(t.collected_at), func.max(t.collected_at)
-        if postgresql:
-            # psycopg already reads timestamptz as aware datetimes: skip UTCDateTime's per-row conversion (a
-            # province has 4,600 channels); SQLite's naive values still go through it.
-            oldest = type_coerce(oldest, DateTime(timezone=True))
-            newest = type_coerce(newest, DateTime(timezone=True))
-        stmt = (select(t.channel_id, oldest, newest, func.count(t.last_error),
-                       func.sum(case((t.removed, 1), else_=0)))
-                .group_by(t.channel_id))
-        if not whole_tree:
-            stmt = stmt.where(t.unit_id.in_(scope.unit_ids))
+def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
+    """Per channel of the scope's units: the oldest figures' time, deliveries whose last read failed, remote posts
+    removed; read from the channels' freshness rows the collector keeps (one per channel with totals)."""
+    f = EngagementChannelFreshness
+    oldest, newest = f.oldest, f.newest
+    if db.session.get_bind().dialect.name == "postgresql":
+        # psycopg already reads timestamptz as aware datetimes: skip UTCDateTime's per-row conversion (a province
+        # has 4,600 channels); SQLite's naive values still go through it.
+        oldest, newest = type_coerce(oldest, DateTime(timezone=True)), type_coerce(newest, DateTime(timezone=True))
+    stmt = select(f.channel_id, oldest, newest, f.failing, f.removed)
+    if not (scope.include_sub_units and scope.unit.parent_id is None):
+        stmt = stmt.where(f.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
             for cid, oldest, newest, failing, removed in db.session.connection().execute(stmt).all()}
 

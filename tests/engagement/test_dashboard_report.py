@@ -19,9 +19,10 @@ from publisher.reports.services import (
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 ACROSS_MONTHS = Period(date(2026, 5, 20), date(2026, 7, 5))  # edge days from the daily roll-up, June from the monthly
+YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))  # a calendar year: the top posts from the per-post years
 
 
-@pytest.mark.parametrize("period", [JUNE, ACROSS_MONTHS], ids=["month", "across-months"])
+@pytest.mark.parametrize("period", [JUNE, ACROSS_MONTHS, YEAR], ids=["month", "across-months", "year"])
 def test_top_posts_are_the_head_of_the_full_list(app, seeded, period):
     scope = resolve_scope(seeded["editor"], include_sub_units=True)
     full = engagement_report(scope, period, trend_bucket="auto")
@@ -32,6 +33,38 @@ def test_top_posts_are_the_head_of_the_full_list(app, seeded, period):
         for key in ("totals", "by_channel", "by_unit", "by_campaign", "trend", "previous"):
             assert top[key] == full[key], key
     assert full["by_post"][0]["title"] == "Ngày hội Công nhân"
+
+
+@pytest.mark.parametrize("who, sub_units, in_campaign", [("editor", True, False), ("editor", False, False),
+                                                         ("editor", False, True), ("child_editor", True, False)])
+def test_a_years_top_posts_are_the_head_of_its_full_list_in_every_scope(app, seeded, who, sub_units, in_campaign):
+    scope = resolve_scope(seeded[who], include_sub_units=sub_units,
+                          campaign_id=seeded["campaign"].id if in_campaign else None)
+    full = engagement_report(scope, YEAR)
+    assert full["by_post"]
+    for n in (1, 10):
+        assert engagement_report(scope, YEAR, top_posts=n)["by_post"] == full["by_post"][:n]
+    report, freshness = dashboard_report(scope, YEAR)
+    assert report["by_post"] == full["by_post"][:DASHBOARD_TOP_POSTS]
+    assert freshness == channel_freshness(scope)
+
+
+@pytest.mark.parametrize("who, sub_units", [("editor", True), ("editor", False), ("child_editor", True)])
+def test_a_calendar_years_report_equals_the_same_figures_read_from_its_months(app, seeded, who, sub_units):
+    """A calendar year reads its channels' and units' figures from the per-channel years and its top posts from
+    the per-post years; a day more (no figures on it) is read from the months and the days: the same figures."""
+    scope = resolve_scope(seeded[who], include_sub_units=sub_units)
+    longer = Period(date(2025, 12, 31), YEAR.end)
+    for top_posts in (None, 10):
+        year = engagement_report(scope, YEAR, top_posts=top_posts)
+        months = engagement_report(scope, longer, top_posts=top_posts)
+        for key in ("totals", "by_channel", "by_post", "by_campaign", *(("by_unit",) if sub_units else ())):
+            assert year[key] == months[key], key
+    assert year["totals"]["views"]
+    assert dashboard_report(scope, YEAR)[0]["trend"]["series"][5]["views"] == JUNE_VIEWS[(who, sub_units)]
+
+
+JUNE_VIEWS = {("editor", True): 207, ("editor", False): 200, ("child_editor", True): 7}
 
 
 def test_no_posts_asked_keeps_every_other_breakdown(app, seeded):

@@ -40,3 +40,19 @@ def test_bad_periods_name_their_fields():
     assert set(caught.value.fields) == {"from", "to"}
     with pytest.raises(ValidationFailed):
         preset_period("decade", TODAY)
+
+
+@pytest.mark.parametrize("bucket", ["day", "week", "month"])
+def test_a_series_has_every_bucket_the_period_touches_once(bucket):
+    from datetime import timedelta
+
+    from publisher.reports.services import _series
+
+    period = Period(date(2026, 1, 14), date(2026, 12, 3))  # starts on a Wednesday, mid-month
+    series = _series(period, bucket, [(date(2026, 2, 5), (1, 2, 3, 4)), (date(2026, 2, 6), (1, 0, 0, 0))])
+    starts, day = set(), period.start
+    while day <= period.end:  # the bucket of every day of the period
+        starts.add({"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}[bucket])
+        day += timedelta(days=1)
+    assert [point["start"] for point in series] == sorted(starts)
+    assert sum(point["views"] for point in series) == 2 and sum(point["shares"] for point in series) == 4

@@ -2,7 +2,7 @@
 one table; the copies stay right when a post moves to another campaign or its campaign is deleted. The per-post
 and per-channel monthly roll-ups always hold the sums of the per-delivery monthly rows."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
@@ -12,11 +12,13 @@ from publisher.db import db
 from publisher.engagement.config import MEASURES
 from publisher.engagement.models import (
     EngagementChannelMonthly,
+    EngagementChannelYearly,
     EngagementDaily,
     EngagementMonthly,
     EngagementPostMonthly,
+    EngagementPostYearly,
 )
-from publisher.engagement.services import rebuild_period_rollups
+from publisher.engagement.services import collect_engagement, rebuild_period_rollups
 from publisher.reports.services import Period, engagement_report, resolve_scope
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
@@ -69,13 +71,18 @@ def test_a_deleted_campaign_leaves_its_figures_without_campaign(app, seeded):
 
 
 def _shared_rollups():
-    """The per-post rows as {(post, month): (unit, campaign, *measures)} and the per-channel rows as
-    {(month, channel, unit, campaign key): measures}."""
+    """The per-post rows as {(post, month): (unit, campaign, *measures)}, the per-channel rows as
+    {(month, channel, unit, campaign key): measures} and the per-post years as {(post, year): (unit, campaign,
+    *measures)}."""
     posts = {(r.post_id, r.month): (r.unit_id, r.campaign_id, *[getattr(r, m) for m in MEASURES])
              for r in db.session.scalars(select(EngagementPostMonthly))}
     channels = {(r.month, r.channel_id, r.unit_id, r.campaign_key): tuple(getattr(r, m) for m in MEASURES)
                 for r in db.session.scalars(select(EngagementChannelMonthly))}
-    return posts, channels
+    years = {(r.post_id, r.year): (r.unit_id, r.campaign_id, *[getattr(r, m) for m in MEASURES])
+             for r in db.session.scalars(select(EngagementPostYearly))}
+    channel_years = {(r.year, r.channel_id, r.unit_id): tuple(getattr(r, m) for m in MEASURES)
+                     for r in db.session.scalars(select(EngagementChannelYearly))}
+    return posts, channels, years, channel_years
 
 
 def _sums_of_monthly():
@@ -89,12 +96,22 @@ def _sums_of_monthly():
                 for month, channel_id, unit_id, campaign_id, *values in db.session.execute(
                     select(m.month, m.channel_id, m.unit_id, m.campaign_id, *sums)
                     .group_by(m.month, m.channel_id, m.unit_id, m.campaign_id))}
-    return posts, channels
+    years: dict[tuple[int, int], tuple] = {}
+    for (post_id, month), (unit_id, campaign_id, *values) in posts.items():
+        old = years.get((post_id, month.year), (unit_id, campaign_id, *[0] * len(MEASURES)))
+        years[(post_id, month.year)] = (unit_id, campaign_id, *[a + b for a, b in zip(old[2:], values, strict=True)])
+    channel_years: dict[tuple[int, int, int], tuple] = {}
+    for (month, channel_id, unit_id, _key), values in channels.items():
+        old = channel_years.get((month.year, channel_id, unit_id), (0,) * len(MEASURES))
+        channel_years[(month.year, channel_id, unit_id)] = tuple(a + b for a, b in zip(old, values, strict=True))
+    return posts, channels, years, channel_years
 
 
 def test_the_collector_keeps_per_post_and_per_channel_months_equal_to_the_delivery_months(app, seeded):
-    posts, channels = _shared_rollups()
-    assert (posts, channels) == _sums_of_monthly()
+    posts, channels, years, channel_years = _shared_rollups()
+    assert (posts, channels, years, channel_years) == _sums_of_monthly()
+    assert channel_years[(2026, seeded["a"].id, seeded["a"].unit_id)][0] == 300 + 40  # post 1 from May to July, post 2
+    assert years[(seeded["post1"].id, 2026)][:3] == (seeded["post1"].unit_id, seeded["campaign"].id, 300 + 10)
     d1, _d2, d3, _d4 = seeded["deliveries"]
     june = date(2026, 6, 1)
     # post 1 in June: 150 views on channel A (100 -> 250 across 1 June) + 10 on channel B, 2 reactions on B
@@ -109,8 +126,9 @@ def test_moving_a_post_between_campaigns_moves_its_months_in_the_shared_rollups(
     post1 = seeded["post1"]
     update_post(post1, editor, {"campaign_id": other.id}, post1.version)
     db.session.commit()
-    posts, channels = _shared_rollups()
-    assert (posts, channels) == _sums_of_monthly()
+    posts, channels, years, channel_years = _shared_rollups()
+    assert (posts, channels, years, channel_years) == _sums_of_monthly()
+    assert years[(post1.id, 2026)][1] == other.id
     assert not [key for key in channels if key[3] == seeded["campaign"].id]  # nothing left behind, not even zeros
     update_post(post1, editor, {"campaign_id": None}, post1.version)
     db.session.commit()
@@ -121,6 +139,8 @@ def test_rebuilding_the_shared_rollups_gives_what_the_collector_wrote(app, seede
     collected = _shared_rollups()
     db.session.execute(EngagementPostMonthly.__table__.delete())
     db.session.execute(EngagementChannelMonthly.__table__.delete())
+    db.session.execute(EngagementPostYearly.__table__.delete())
+    db.session.execute(EngagementChannelYearly.__table__.delete())
     rebuild_period_rollups()
     db.session.commit()
     assert _shared_rollups() == collected
@@ -136,6 +156,8 @@ def test_cli_rebuilds_shared_rollups_that_drifted(app, seeded, monkeypatch):
     row = db.session.scalars(select(EngagementChannelMonthly)).first()
     row.views += 1000  # drifted (say, a hand edit in the database)
     db.session.execute(EngagementPostMonthly.__table__.delete())
+    db.session.execute(EngagementPostYearly.__table__.delete())
+    db.session.execute(EngagementChannelYearly.__table__.delete())
     db.session.commit()
     assert _shared_rollups() != collected
     monkeypatch.setattr(web.cli, "_app", lambda: app)
@@ -143,8 +165,24 @@ def test_cli_rebuilds_shared_rollups_that_drifted(app, seeded, monkeypatch):
     result = CliRunner().invoke(web.cli.cli, ["engagement", "rebuild-rollups"])
     assert result.exit_code == 0, result.output
     assert f"{len(collected[0])} post-month rows and {len(collected[1])} channel-month rows rebuilt" in result.output
+    assert f"{len(collected[2])} post-year rows, {len(collected[3])} channel-year rows" in result.output
     db.session.expire_all()
     assert _shared_rollups() == collected
+
+
+def test_a_posts_gains_fall_into_the_year_of_their_local_day(app, metrics_server, make_channel, make_delivery):
+    channel = make_channel()
+    delivery = make_delivery(channel, published_at=datetime(2026, 12, 31, 10, 0, tzinfo=UTC))
+    for at, views in ((datetime(2026, 12, 31, 16, 0, tzinfo=UTC), 100),  # 23:00 on 31 December in Hanoi
+                      (datetime(2026, 12, 31, 17, 30, tzinfo=UTC), 130)):  # 00:30 on 1 January 2027 in Hanoi
+        metrics_server.figures[delivery.remote_id] = {"values": {"post_media_view": views}}
+        collect_engagement(at, every_published=True)
+        db.session.commit()
+    years = _shared_rollups()[2]
+    assert {key: row[2] for key, row in years.items()} == {(delivery.post_id, 2026): 100, (delivery.post_id, 2027): 30}
+    assert years == _sums_of_monthly()[2]
+    assert {key[0]: row[0] for key, row in _shared_rollups()[3].items()} == {2026: 100, 2027: 30}
+    assert _shared_rollups()[3] == _sums_of_monthly()[3]
 
 
 def test_a_post_moved_while_a_collection_holds_its_rows_takes_that_collections_gains(app, seeded, make_campaign,

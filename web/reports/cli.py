@@ -33,15 +33,25 @@ def collect(app: Flask, due_only: bool) -> None:
 @engagement.command("rebuild-rollups")
 @with_app
 def rebuild_rollups(app: Flask) -> None:
-    """Recompute the per-post and per-channel monthly roll-ups from the per-delivery months (a repair)."""
+    """Recompute the per-post and per-channel monthly and yearly roll-ups from the per-delivery months, and every
+    channel's freshness from its deliveries' totals (a repair)."""
     from sqlalchemy import func, select
 
     from publisher.db import db
-    from publisher.engagement.models import EngagementChannelMonthly, EngagementPostMonthly
-    from publisher.engagement.services import rebuild_period_rollups
+    from publisher.engagement.models import (
+        EngagementChannelMonthly,
+        EngagementChannelYearly,
+        EngagementPostMonthly,
+        EngagementPostYearly,
+    )
+    from publisher.engagement.services import rebuild_channel_freshness, rebuild_period_rollups
 
     rebuild_period_rollups()
+    channels_fresh = rebuild_channel_freshness()
     db.session.commit()
     posts = db.session.scalar(select(func.count()).select_from(EngagementPostMonthly))
     channels = db.session.scalar(select(func.count()).select_from(EngagementChannelMonthly))
-    click.echo(f"{posts} post-month rows and {channels} channel-month rows rebuilt")
+    years = db.session.scalar(select(func.count()).select_from(EngagementPostYearly))
+    channel_years = db.session.scalar(select(func.count()).select_from(EngagementChannelYearly))
+    click.echo(f"{posts} post-month rows and {channels} channel-month rows rebuilt; {years} post-year rows, "
+               f"{channel_years} channel-year rows and {channels_fresh} channels' freshness rebuilt")
