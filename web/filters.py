@@ -10,6 +10,8 @@ from babel import numbers as babel_numbers
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 
+from publisher import labels
+
 
 # Babel takes ~0.1 ms per number or date; a report page shows a thousand of them (the reports dashboard spent a third
 # of its time here: bench/admin_pages.py). Both are pure functions of (value, format, locale), so they are cached.
@@ -21,8 +23,6 @@ def _decimal(value: int | float, locale: str) -> str:
 @lru_cache(maxsize=4096)
 def _plain_date(value: date, fmt: str, locale: str) -> str:
     return babel_dates.format_date(value, fmt, locale=locale)
-
-from publisher import labels
 
 # The one mapping from codes to words (publisher.labels), for every template.
 LABEL_GLOBALS = ("post_state_label", "role_label", "kind_label", "action_label", "object_label", "field_label",
