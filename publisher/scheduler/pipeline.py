@@ -59,7 +59,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from publisher.channels.base import ChannelError, ErrorKind, descriptions
 from publisher.channels.models import PAUSING_STATES, Channel
@@ -572,7 +572,8 @@ def _prepare(rows: list[Claimed], channels: dict[int, Any], settings: Settings) 
         return []
     posts = {p.id: p for p in db.session.scalars(
         select(Post).where(_in_ids(Post.id, sorted({r.post_id for r in rows})))
-        .options(selectinload(Post.variants), selectinload(Post.media_links)))}
+        .options(selectinload(Post.variants), selectinload(Post.media_links), joinedload(Post.cover),
+                 joinedload(Post.campaign)))}
     built: dict[tuple[int, str], Any] = {}
     steps: list[_Step] = []
     for row in rows:
