@@ -328,6 +328,20 @@ def api_as(client: FlaskClient, make_user, make_token) -> Callable[..., ApiClien
     return make
 
 
+def wait_for_a_lock_wait(what: str, timeout: float = 10.0) -> None:
+    """Until another transaction on this PostgreSQL database waits for a row lock (the race a test sets up has
+    reached its point); fails with ``what`` if none does within ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                     "AND datname = current_database()")):
+        assert time.monotonic() < deadline, what
+        db.session.rollback()
+        time.sleep(0.02)
+    db.session.rollback()
+
+
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1600, 1000), color: str = "red", exif: Any = None) -> bytes:
     image = Image.new("RGB", size, color)
     buf = io.BytesIO()

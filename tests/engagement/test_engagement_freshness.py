@@ -9,6 +9,7 @@ from sqlalchemy import select
 from publisher.db import db
 from publisher.engagement.models import EngagementChannelFreshness, EngagementTotals
 from publisher.engagement.services import collect_channel, collect_engagement, rebuild_channel_freshness
+from tests.conftest import wait_for_a_lock_wait
 from tests.engagement.conftest import NOW
 
 
@@ -105,10 +106,8 @@ def test_of_two_jobs_of_one_channel_the_second_reads_what_the_first_committed(ap
     """PostgreSQL: a job of a channel has collected (flushed, not committed) when a second job of the same channel
     collects other deliveries; the second waits for the first's freshness row, then reads both jobs' totals."""
     import threading
-    import time
 
     import pytest
-    from sqlalchemy import text
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks between two transactions: PostgreSQL")
@@ -144,13 +143,7 @@ def test_of_two_jobs_of_one_channel_the_second_reads_what_the_first_committed(ap
     threads[0].start()
     assert written.wait(10)
     threads[1].start()
-    deadline = time.monotonic() + 10
-    while not db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                     "AND datname = current_database()")):
-        assert time.monotonic() < deadline, "the second job never waited for the first's freshness row"
-        db.session.rollback()
-        time.sleep(0.02)
-    db.session.rollback()
+    wait_for_a_lock_wait("the second job never waited for the first's freshness row")
     go_on.set()
     for thread in threads:
         thread.join(20)

@@ -20,6 +20,7 @@ from publisher.engagement.models import (
 )
 from publisher.engagement.services import collect_engagement, rebuild_period_rollups
 from publisher.reports.services import Period, engagement_report, resolve_scope
+from tests.conftest import wait_for_a_lock_wait
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 
@@ -190,11 +191,9 @@ def test_a_post_moved_while_a_collection_holds_its_rows_takes_that_collections_g
     """PostgreSQL: a collection job has written a post's gains but not committed; an editor moves the post to
     another campaign meanwhile. The move waits for the job, then moves what the job committed too."""
     import threading
-    import time
     from datetime import UTC, datetime
 
     import pytest
-    from sqlalchemy import text
 
     from publisher.accounts.models import User
     from publisher.content.models import Post
@@ -236,13 +235,7 @@ def test_a_post_moved_while_a_collection_holds_its_rows_takes_that_collections_g
     threads[0].start()
     assert written.wait(10)
     threads[1].start()
-    deadline = time.monotonic() + 10
-    while not db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                     "AND datname = current_database()")):
-        assert time.monotonic() < deadline, "the editor never waited for the collection's rows"
-        db.session.rollback()
-        time.sleep(0.02)
-    db.session.rollback()
+    wait_for_a_lock_wait("the editor never waited for the collection's rows")
     go_on.set()
     for thread in threads:
         thread.join(20)
