@@ -342,6 +342,40 @@ def wait_for_a_lock_wait(what: str, timeout: float = 10.0) -> None:
     db.session.rollback()
 
 
+def race_for_a_row_lock(app: Flask, first: Callable[[], Any], second: Callable[[], Any], what: str) -> None:
+    """PostgreSQL: ``first`` runs in a thread and writes without committing; then ``second`` runs in another and
+    must wait for a row lock that ``first`` holds (``what`` says which, and fails the test if it never waits);
+    then ``first`` commits, and ``second`` goes on and commits. Each has its own session; an error in either
+    fails the test."""
+    import threading
+
+    written, go_on, errors = threading.Event(), threading.Event(), []
+
+    def run(step: Callable[[], Any], hold: bool) -> None:
+        with app.app_context():
+            try:
+                step()
+                if hold:
+                    written.set()
+                    go_on.wait(10)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                written.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(first, True)), threading.Thread(target=run, args=(second, False))]
+    threads[0].start()
+    assert written.wait(10)
+    threads[1].start()
+    wait_for_a_lock_wait(what)
+    go_on.set()
+    for thread in threads:
+        thread.join(20)
+    assert not errors, errors
+
+
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1600, 1000), color: str = "red", exif: Any = None) -> bytes:
     image = Image.new("RGB", size, color)
     buf = io.BytesIO()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from publisher.db import db
 from publisher.engagement.models import EngagementChannelFreshness, EngagementTotals
 from publisher.engagement.services import collect_channel, collect_engagement, rebuild_channel_freshness
-from tests.conftest import wait_for_a_lock_wait
+from tests.conftest import race_for_a_row_lock
 from tests.engagement.conftest import NOW
 
 
@@ -105,8 +105,6 @@ def test_of_two_jobs_of_one_channel_the_second_reads_what_the_first_committed(ap
                                                                              make_delivery):
     """PostgreSQL: a job of a channel has collected (flushed, not committed) when a second job of the same channel
     collects other deliveries; the second waits for the first's freshness row, then reads both jobs' totals."""
-    import threading
-
     import pytest
 
     if db.engine.dialect.name != "postgresql":
@@ -122,31 +120,8 @@ def test_of_two_jobs_of_one_channel_the_second_reads_what_the_first_committed(ap
     # Another month and year for the second job: the two share no roll-up row, only the channel's freshness
     at_first, at_second = NOW + timedelta(hours=1), datetime(2027, 1, 10, 3, 0, tzinfo=UTC)
     channel_id, unit_id, first_id, second_id = channel.id, channel.unit_id, first.id, second.id
-    written, go_on, errors = threading.Event(), threading.Event(), []
-
-    def job(delivery_id: int, at: datetime, hold: bool) -> None:
-        with app.app_context():
-            try:
-                collect_channel(channel_id, [delivery_id], at)
-                if hold:
-                    written.set()
-                    go_on.wait(10)
-                db.session.commit()
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-                written.set()
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=job, args=(first_id, at_first, True)),
-               threading.Thread(target=job, args=(second_id, at_second, False))]
-    threads[0].start()
-    assert written.wait(10)
-    threads[1].start()
-    wait_for_a_lock_wait("the second job never waited for the first's freshness row")
-    go_on.set()
-    for thread in threads:
-        thread.join(20)
-    assert not errors, errors
+    race_for_a_row_lock(app, lambda: collect_channel(channel_id, [first_id], at_first),
+                        lambda: collect_channel(channel_id, [second_id], at_second),
+                        "the second job never waited for the first's freshness row")
     db.session.expire_all()
     assert _kept() == _from_totals() == {channel_id: (unit_id, at_first, at_second, 0, 0)}

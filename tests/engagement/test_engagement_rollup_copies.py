@@ -20,7 +20,7 @@ from publisher.engagement.models import (
 )
 from publisher.engagement.services import collect_engagement, rebuild_period_rollups
 from publisher.reports.services import Period, engagement_report, resolve_scope
-from tests.conftest import wait_for_a_lock_wait
+from tests.conftest import race_for_a_row_lock
 
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30))
 
@@ -190,7 +190,6 @@ def test_a_post_moved_while_a_collection_holds_its_rows_takes_that_collections_g
                                                                                       metrics_server):
     """PostgreSQL: a collection job has written a post's gains but not committed; an editor moves the post to
     another campaign meanwhile. The move waits for the job, then moves what the job committed too."""
-    import threading
     from datetime import UTC, datetime
 
     import pytest
@@ -205,41 +204,15 @@ def test_a_post_moved_while_a_collection_holds_its_rows_takes_that_collections_g
     other = make_campaign(seeded["editor"], name="An toàn vệ sinh lao động")
     post_id, editor_id, channel_id, other_id = seeded["post1"].id, seeded["editor"].id, seeded["a"].id, other.id
     metrics_server.figures[d1.remote_id] = {"values": {"post_media_view": 400}}  # +100 on 20 June
-    written, go_on, errors = threading.Event(), threading.Event(), []
+    d1_id = d1.id
 
-    def collector() -> None:
-        with app.app_context():
-            try:
-                collect_channel(channel_id, [d1.id], datetime(2026, 6, 20, 3, 0, tzinfo=UTC))  # flushed, not committed
-                written.set()
-                go_on.wait(10)
-                db.session.commit()
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-                written.set()
-            finally:
-                db.session.remove()
+    def move() -> None:
+        post = db.session.get(Post, post_id)
+        update_post(post, db.session.get(User, editor_id), {"campaign_id": other_id}, post.version)
 
-    def editor() -> None:
-        with app.app_context():
-            try:
-                post = db.session.get(Post, post_id)
-                update_post(post, db.session.get(User, editor_id), {"campaign_id": other_id}, post.version)
-                db.session.commit()
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=collector), threading.Thread(target=editor)]
-    threads[0].start()
-    assert written.wait(10)
-    threads[1].start()
-    wait_for_a_lock_wait("the editor never waited for the collection's rows")
-    go_on.set()
-    for thread in threads:
-        thread.join(20)
-    assert not errors, errors
+    # the collection flushed, not committed, while the editor moves the post
+    race_for_a_row_lock(app, lambda: collect_channel(channel_id, [d1_id], datetime(2026, 6, 20, 3, 0, tzinfo=UTC)),
+                        move, "the editor never waited for the collection's rows")
     db.session.expire_all()
     assert _shared_rollups() == _sums_of_monthly()
     june = _campaign_views(engagement_report(resolve_scope(seeded["editor"]), JUNE))
