@@ -150,6 +150,12 @@ def _upsert(model: type, rows: list[dict[str, Any]], keys: list[str], add_column
     add_rows(db.session.connection(), model.__table__, rows, keys, add_columns)  # type: ignore[attr-defined]
 
 
+def _gains_row(rows: dict[Any, dict[str, Any]], key: Any, **coordinates: Any) -> dict[str, Any]:
+    """The roll-up row for ``key`` among ``rows``, added with its coordinates and every measure at 0 when it is not
+    there yet (``channel_month`` does the same for the per-channel months' key)."""
+    return rows.setdefault(key, {**coordinates, **dict.fromkeys(MEASURES, 0)})
+
+
 class PeriodRollups:
     """Gains for the roll-ups that several deliveries share (per post and month, per post and year; per channel,
     unit, campaign and month; per channel, unit and year), gathered over a batch and written at its end, once per
@@ -164,21 +170,15 @@ class PeriodRollups:
         self.channel_years: dict[tuple[int, int, int], dict[str, Any]] = {}
 
     def add(self, where: dict[str, Any], month: date, gains: dict[str, int]) -> None:
-        post = self.posts.setdefault((where["post_id"], month), {
-            "post_id": where["post_id"], "month": month, "unit_id": where["unit_id"],
-            "campaign_id": where["campaign_id"], **dict.fromkeys(MEASURES, 0)})
-        year = self.years.setdefault((where["post_id"], month.year), {
-            "post_id": where["post_id"], "year": month.year, "unit_id": where["unit_id"],
-            "campaign_id": where["campaign_id"], **dict.fromkeys(MEASURES, 0)})
-        channel = channel_month(self.channels, month, where["channel_id"], where["unit_id"], where["campaign_id"])
-        channel_year = self.channel_years.setdefault((month.year, where["channel_id"], where["unit_id"]), {
-            "year": month.year, "channel_id": where["channel_id"], "unit_id": where["unit_id"],
-            **dict.fromkeys(MEASURES, 0)})
+        post, campaign = {"post_id": where["post_id"], "unit_id": where["unit_id"]}, where["campaign_id"]
+        rows = (_gains_row(self.posts, (where["post_id"], month), **post, month=month, campaign_id=campaign),
+                _gains_row(self.years, (where["post_id"], month.year), **post, year=month.year, campaign_id=campaign),
+                channel_month(self.channels, month, where["channel_id"], where["unit_id"], campaign),
+                _gains_row(self.channel_years, (month.year, where["channel_id"], where["unit_id"]), year=month.year,
+                           channel_id=where["channel_id"], unit_id=where["unit_id"]))
         for name in MEASURES:
-            post[name] += gains.get(name, 0)
-            year[name] += gains.get(name, 0)
-            channel[name] += gains.get(name, 0)
-            channel_year[name] += gains.get(name, 0)
+            for row in rows:
+                row[name] += gains.get(name, 0)
 
     def write(self) -> None:
         _upsert(EngagementPostMonthly, [self.posts[k] for k in sorted(self.posts)], ["post_id", "month"], MEASURES)
@@ -193,11 +193,16 @@ class PeriodRollups:
         self.channel_years.clear()
 
 
+def _sums_of(model: type) -> list[Any]:
+    """``sum(measure)`` of every measure of a roll-up model, in ``MEASURES`` order."""
+    return [func.sum(getattr(model, name)) for name in MEASURES]
+
+
 def rebuild_period_rollups() -> None:
     """Recompute the per-post monthly and yearly and the per-channel monthly and yearly roll-ups from the
     per-delivery monthly rows (a repair, and how bulk loads fill them)."""
     m = EngagementMonthly
-    sums = [func.sum(getattr(m, name)) for name in MEASURES]
+    sums = _sums_of(m)
     db.session.execute(delete(EngagementPostMonthly))
     db.session.execute(delete(EngagementPostYearly))
     db.session.execute(delete(EngagementChannelMonthly))
@@ -210,7 +215,7 @@ def rebuild_period_rollups() -> None:
     db.session.execute(insert(EngagementPostYearly).from_select(
         ["post_id", "year", "unit_id", "campaign_id", *MEASURES],
         select(p.post_id, year, func.min(p.unit_id), func.min(p.campaign_id),
-               *[func.sum(getattr(p, name)) for name in MEASURES]).group_by(p.post_id, year)))
+               *_sums_of(p)).group_by(p.post_id, year)))
     campaign_key = func.coalesce(m.campaign_id, 0)
     db.session.execute(insert(EngagementChannelMonthly).from_select(
         [*CHANNEL_MONTHLY_KEY, *MEASURES],
@@ -220,7 +225,7 @@ def rebuild_period_rollups() -> None:
     channel_year = cast(extract("year", c.month), Integer)
     db.session.execute(insert(EngagementChannelYearly).from_select(
         ["year", "channel_id", "unit_id", *MEASURES],
-        select(channel_year, c.channel_id, c.unit_id, *[func.sum(getattr(c, name)) for name in MEASURES])
+        select(channel_year, c.channel_id, c.unit_id, *_sums_of(c))
         .group_by(channel_year, c.channel_id, c.unit_id)))
 
 

@@ -163,6 +163,11 @@ class Scope:
     def unit_ids(self) -> list[int]:
         return [u.id for u in self.units]
 
+    @property
+    def whole_tree(self) -> bool:
+        """The root unit with every unit below it: every channel and every unit, no unit condition needed."""
+        return self.include_sub_units and self.unit.parent_id is None
+
 
 def parse_flag(raw: Any, key: str) -> bool:
     if raw is None or raw == "":
@@ -400,7 +405,7 @@ def _channel_branch(scope: Scope, sets: Any, channel_mask: int, measures: tuple[
                    *figures, func.coalesce(f.failing, 0), func.coalesce(f.removed, 0),
                    case((f.channel_id.is_(None), 0), else_=1))
             .select_from(c).outerjoin(sets, on))
-    if scope.include_sub_units and scope.unit.parent_id is None:  # the whole tree: every channel
+    if scope.whole_tree:  # the whole tree: every channel
         return stmt.outerjoin(f, f.channel_id == c.id)
     # Channels of the scope's units and any other channel that gained within it; the freshness of the scope's units
     units = func.any(bindparam("scope_units", type_=ARRAY(Integer)))
@@ -800,7 +805,7 @@ def _engagement_report(scope: Scope, period: Period, settings: Settings | None =
                                      "removed": int(values[5] or 0)}
     else:
         channel_stmt = select(Channel.id, Channel.kind, Channel.name, Channel.unit_id)
-        if not (scope.include_sub_units and scope.unit.parent_id is None):  # the root's subtree is every channel
+        if not scope.whole_tree:  # the root's subtree is every channel
             channel_stmt = channel_stmt.where(
                 (Channel.unit_id.in_(scope.unit_ids)) | (Channel.id.in_(list(by_channel) or [0])))
         for channel_id, kind, name, unit_id in sorted(db.session.connection().execute(channel_stmt).all(),
@@ -906,7 +911,7 @@ def channel_freshness(scope: Scope) -> dict[int, dict[str, Any]]:
         # has 4,600 channels); SQLite's naive values still go through it.
         oldest, newest = type_coerce(oldest, DateTime(timezone=True)), type_coerce(newest, DateTime(timezone=True))
     stmt = select(f.channel_id, oldest, newest, f.failing, f.removed)
-    if not (scope.include_sub_units and scope.unit.parent_id is None):
+    if not scope.whole_tree:
         stmt = stmt.where(f.unit_id.in_(scope.unit_ids))
     return {cid: {"oldest": oldest, "newest": newest, "failing": int(failing or 0), "removed": int(removed or 0)}
             for cid, oldest, newest, failing, removed in db.session.connection().execute(stmt).all()}
